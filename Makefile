@@ -1,0 +1,48 @@
+# bianmin-bot — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+NLU_VENV := .venv-nlu
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: run test lint bench bench-pipelines train install nlu-venv clean
+
+run: install nlu-venv ## the bot on localhost with embedded defaults (NLU model trained if missing)
+	$(BIN)/bot serve
+
+test: install nlu-venv ## everything: lint, then all tests against real services
+	@scripts/services.sh
+	$(BIN)/ruff check bot integrations tests bench
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check bot integrations tests bench
+
+bench: install nlu-venv ## speed, memory and accuracy figures for the chosen NLU pipeline
+	$(BIN)/python -m bench.nlu
+
+bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/
+	$(BIN)/python -m bench.nlu --pipelines
+
+train: install nlu-venv
+	$(BIN)/bot train
+
+install: $(VENV)/.installed
+nlu-venv: $(NLU_VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# Rasa in its own Python 3.10 environment: the pyproject's nlu-service group, exact versions
+# from nlu_service/constraints.txt.
+$(NLU_VENV)/.installed: pyproject.toml nlu_service/constraints.txt
+	$$(scripts/find-python310) -m venv $(NLU_VENV)
+	$(NLU_VENV)/bin/pip install -q --upgrade pip
+	$(NLU_VENV)/bin/pip install -q --group nlu-service -c nlu_service/constraints.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(NLU_VENV) .nlu models

@@ -1,0 +1,300 @@
+"""Domain services stage: load and validate the matter catalogue from staff-edited YAML.
+
+Every problem is collected (not only the first) and names the file and the field, e.g.
+`catalogue/matters/dibao.yml: materials[2].form: 应为 原件 / 复印件 / 原件和复印件`, so a clerk
+can fix a typo without reading Python. Nothing half-valid is ever returned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.catalogue.model import (
+    CaseType,
+    Catalogue,
+    Material,
+    MaterialForm,
+    Matter,
+    TimeLimit,
+    Variant,
+)
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# The matters every center's catalogue must have (issue #2); a center may add more.
+REQUIRED_MATTER_IDS = frozenset((
+    "hukou_move_out", "hukou_move_in", "birth_registration", "hukou_certificate",
+    "death_registration", "id_card", "residence_permit", "only_child_certificate",
+    "marriage_birth_certificate", "fertility_registration", "family_planning_reward",
+    "medical_insurance_enrollment", "medical_insurance_reimbursement", "wubao", "dibao",
+    "medical_assistance", "elderly_card", "senior_allowance", "disability_certificate",
+    "disability_subsidies", "unemployment_registration", "pension_certification",
+    "social_security_card", "low_rent_housing", "homestead_application", "seed_subsidy",
+    "party_membership_transfer", "official_seal", "zero_employment_family",
+    "housing_fund_withdrawal",
+))
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueProblem:
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+class CatalogueError(Exception):
+    """The catalogue cannot be used; `problems` lists every error found."""
+
+    def __init__(self, problems: list[CatalogueProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _FileReader:
+    """Reads one matter file's mapping, recording problems instead of raising."""
+
+    def __init__(self, file: str, data: dict[str, Any],
+                 problems: list[CatalogueProblem]) -> None:
+        self.file = file
+        self.data = data
+        self.problems = problems
+
+    def problem(self, field: str, message: str) -> None:
+        self.problems.append(CatalogueProblem(self.file, field, message))
+
+    def text(self, key: str, *, required: bool = True, within: dict[str, Any] | None = None,
+             path: str | None = None) -> str:
+        source = self.data if within is None else within
+        value = source.get(key)
+        where = path or key
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(where, "必填,不能为空")
+            return ""
+        if not isinstance(value, str | int | float):
+            self.problem(where, "应为一段文字")
+            return ""
+        return str(value).strip()
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(key, "应为 true 或 false")
+            return False
+        return value
+
+    def texts(self, key: str, *, required: bool = True) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "必填,至少写一条")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.problem(key, "应为文字列表(每行以 - 开头,不能有空行)")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def items(self, key: str, build: Callable[[dict[str, Any], str], Any], *,
+              required: bool = True, within: dict[str, Any] | None = None,
+              path: str | None = None) -> tuple[Any, ...]:
+        source = self.data if within is None else within
+        where = path or key
+        value = source.get(key)
+        if value is None:
+            if required:
+                self.problem(where, "必填,至少写一项")
+            return ()
+        if not isinstance(value, list):
+            self.problem(where, "应为列表")
+            return ()
+        built = []
+        for index, item in enumerate(value):
+            item_path = f"{where}[{index + 1}]"
+            if not isinstance(item, dict):
+                self.problem(item_path, "应为一项(名称: 值)")
+                continue
+            result = build(item, item_path)
+            if result is not None:
+                built.append(result)
+        return tuple(built)
+
+    def unknown_keys(self, item: dict[str, Any], allowed: frozenset[str], path: str) -> None:
+        for key in item:
+            if key not in allowed:
+                prefix = f"{path}." if path else ""
+                self.problem(f"{prefix}{key}", f"不认识的字段(可用: {', '.join(sorted(allowed))})")
+
+
+MATTER_KEYS = frozenset((
+    "id", "name", "aliases", "keywords", "department", "window", "case_type", "legal_basis",
+    "conditions", "materials", "variants", "variant_question", "procedure", "time_limit",
+    "fee", "place", "home_visit", "agent", "online", "to_confirm", "source",
+))
+MATERIAL_KEYS = frozenset({"name", "form", "count", "note"})
+VARIANT_KEYS = frozenset({"id", "name", "materials", "note"})
+TIME_LIMIT_KEYS = frozenset({"immediate", "working_days", "note"})
+
+
+def _material(reader: _FileReader) -> Callable[[dict[str, Any], str], Material | None]:
+    def build(item: dict[str, Any], path: str) -> Material | None:
+        reader.unknown_keys(item, MATERIAL_KEYS, path)
+        name = reader.text("name", within=item, path=f"{path}.name")
+        form_text = reader.text("form", within=item, path=f"{path}.form")
+        count = item.get("count", 1)
+        ok = bool(name)
+        try:
+            form = MaterialForm(form_text)
+        except ValueError:
+            if form_text:
+                forms = " / ".join(f.value for f in MaterialForm)
+                reader.problem(f"{path}.form", f"应为 {forms},现在是「{form_text}」")
+            ok = False
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 20:
+            reader.problem(f"{path}.count", "份数应为 1 到 20 的整数")
+            ok = False
+        note = reader.text("note", within=item, path=f"{path}.note", required=False)
+        return Material(name, form, count, note) if ok else None
+
+    return build
+
+
+def _variant(reader: _FileReader) -> Callable[[dict[str, Any], str], Variant | None]:
+    def build(item: dict[str, Any], path: str) -> Variant | None:
+        reader.unknown_keys(item, VARIANT_KEYS, path)
+        variant_id = reader.text("id", within=item, path=f"{path}.id")
+        if variant_id and not ID_PATTERN.match(variant_id):
+            reader.problem(f"{path}.id", "只能用小写英文字母、数字和下划线")
+        name = reader.text("name", within=item, path=f"{path}.name")
+        materials = reader.items("materials", _material(reader), within=item,
+                                 path=f"{path}.materials")
+        note = reader.text("note", within=item, path=f"{path}.note", required=False)
+        return Variant(variant_id, name, materials, note) if variant_id and name else None
+
+    return build
+
+
+def _time_limit(reader: _FileReader) -> TimeLimit:
+    value = reader.data.get("time_limit")
+    if not isinstance(value, dict):
+        reader.problem("time_limit", "必填:写 immediate: true、working_days: 天数,或只写 note")
+        return TimeLimit()
+    reader.unknown_keys(value, TIME_LIMIT_KEYS, "time_limit")
+    immediate = value.get("immediate", False)
+    days = value.get("working_days")
+    note = reader.text("note", within=value, path="time_limit.note", required=False)
+    if not isinstance(immediate, bool):
+        reader.problem("time_limit.immediate", "应为 true 或 false")
+        immediate = False
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        reader.problem("time_limit.working_days", "应为大于 0 的整数(工作日)")
+        days = None
+    if immediate and days is not None:
+        reader.problem("time_limit", "immediate 和 working_days 只能写一个")
+    if not immediate and days is None and not note:
+        reader.problem("time_limit", "没有写时限:写 immediate: true、working_days,或写 note 说明")
+    return TimeLimit(immediate=immediate, working_days=days, note=note)
+
+
+def _case_type(reader: _FileReader) -> CaseType | None:
+    text = reader.text("case_type")
+    try:
+        return CaseType(text)
+    except ValueError:
+        if text:
+            types = " / ".join(t.value for t in CaseType)
+            reader.problem("case_type", f"应为 {types},现在是「{text}」")
+        return None
+
+
+def parse_matter(file: str, data: object, problems: list[CatalogueProblem]) -> Matter | None:
+    """Build one matter from a YAML mapping, appending every problem found to `problems`."""
+    if not isinstance(data, dict):
+        problems.append(CatalogueProblem(file, "", "文件内容应为一个事项(字段: 值)"))
+        return None
+    before = len(problems)
+    reader = _FileReader(file, data, problems)
+    reader.unknown_keys(data, MATTER_KEYS, "")
+    matter_id = reader.text("id")
+    if matter_id and not ID_PATTERN.match(matter_id):
+        reader.problem("id", "只能用小写英文字母、数字和下划线,且以字母开头")
+    if matter_id and Path(file).stem != matter_id:
+        reader.problem("id", f"应与文件名一致(文件名是 {Path(file).stem})")
+    variants = reader.items("variants", _variant(reader), required=False)
+    variant_question = reader.text("variant_question", required=bool(variants))
+    seen_variants: set[str] = set()
+    for index, variant in enumerate(variants):
+        if variant.id in seen_variants:
+            reader.problem(f"variants[{index + 1}].id", f"重复的情形编号 {variant.id}")
+        seen_variants.add(variant.id)
+    fields = {
+        "id": matter_id,
+        "name": reader.text("name"),
+        "aliases": reader.texts("aliases"),
+        "keywords": reader.texts("keywords", required=False),
+        "department": reader.text("department"),
+        "window": reader.text("window"),
+        "case_type": _case_type(reader),
+        "legal_basis": reader.text("legal_basis"),
+        "conditions": reader.texts("conditions"),
+        "materials": reader.items("materials", _material(reader)),
+        "variants": variants,
+        "variant_question": variant_question,
+        "procedure": reader.texts("procedure"),
+        "time_limit": _time_limit(reader),
+        "fee": reader.text("fee"),
+        "place": reader.text("place"),
+        "home_visit": reader.flag("home_visit"),
+        "agent": reader.flag("agent"),
+        "online": reader.flag("online"),
+        "to_confirm": reader.flag("to_confirm"),
+        "source": reader.text("source", required=False),
+    }
+    if len(problems) > before:
+        return None
+    return Matter(**fields)
+
+
+def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
+    """Load every `*.yml` under `directory/matters`; raise CatalogueError listing all problems."""
+    problems: list[CatalogueProblem] = []
+    matters: dict[str, Matter] = {}
+    matter_dir = directory / "matters"
+    files = sorted(matter_dir.glob("*.yml"))
+    if not files:
+        missing = CatalogueProblem(str(matter_dir), "", "没有找到任何事项文件 (*.yml)")
+        raise CatalogueError([missing])
+    for path in files:
+        shown = str(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"第{mark.line + 1}行" if mark is not None else ""
+            problems.append(CatalogueProblem(shown, where, f"YAML 格式错误: {exc}"))
+            continue
+        except UnicodeDecodeError:
+            problems.append(CatalogueProblem(shown, "", "文件不是 UTF-8 编码"))
+            continue
+        matter = parse_matter(shown, data, problems)
+        if matter is None:
+            continue
+        if matter.id in matters:
+            problems.append(CatalogueProblem(shown, "id", f"事项编号 {matter.id} 重复"))
+            continue
+        matters[matter.id] = matter
+    if require_all and not problems:
+        for missing in sorted(REQUIRED_MATTER_IDS - matters.keys()):
+            problems.append(CatalogueProblem(str(matter_dir), missing, "缺少必备事项"))
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(matters)

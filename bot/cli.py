@@ -1,0 +1,148 @@
+"""The `bot` console command: serve, train, parse, catalog check/list, nlu evaluate.
+
+Each command is one boundary: it prints a clear message and exits non-zero on failure,
+never a traceback for problems a center's staff can fix (a catalogue typo, no model yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.catalogue.loader import CatalogueError, load_catalogue
+from bot.config import Settings
+from bot.nlu.service import NluServiceError
+from bot.nlu.training import TrainingDataError, build_training_input, train
+
+log = logging.getLogger("bot")
+
+
+def _dump(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(settings.catalogue_dir)
+    unconfirmed = sum(1 for m in catalogue if m.to_confirm)
+    print(f"事项目录检查通过:{len(catalogue)} 个事项,"
+          f"其中 {unconfirmed} 个标记为待确认(to_confirm)。")
+    return 0
+
+
+def catalog_list(settings: Settings, args: argparse.Namespace) -> int:
+    for matter in load_catalogue(settings.catalogue_dir):
+        print(f"{matter.id}\t{matter.name}")
+    return 0
+
+
+def ensure_model(settings: Settings, *, force: bool = False) -> Path:
+    catalogue = load_catalogue(settings.catalogue_dir)
+    training = build_training_input(catalogue, settings.nlu_data_dir, settings.nlu_build_dir,
+                                    settings.nlu_python)
+    return train(training, settings.models_dir, settings.nlu_python, force=force)
+
+
+def train_command(settings: Settings, args: argparse.Namespace) -> int:
+    model = ensure_model(settings, force=args.force)
+    print(model)
+    return 0
+
+
+async def _parse_lines(settings: Settings) -> None:
+    from bot.nlu.runtime import open_understanding
+
+    async with open_understanding(settings) as understanding:
+        for line in sys.stdin:
+            result = await understanding.understand(line.rstrip("\n"))
+            print(_dump(result.to_json()), flush=True)
+
+
+def parse_command(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_parse_lines(settings))
+    return 0
+
+
+def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.evaluate import evaluate, format_report, load_heldout
+
+    cases = load_heldout(args.file)
+    report = asyncio.run(evaluate(settings, cases))
+    print(format_report(report))
+    if args.json:
+        Path(args.json).write_text(_dump(report.to_json()), encoding="utf-8")
+    return 0
+
+
+def serve_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+
+    if settings.nlu_url is None:
+        ensure_model(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"便民服务机器人已启动: http://{host}:{port}/  (Ctrl+C 退出)", flush=True)
+    web.run_app(create_app(settings), host=host, port=port, print=None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="便民服务中心微信机器人")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="启动服务(未设 NLU_URL 时同时启动 NLU 服务)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=serve_command)
+
+    train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
+    train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")
+    train_parser.set_defaults(handler=train_command)
+
+    parse = commands.add_parser("parse", help="从标准输入每行读一个问题,每行输出一个 JSON")
+    parse.set_defaults(handler=parse_command)
+
+    catalog = commands.add_parser("catalog", help="事项目录").add_subparsers(
+        dest="catalog_command", required=True)
+    catalog.add_parser("check", help="检查事项目录").set_defaults(handler=catalog_check)
+    catalog.add_parser("list", help="列出事项:编号<TAB>名称").set_defaults(handler=catalog_list)
+
+    nlu = commands.add_parser("nlu", help="NLU 工具").add_subparsers(
+        dest="nlu_command", required=True)
+    evaluate = nlu.add_parser("evaluate", help="在留出测试集上评估意图和事项识别")
+    evaluate.add_argument("--file", type=Path, default=Path("tests/nlu/heldout.tsv"))
+    evaluate.add_argument("--json", help="把结果另存为 JSON 文件")
+    evaluate.set_defaults(handler=evaluate_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+    try:
+        return handler(Settings.from_env(), args)
+    except CatalogueError as exc:
+        print(f"事项目录有 {len(exc.problems)} 处错误:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except (TrainingDataError, NluServiceError, ValueError) as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(f"错误: Rasa 训练失败(退出码 {exc.returncode}),见上面的输出", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Configuration, read once from the environment into a frozen Settings.
+
+Defaults are the embedded ones `make run` needs on a fresh clone; production sets the
+variables. Paths default to this checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Secret(str):
+    """A string that never shows itself in logs or reprs."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    catalogue_dir: Path = ROOT / "catalogue"
+    nlu_data_dir: Path = ROOT / "nlu_data"
+    nlu_build_dir: Path = ROOT / ".nlu" / "build"
+    models_dir: Path = ROOT / "models"
+    nlu_python: Path = ROOT / ".venv-nlu" / "bin" / "python"
+    # Set NLU_URL to use an NLU service running elsewhere; unset, `bot serve` starts one.
+    nlu_url: str | None = None
+    nlu_port: int = 5005
+    nlu_token: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(24)))
+    nlu_log: Path = ROOT / ".nlu" / "rasa.log"
+    nlu_timeout: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        nlu_url = env.get("NLU_URL") or None
+        token = env.get("NLU_TOKEN")
+        if nlu_url and not token:
+            raise ValueError("NLU_URL is set but NLU_TOKEN is not: the NLU service needs its token")
+
+        def path(name: str, default: Path) -> Path:
+            return Path(env[name]).resolve() if env.get(name) else default
+
+        return cls(
+            host=env.get("BOT_HOST", defaults.host),
+            port=int(env.get("BOT_PORT", defaults.port)),
+            catalogue_dir=path("CATALOGUE_DIR", defaults.catalogue_dir),
+            nlu_data_dir=path("NLU_DATA_DIR", defaults.nlu_data_dir),
+            nlu_build_dir=path("NLU_BUILD_DIR", defaults.nlu_build_dir),
+            models_dir=path("NLU_MODELS_DIR", defaults.models_dir),
+            nlu_python=path("NLU_PYTHON", defaults.nlu_python),
+            nlu_url=nlu_url,
+            nlu_port=int(env.get("NLU_PORT", defaults.nlu_port)),
+            nlu_token=Secret(token) if token else defaults.nlu_token,
+            nlu_log=path("NLU_LOG", defaults.nlu_log),
+            nlu_timeout=float(env.get("NLU_TIMEOUT", defaults.nlu_timeout)),
+        )

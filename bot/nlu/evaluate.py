@@ -1,0 +1,147 @@
+"""NLU stage, offline: measure intent and matter recognition on a held-out file.
+
+The file (tests/nlu/heldout.tsv) is never used for training: one question a line,
+`intent<TAB>matter id or -<TAB>text`. Questions go through the same path as live traffic
+(guard → Rasa → resolver), so the figures are what villagers get.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.nlu.runtime import open_understanding
+
+NO_MATTER = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldoutCase:
+    intent: str
+    matter: str | None
+    text: str
+
+
+@dataclass
+class IntentScore:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+
+    @property
+    def precision(self) -> float:
+        predicted = self.true_positive + self.false_positive
+        return self.true_positive / predicted if predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        actual = self.true_positive + self.false_negative
+        return self.true_positive / actual if actual else 0.0
+
+
+@dataclass
+class Report:
+    total: int = 0
+    intent_correct: int = 0
+    matter_total: int = 0
+    matter_correct: int = 0
+    matter_top3: int = 0
+    per_intent: dict[str, IntentScore] = field(default_factory=dict)
+    confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    errors: list[tuple[HeldoutCase, str | None, str | None]] = field(default_factory=list)
+
+    @property
+    def intent_accuracy(self) -> float:
+        return self.intent_correct / self.total if self.total else 0.0
+
+    @property
+    def matter_accuracy(self) -> float:
+        return self.matter_correct / self.matter_total if self.matter_total else 0.0
+
+    @property
+    def matter_top3_accuracy(self) -> float:
+        return self.matter_top3 / self.matter_total if self.matter_total else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "questions": self.total,
+            "intent_accuracy": round(self.intent_accuracy, 4),
+            "matter_accuracy": round(self.matter_accuracy, 4),
+            "matter_top3_accuracy": round(self.matter_top3_accuracy, 4),
+            "questions_with_matter": self.matter_total,
+            "per_intent": {
+                name: {"precision": round(s.precision, 4), "recall": round(s.recall, 4)}
+                for name, s in sorted(self.per_intent.items())
+            },
+            "confused": [
+                {"expected": a, "predicted": b, "count": n}
+                for (a, b), n in self.confusions.most_common(10)
+            ],
+        }
+
+
+def load_heldout(path: Path) -> list[HeldoutCase]:
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            raise ValueError(f"{path}:{number}: 应为 意图<TAB>事项或-<TAB>问题")
+        intent, matter, text = parts
+        cases.append(HeldoutCase(intent, None if matter == NO_MATTER else matter, text))
+    return cases
+
+
+async def evaluate(settings: Settings, cases: list[HeldoutCase]) -> Report:
+    report = Report()
+    async with open_understanding(settings) as understanding:
+        for case in cases:
+            result = await understanding.understand(case.text)
+            report.total += 1
+            predicted = result.intent or "none"
+            for name in {case.intent, predicted}:
+                report.per_intent.setdefault(name, IntentScore())
+            if predicted == case.intent:
+                report.intent_correct += 1
+                report.per_intent[case.intent].true_positive += 1
+            else:
+                report.per_intent[case.intent].false_negative += 1
+                report.per_intent[predicted].false_positive += 1
+                report.confusions[(case.intent, predicted)] += 1
+            matter_ok = True
+            if case.matter is not None:
+                report.matter_total += 1
+                matter_ok = result.matter == case.matter
+                report.matter_correct += matter_ok
+                report.matter_top3 += case.matter in {c.matter for c in result.candidates[:3]}
+            if predicted != case.intent or not matter_ok:
+                report.errors.append((case, result.intent, result.matter))
+    return report
+
+
+def format_report(report: Report) -> str:
+    lines = [
+        f"问题数 {report.total}",
+        f"意图准确率 {report.intent_accuracy:.1%}",
+        f"事项准确率 {report.matter_accuracy:.1%}(含事项的 {report.matter_total} 题)",
+        f"事项前三命中率 {report.matter_top3_accuracy:.1%}",
+        "",
+        f"{'intent':<20} {'precision':>9} {'recall':>7}",
+    ]
+    for name, score in sorted(report.per_intent.items()):
+        lines.append(f"{name:<20} {score.precision:>9.1%} {score.recall:>7.1%}")
+    if report.confusions:
+        lines += ["", "最常混淆(期望 → 识别成):"]
+        lines += [f"  {a} → {b}: {n}" for (a, b), n in report.confusions.most_common(8)]
+    if report.errors:
+        lines += ["", "识别错的问题:"]
+        lines += [
+            f"  {case.text} | 期望 {case.intent}/{case.matter or '-'}"
+            f" | 识别 {intent}/{matter or '-'}"
+            for case, intent, matter in report.errors
+        ]
+    return "\n".join(lines)

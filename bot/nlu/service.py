@@ -1,0 +1,89 @@
+"""NLU stage, process management: run Rasa's HTTP server from its own virtual environment.
+
+Rasa 3.6 needs Python 3.10 and old aiohttp/SQLAlchemy/pydantic, so it is a separate process
+bound to 127.0.0.1 with a token; every bot worker on the machine shares it. In production
+it runs as its own service and the bot is given NLU_URL and NLU_TOKEN instead.
+Rasa's own log goes to a file at WARNING level: it never contains villagers' messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.nlu.training import rasa_command, rasa_environment
+from integrations.errors import ServiceUnavailable
+from integrations.rasa import RasaClient
+
+READY_TIMEOUT = 120.0
+POLL_INTERVAL = 0.1
+
+
+class NluServiceError(RuntimeError):
+    pass
+
+
+class NluProcess:
+    """A Rasa server child process; `start()` returns once it answers /model/parse."""
+
+    def __init__(self, python: Path, model: Path, port: int, token: str, log_file: Path) -> None:
+        self.python = python
+        self.model = model
+        self.port = port
+        self.token = token
+        self.log_file = log_file
+        self.process: asyncio.subprocess.Process | None = None
+        self.ready_seconds: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = READY_TIMEOUT) -> None:
+        if not self.python.exists():
+            raise NluServiceError(f"找不到 Rasa 的运行环境 ({self.python}):请先运行 make nlu-venv")
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with self.log_file.open("ab") as log:
+            command = rasa_command(
+                self.python, "run", "--enable-api", "--quiet",
+                "--model", str(self.model), "--interface", "127.0.0.1",
+                "--port", str(self.port), "--auth-token", self.token,
+                "--log-file", str(self.log_file),
+            )
+            self.process = await asyncio.create_subprocess_exec(
+                *command, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                env=rasa_environment(),
+            )
+        await self._wait_ready(timeout)
+        self.ready_seconds = time.perf_counter() - started
+
+    async def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            client = RasaClient(session, self.url, self.token, timeout=2.0)
+            while time.monotonic() < deadline:
+                if self.process is not None and self.process.returncode is not None:
+                    raise NluServiceError(f"Rasa 启动失败,退出码 {self.process.returncode},"
+                                          f"见 {self.log_file}")
+                with contextlib.suppress(ServiceUnavailable):
+                    await client.parse("你好")
+                    return
+                await asyncio.sleep(POLL_INTERVAL)
+        await self.stop()
+        raise NluServiceError(f"Rasa 在 {timeout:.0f} 秒内没有就绪,见 {self.log_file}")
+
+    async def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()

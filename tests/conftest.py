@@ -1,0 +1,32 @@
+"""Shared fixtures: a real Rasa NLU service, trained if needed, started once per session."""
+
+import dataclasses
+
+import pytest
+
+from bot.cli import ensure_model
+from bot.config import Secret, Settings
+from bot.nlu.runtime import free_port
+from bot.nlu.service import NluProcess
+
+
+@pytest.fixture(scope="session")
+def nlu_settings(tmp_path_factory) -> Settings:
+    log = tmp_path_factory.mktemp("nlu") / "rasa.log"
+    return dataclasses.replace(Settings.from_env({}), nlu_token=Secret("test-token"), nlu_log=log)
+
+
+@pytest.fixture(scope="session")
+async def nlu_service(nlu_settings):
+    model = ensure_model(nlu_settings)
+    process = NluProcess(nlu_settings.nlu_python, model, free_port(), nlu_settings.nlu_token,
+                         nlu_settings.nlu_log)
+    await process.start()
+    yield process
+    await process.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_settings(nlu_settings, nlu_service) -> Settings:
+    """Settings of a bot worker pointed at the running NLU service."""
+    return dataclasses.replace(nlu_settings, nlu_url=nlu_service.url)

@@ -1,0 +1,67 @@
+"""The NLU as the bot uses it: real Rasa over HTTP, then the matter resolver."""
+
+import pytest
+
+from bot.config import ROOT
+from bot.nlu.evaluate import evaluate, load_heldout
+from bot.nlu.runtime import open_understanding
+
+
+@pytest.fixture(scope="module")
+async def understanding(remote_settings):
+    async with open_understanding(remote_settings) as understanding:
+        yield understanding
+
+
+@pytest.mark.parametrize(("text", "intent", "matter"), [
+    ("俺娘想申请低保都要带啥", "ask_materials", "dibao"),
+    ("娃儿落户要哪些东西", "ask_materials", "birth_registration"),
+    ("那个嗯就是残急证要带啥", "ask_materials", "disability_certificate"),
+    ("低保要多久", "ask_time_limit", "dibao"),
+    ("几点上班", "ask_office_hours", None),
+    ("转人工", "human_handoff", None),
+    ("俺娘走不动能到家里来办不", "book_home_visit", None),
+    ("我的低保办到哪了", "check_progress", "dibao"),
+])
+async def test_villager_questions(understanding, text, intent, matter):
+    result = await understanding.understand(text)
+    assert (result.intent, result.matter) == (intent, matter)
+    assert result.confidence > 0.5
+
+
+async def test_close_matters_come_back_as_numbered_candidates(understanding):
+    result = await understanding.understand("低保和五保有啥区别")
+    assert result.matter is None
+    assert [c.matter for c in result.candidates[:2]] == ["dibao", "wubao"]
+
+
+async def test_intent_injection_is_not_obeyed(understanding):
+    result = await understanding.understand('/apply{"matter":"x"}')
+    assert result.matter is None
+    assert result.confidence < 1.0  # Rasa's injected intents come back with exactly 1.0
+    result = await understanding.understand("/greet")
+    assert result.confidence < 1.0
+
+
+async def test_empty_emoji_and_huge_inputs_have_defined_answers(understanding):
+    empty = await understanding.understand("   ")
+    assert (empty.intent, empty.skipped) == (None, "empty")
+    emoji = await understanding.understand("🙏🙏")
+    assert (emoji.intent, emoji.skipped) == (None, "no_text")
+    huge = await understanding.understand("俺想问低保要带啥" + "啊" * 5000)
+    assert huge.truncated and huge.intent is not None and huge.matter == "dibao"
+    mixed = await understanding.understand("我要办dibao的事 ok?")
+    assert mixed.matter == "dibao"
+
+
+async def test_villagers_messages_never_reach_the_service_log(understanding, nlu_settings):
+    await understanding.understand("隐私测试王秀英低保要带啥")
+    log = nlu_settings.nlu_log.read_text(encoding="utf-8", errors="replace")
+    assert "王秀英" not in log
+
+
+async def test_heldout_accuracy_meets_the_targets(remote_settings):
+    report = await evaluate(remote_settings, load_heldout(ROOT / "tests" / "nlu" / "heldout.tsv"))
+    assert report.intent_accuracy >= 0.95
+    assert report.matter_accuracy >= 0.95
+    assert report.matter_top3_accuracy >= 0.98
