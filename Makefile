@@ -13,10 +13,12 @@ run: install nlu-venv ## the bot on localhost with embedded defaults (NLU model 
 test: install nlu-venv ## everything: lint, then all tests against real services
 	@scripts/services.sh
 	$(BIN)/ruff check bot integrations tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check bot integrations tests bench
+	$(BIN)/mypy
 
 bench: install nlu-venv ## speed, memory and accuracy figures for the chosen NLU pipeline
 	$(BIN)/python -m bench.nlu

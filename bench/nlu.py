@@ -147,7 +147,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for index, (name, config) in enumerate(configs):
             workdir = Path(tmp) / str(index)
-            model, train_s = train_config(settings, config, workdir)
+            try:
+                model, train_s = train_config(settings, config, workdir)
+            except subprocess.CalledProcessError:
+                print(f"{name:<22} training failed (Rasa's message above)", flush=True)
+                continue
             chosen_model = chosen_model or model
             print_row(name, train_s, asyncio.run(measure_service(settings, model)))
         assert chosen_model is not None

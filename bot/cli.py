@@ -88,8 +88,10 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
         ensure_model(settings)
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"便民服务机器人已启动: http://{host}:{port}/  (Ctrl+C 退出)", flush=True)
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    ready = f"便民服务机器人已启动: http://{host}:{port}/  (Ctrl+C 退出)"
+    # run_app prints once start-up (NLU service included) has finished.
+    web.run_app(create_app(settings), host=host, port=port,
+                print=lambda _: print(ready, flush=True))
     return 0
 
 

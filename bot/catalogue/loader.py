@@ -236,32 +236,33 @@ def parse_matter(file: str, data: object, problems: list[CatalogueProblem]) -> M
         if variant.id in seen_variants:
             reader.problem(f"variants[{index + 1}].id", f"重复的情形编号 {variant.id}")
         seen_variants.add(variant.id)
-    fields = {
-        "id": matter_id,
-        "name": reader.text("name"),
-        "aliases": reader.texts("aliases"),
-        "keywords": reader.texts("keywords", required=False),
-        "department": reader.text("department"),
-        "window": reader.text("window"),
-        "case_type": _case_type(reader),
-        "legal_basis": reader.text("legal_basis"),
-        "conditions": reader.texts("conditions"),
-        "materials": reader.items("materials", _material(reader)),
-        "variants": variants,
-        "variant_question": variant_question,
-        "procedure": reader.texts("procedure"),
-        "time_limit": _time_limit(reader),
-        "fee": reader.text("fee"),
-        "place": reader.text("place"),
-        "home_visit": reader.flag("home_visit"),
-        "agent": reader.flag("agent"),
-        "online": reader.flag("online"),
-        "to_confirm": reader.flag("to_confirm"),
-        "source": reader.text("source", required=False),
-    }
-    if len(problems) > before:
+    name = reader.text("name")
+    aliases = reader.texts("aliases")
+    keywords = reader.texts("keywords", required=False)
+    department = reader.text("department")
+    window = reader.text("window")
+    case_type = _case_type(reader)
+    legal_basis = reader.text("legal_basis")
+    conditions = reader.texts("conditions")
+    materials = reader.items("materials", _material(reader))
+    procedure = reader.texts("procedure")
+    time_limit = _time_limit(reader)
+    fee = reader.text("fee")
+    place = reader.text("place")
+    home_visit = reader.flag("home_visit")
+    agent = reader.flag("agent")
+    online = reader.flag("online")
+    to_confirm = reader.flag("to_confirm")
+    source = reader.text("source", required=False)
+    if len(problems) > before or case_type is None:
         return None
-    return Matter(**fields)
+    return Matter(
+        id=matter_id, name=name, aliases=aliases, keywords=keywords, department=department,
+        window=window, case_type=case_type, legal_basis=legal_basis, conditions=conditions,
+        materials=materials, variants=variants, variant_question=variant_question,
+        procedure=procedure, time_limit=time_limit, fee=fee, place=place, home_visit=home_visit,
+        agent=agent, online=online, to_confirm=to_confirm, source=source,
+    )
 
 
 def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
@@ -271,8 +272,8 @@ def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
     matter_dir = directory / "matters"
     files = sorted(matter_dir.glob("*.yml"))
     if not files:
-        missing = CatalogueProblem(str(matter_dir), "", "没有找到任何事项文件 (*.yml)")
-        raise CatalogueError([missing])
+        nothing = CatalogueProblem(str(matter_dir), "", "没有找到任何事项文件 (*.yml)")
+        raise CatalogueError([nothing])
     for path in files:
         shown = str(path)
         try:

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
@@ -58,9 +59,15 @@ def fold_syllable(syllable: str) -> str:
     return syllable
 
 
+def _each_character(chunk: str) -> Any:
+    # pypinyin accepts a list here (its stubs say str): one item per character keeps the
+    # syllables aligned with character positions.
+    return list(chunk)
+
+
 def syllables(text: str) -> list[str]:
     """One pinyin syllable per character (non-Chinese characters stand for themselves)."""
-    return lazy_pinyin(text, style=Style.NORMAL, errors=lambda chunk: list(chunk))
+    return lazy_pinyin(text, style=Style.NORMAL, errors=_each_character)
 
 
 @dataclass(frozen=True, slots=True)
