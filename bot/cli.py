@@ -65,6 +65,32 @@ async def _parse_lines(settings: Settings) -> None:
             print(_dump(result.to_json()), flush=True)
 
 
+async def _shell(settings: Settings, user: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.dialogue.runtime import build_dialogue, open_redis
+    from bot.messages import Channel, Incoming, Kind
+    from bot.nlu.runtime import open_understanding
+
+    async with open_understanding(settings) as understanding, open_redis(settings) as redis:
+        dialogue = build_dialogue(settings, understanding, redis)
+        print("和机器人聊天(Ctrl+D 退出)。", flush=True)
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "我> ")
+            except EOFError:
+                return
+            message = Incoming(Channel.SHELL, user, Kind.TEXT, datetime.now(UTC), text=line)
+            turn = await dialogue.handle(message)
+            for reply in turn.replies:
+                print(f"机器人> {reply.text}\n", flush=True)
+
+
+def shell_command(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_shell(settings, args.user))
+    return 0
+
+
 def parse_command(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_parse_lines(settings))
     return 0
@@ -107,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
     train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")
     train_parser.set_defaults(handler=train_command)
+
+    shell = commands.add_parser("shell", help="在终端里和机器人聊天(同一套对话代码)")
+    shell.add_argument("--user", default="shell-user", help="对话用户编号")
+    shell.set_defaults(handler=shell_command)
 
     parse = commands.add_parser("parse", help="从标准输入每行读一个问题,每行输出一个 JSON")
     parse.set_defaults(handler=parse_command)

@@ -36,6 +36,8 @@ class Settings:
     nlu_token: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(24)))
     nlu_log: Path = ROOT / ".nlu" / "rasa.log"
     nlu_timeout: float = 5.0
+    # Unset: an in-process Redis substitute (one worker, nothing kept across restarts).
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -62,4 +64,5 @@ class Settings:
             nlu_token=Secret(token) if token else defaults.nlu_token,
             nlu_log=path("NLU_LOG", defaults.nlu_log),
             nlu_timeout=float(env.get("NLU_TIMEOUT", defaults.nlu_timeout)),
+            redis_url=env.get("REDIS_URL") or None,
         )

@@ -1,0 +1,1 @@
+"""Dialogue stage: conversation state, the dialogue manager and its global commands."""

@@ -1,0 +1,300 @@
+"""Dialogue stage: one normalized message in, the bot's replies out.
+
+    message ─┬─ event / voice without text / media / location ─→ fixed replies
+             └─ text ─→ global commands (算了, 继续) ─→ a pending numbered choice
+                       ─→ NLU ─→ question intents answered from the catalogue
+                                 other intents (hours, handoff, complaint, greetings…)
+
+State (the matter being talked about, a pending choice, the rest of a long answer) lives in
+Redis per user; the store's lock makes one user's messages go through here in order.
+Follow-ups keep the matter (「低保要带啥」 then 「要多久」), 「那五保呢」 repeats the last
+question for another matter, close matters become a numbered choice, and a second message
+not understood offers a human.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.catalogue.center import Center
+from bot.catalogue.model import Catalogue, Matter
+from bot.dialogue.state import ConversationState, StateStore
+from bot.intents import Intent, guide, texts
+from bot.messages import Event, Incoming, Kind, Reply, Turn
+from bot.nlu.understand import NluResult, Understanding
+
+QUESTION_INTENTS = frozenset(guide.ANSWERS)
+MIN_INTENT_CONFIDENCE = 0.35  # below this, with no matter named, the bot did not understand
+FOLLOWUP_CONFIDENCE = 0.55  # a named matter with a weaker intent repeats the last question
+MAX_REPLY_BYTES = 2000  # WeChat takes 2048 bytes in one text reply; keep room for a footer
+
+CANCEL_WORDS = frozenset({"算了", "取消", "不问了", "退出", "不要了", "不办了"})
+MORE_WORDS = frozenset({"继续", "下一页", "还有呢", "后面"})
+FOLLOWUP = re.compile(r"^(那|还有|那么)?.{1,14}呢[?？]?$")
+
+MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
+MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
+
+
+def parse_choice(text: str) -> int | None:
+    """「1」「１」「1.」「第1个」 → 1; anything else → None."""
+    match = re.fullmatch(r"第?(\d{1,2})[.、。个项]?", unicodedata.normalize("NFKC", text))
+    return int(match.group(1)) if match else None
+
+
+def paginate(text: str, limit: int = MAX_REPLY_BYTES) -> list[str]:
+    """Split at line breaks so that every page fits `limit` UTF-8 bytes."""
+    pages: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate.encode()) <= limit:
+            current = candidate
+            continue
+        if current:
+            pages.append(current)
+        while len(line.encode()) > limit:  # one line longer than a page: cut it
+            cut = len(line.encode()[:limit].decode(errors="ignore"))
+            pages.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current:
+        pages.append(current)
+    return pages
+
+
+class Dialogue:
+    def __init__(self, understanding: Understanding, store: StateStore, catalogue: Catalogue,
+                 center: Center,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._understanding = understanding
+        self._store = store
+        self._catalogue = catalogue
+        self._center = center
+        self._clock = clock
+
+    async def handle(self, message: Incoming) -> Turn:
+        channel, user = message.channel.value, message.user_id
+        await self._store.record(channel, user, "in", message.text, message.received_at,
+                                 kind=message.kind.value, media_id=message.media_id)
+        async with self._store.conversation(channel, user) as state:
+            replies = await self._respond(message, state)
+        for reply in replies:
+            await self._store.record(channel, user, "out", reply, self._clock())
+        return Turn(tuple(Reply(text) for text in replies))
+
+    async def _respond(self, message: Incoming, state: ConversationState) -> list[str]:
+        if message.kind is Kind.EVENT:
+            return await self._on_event(message, state)
+        if message.kind is Kind.VOICE and not message.text.strip():
+            return [texts.VOICE_NOT_RECOGNISED]
+        if message.kind in MEDIA_WORDS:
+            return [texts.MEDIA_RECEIVED.format(what=MEDIA_WORDS[message.kind])]
+        if message.kind is Kind.LOCATION:
+            place = message.location.label if message.location else ""
+            label = f"（{place}）" if place else ""
+            return [texts.LOCATION_RECEIVED.format(label=label, address=self._center.address)]
+        if message.kind is Kind.LINK:
+            return [texts.LINK_RECEIVED]
+        if message.kind is Kind.UNSUPPORTED:
+            return [texts.UNSUPPORTED]
+        return await self._on_text(message, state)
+
+    async def _on_event(self, message: Incoming, state: ConversationState) -> list[str]:
+        if message.event in (Event.SUBSCRIBE, Event.SCAN):
+            return [texts.WELCOME.format(center=self._center.name)]
+        if message.event is Event.MENU_CLICK:
+            action = MENU_KEYS.get(message.event_key)
+            if action == "hours":
+                return [guide.office_hours(self._center)]
+            if action == "human":
+                return await self._handoff(message, state, "menu")
+            return [texts.WELCOME.format(center=self._center.name)]
+        return []  # unsubscribe, menu links, other events: nothing to say
+
+    async def _on_text(self, message: Incoming, state: ConversationState) -> list[str]:
+        command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
+        if command in CANCEL_WORDS:
+            had_something = bool(state.awaiting or state.pending_intent or state.more_pages)
+            self._clear_pending(state)
+            return [texts.CANCELLED if had_something else texts.NOTHING_TO_CANCEL]
+        if command in MORE_WORDS and state.more_pages:
+            return self._next_page(state)
+        choice = parse_choice(command)
+        if choice is not None and state.awaiting and state.choices:
+            return self._on_choice(choice, state)
+        if state.awaiting == "variant":
+            picked = self._variant_named(command, state)
+            if picked:
+                return self._on_choice(picked, state)
+        result = await self._understanding.understand(message.text)
+        if result.skipped:
+            return [texts.EMPTY_MESSAGE]
+        return await self._on_understood(message, result, state)
+
+    async def _on_understood(self, message: Incoming, result: NluResult,
+                             state: ConversationState) -> list[str]:
+        intent = Intent(result.intent) if result.intent else None
+        if result.matter is None and len(result.candidates) >= 2:
+            return self._ask_matter_choice(result, intent, state)
+        matter_id = result.matter
+        weak = result.confidence < FOLLOWUP_CONFIDENCE
+        if matter_id and (weak or FOLLOWUP.match(message.text.strip())):
+            followup = self._followup_intent(state)
+            if followup is not None:
+                intent = followup
+            elif weak:
+                state.misunderstood = 0
+                return self._matter_menu(matter_id, state)  # 「低保」 alone: what about it?
+        if intent is None or (result.confidence < MIN_INTENT_CONFIDENCE and not matter_id):
+            return self._not_understood(state)
+        state.misunderstood = 0
+        if intent in QUESTION_INTENTS:
+            if intent is Intent.ASK_LOCATION and not (matter_id or state.matter):
+                return [guide.center_location(self._center)]
+            return self._question(intent, matter_id or state.matter, state)
+        return await self._other_intent(intent, message, matter_id or state.matter, state)
+
+    @staticmethod
+    def _followup_intent(state: ConversationState) -> Intent | None:
+        """The question a bare matter name answers: the pending one, else the last asked."""
+        chosen = state.pending_intent or state.last_intent
+        return Intent(chosen) if chosen else None
+
+    def _question(self, intent: Intent, matter_id: str | None,
+                  state: ConversationState) -> list[str]:
+        if matter_id is None:
+            self._clear_pending(state)
+            state.awaiting, state.pending_intent = "matter", intent.value
+            return [texts.ASK_WHICH_MATTER]
+        matter = self._catalogue.get(matter_id)
+        if matter is None:
+            return self._not_understood(state)
+        return self._answer(intent, matter, state)
+
+    def _answer(self, intent: Intent, matter: Matter, state: ConversationState) -> list[str]:
+        if state.matter != matter.id:
+            state.variant = None
+        self._clear_pending(state)
+        state.matter, state.last_intent = matter.id, intent.value
+        if intent is Intent.ASK_MATERIALS and matter.variants and state.variant is None:
+            state.awaiting, state.pending_intent = "variant", intent.value
+            state.choices = [v.id for v in matter.variants]
+            options = "\n".join(f"{n}. {v.name}" for n, v in enumerate(matter.variants, 1))
+            return [f"【{matter.name}】要带的材料看情况。{matter.variant_question}\n{options}\n"
+                    f"{texts.REPLY_WITH_NUMBER}"]
+        text = guide.answer(intent, matter, state.variant, self._center)
+        state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
+        return self._pages(f"{text}\n{texts.MATTER_MENU.format(name=matter.short_name)}", state)
+
+    def _matter_menu(self, matter_id: str, state: ConversationState) -> list[str]:
+        matter = self._catalogue.get(matter_id)
+        if matter is None:
+            return self._not_understood(state)
+        if state.matter != matter_id:
+            state.variant = None
+        self._clear_pending(state)
+        state.matter = matter_id
+        state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
+        return [texts.MATTER_MENU.format(name=matter.short_name)]
+
+    def _ask_matter_choice(self, result: NluResult, intent: Intent | None,
+                           state: ConversationState) -> list[str]:
+        self._clear_pending(state)
+        pending = intent if intent in QUESTION_INTENTS else None
+        state.awaiting, state.choices = "matter", [c.matter for c in result.candidates]
+        state.pending_intent = (pending or Intent(state.last_intent or Intent.ASK_MATERIALS)).value
+        options = "\n".join(
+            f"{n}. {matter.name}" for n, c in enumerate(result.candidates, 1)
+            if (matter := self._catalogue.get(c.matter)) is not None
+        )
+        return [f"{texts.CHOOSE_MATTER}\n{options}\n{texts.REPLY_WITH_NUMBER}"]
+
+    def _on_choice(self, number: int, state: ConversationState) -> list[str]:
+        if not 1 <= number <= len(state.choices):
+            return [texts.NO_SUCH_CHOICE]
+        choice, awaiting = state.choices[number - 1], state.awaiting
+        pending = Intent(state.pending_intent or Intent.ASK_MATERIALS)
+        if awaiting == "matter":
+            return self._question(pending, choice, state)
+        if awaiting == "variant" and state.matter:
+            state.variant = choice
+            return self._question(pending, state.matter, state)
+        return self._question(Intent(choice), state.matter, state)  # the matter menu
+
+    def _variant_named(self, text: str, state: ConversationState) -> int | None:
+        matter = self._catalogue.get(state.matter or "")
+        if matter is None:
+            return None
+        for number, variant in enumerate(matter.variants, start=1):
+            if variant.name in text or (len(text) >= 2 and text in variant.name):
+                return number
+        return None
+
+    async def _other_intent(self, intent: Intent, message: Incoming, matter_id: str | None,
+                            state: ConversationState) -> list[str]:
+        center = self._center
+        hours = center.hours.weekdays
+        matter = self._catalogue.get(matter_id) if matter_id else None
+        if intent is Intent.ASK_OFFICE_HOURS:
+            return [guide.office_hours(center)]
+        if intent is Intent.HUMAN_HANDOFF:
+            return await self._handoff(message, state, "asked")
+        if intent is Intent.COMPLAIN:
+            await self._store.request_handoff(message.channel.value, message.user_id,
+                                              "complaint", message.received_at)
+            state.handoff_requested = True
+            return [texts.COMPLAINT_TAKEN.format(phone=center.phone)]
+        if intent is Intent.APPLY and matter is not None:
+            state.matter = matter.id
+            state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
+            return [texts.APPLY_NOT_YET.format(name=matter.short_name, place=matter.place)]
+        fixed = {
+            Intent.GREET: texts.GREETING,
+            Intent.THANKS: texts.THANKS,
+            Intent.GOODBYE: texts.GOODBYE,
+            Intent.OUT_OF_SCOPE: texts.OUT_OF_SCOPE,
+            Intent.APPLY: texts.ASK_WHICH_MATTER,
+            Intent.BOOK_APPOINTMENT: texts.BOOKING_NOT_YET,
+            Intent.CANCEL_APPOINTMENT: texts.BOOKING_NOT_YET,
+            Intent.BOOK_HOME_VISIT: texts.HOME_VISIT_NOT_YET,
+            Intent.CHECK_PROGRESS: texts.PROGRESS_NOT_YET,
+        }
+        if intent is Intent.APPLY:
+            state.awaiting, state.pending_intent = "matter", Intent.ASK_MATERIALS.value
+        if intent in (Intent.AFFIRM, Intent.DENY):
+            return [texts.NOTHING_TO_CANCEL if intent is Intent.DENY else texts.GREETING]
+        return [fixed[intent].format(phone=center.phone, hours=hours)]
+
+    async def _handoff(self, message: Incoming, state: ConversationState,
+                       reason: str) -> list[str]:
+        await self._store.request_handoff(message.channel.value, message.user_id, reason,
+                                          message.received_at)
+        state.handoff_requested = True
+        self._clear_pending(state)
+        return [texts.HANDOFF_TAKEN.format(hours=self._center.hours.weekdays,
+                                           phone=self._center.phone)]
+
+    def _not_understood(self, state: ConversationState) -> list[str]:
+        state.misunderstood += 1
+        if state.misunderstood >= 2:
+            return [texts.NOT_UNDERSTOOD_AGAIN.format(phone=self._center.phone)]
+        return [texts.NOT_UNDERSTOOD]
+
+    def _pages(self, text: str, state: ConversationState) -> list[str]:
+        first, *rest = paginate(text)
+        state.more_pages = rest
+        return [f"{first}\n{texts.MORE_FOLLOWS}" if rest else first]
+
+    def _next_page(self, state: ConversationState) -> list[str]:
+        page, *rest = state.more_pages
+        state.more_pages = rest
+        return [f"{page}\n{texts.MORE_FOLLOWS}" if rest else page]
+
+    @staticmethod
+    def _clear_pending(state: ConversationState) -> None:
+        state.awaiting, state.choices, state.pending_intent = None, [], None
+        state.more_pages = []

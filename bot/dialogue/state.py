@@ -1,0 +1,111 @@
+"""Dialogue stage: per-user conversation state in Redis.
+
+Key scheme (every key the dialogue writes; prefixes only here):
+    bianmin:conv:{channel}:{user}        JSON ConversationState, TTL = CONVERSATION_TTL
+    bianmin:lock:conv:{channel}:{user}   per-user lock around load → handle → save
+    bianmin:transcript:{channel}:{user}  list of JSON lines (in and out), newest first
+    bianmin:handoff:requests             list of JSON handoff requests for the clerks
+
+Several bot workers share one Redis: the lock makes two messages of one user (retries,
+quick typing, two workers) go through the dialogue one after the other, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+STATE_VERSION = 1
+CONVERSATION_TTL = 3 * 24 * 3600  # a villager may come back tomorrow or the day after
+TRANSCRIPT_TTL = 30 * 24 * 3600
+TRANSCRIPT_MAX = 500
+LOCK_TIMEOUT = 15.0  # seconds a crashed worker can hold a user's lock
+LOCK_WAIT = 10.0
+
+PREFIX = "bianmin"
+
+
+def conversation_key(channel: str, user: str) -> str:
+    return f"{PREFIX}:conv:{channel}:{user}"
+
+
+def lock_key(channel: str, user: str) -> str:
+    return f"{PREFIX}:lock:conv:{channel}:{user}"
+
+
+def transcript_key(channel: str, user: str) -> str:
+    return f"{PREFIX}:transcript:{channel}:{user}"
+
+
+HANDOFF_REQUESTS_KEY = f"{PREFIX}:handoff:requests"
+
+
+@dataclass
+class ConversationState:
+    """What the bot remembers of one villager's conversation."""
+
+    matter: str | None = None  # the matter being talked about (follow-ups keep it)
+    variant: str | None = None  # the chosen situation of that matter
+    last_intent: str | None = None  # the last question asked, for 「那五保呢」
+    awaiting: str | None = None  # "matter", "variant" or "menu": what a digit answers
+    choices: list[str] = field(default_factory=list)  # what 1, 2, 3 … stand for
+    pending_intent: str | None = None  # the question waiting for its matter or variant
+    more_pages: list[str] = field(default_factory=list)  # rest of a long answer (「继续」)
+    misunderstood: int = 0  # consecutive messages the bot did not understand
+    handoff_requested: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps({"v": STATE_VERSION, **asdict(self)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes | None) -> ConversationState:
+        if not raw:
+            return cls()
+        data: dict[str, Any] = json.loads(raw)
+        if data.pop("v", None) != STATE_VERSION:
+            return cls()  # an older shape: start afresh rather than misread it
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class StateStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    @asynccontextmanager
+    async def conversation(self, channel: str, user: str) -> AsyncIterator[ConversationState]:
+        """Lock the user's conversation, yield its state, save it on a clean exit."""
+        lock = self._redis.lock(lock_key(channel, user), timeout=LOCK_TIMEOUT,
+                                blocking_timeout=LOCK_WAIT)
+        async with lock:
+            key = conversation_key(channel, user)
+            state = ConversationState.from_json(await self._redis.get(key))
+            yield state
+            await self._redis.set(key, state.to_json(), ex=CONVERSATION_TTL)
+
+    async def record(self, channel: str, user: str, direction: str, text: str,
+                     at: datetime, **extra: str) -> None:
+        """One line of the user's transcript (what they sent, what the bot answered)."""
+        key = transcript_key(channel, user)
+        line = json.dumps({"at": at.isoformat(), "dir": direction, "text": text, **extra},
+                          ensure_ascii=False)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, line)
+            pipe.ltrim(key, 0, TRANSCRIPT_MAX - 1)
+            pipe.expire(key, TRANSCRIPT_TTL)
+            await pipe.execute()
+
+    async def transcript(self, channel: str, user: str) -> list[dict[str, str]]:
+        lines = await self._redis.lrange(transcript_key(channel, user), 0, -1)
+        return [json.loads(line) for line in reversed(lines)]
+
+    async def request_handoff(self, channel: str, user: str, reason: str, at: datetime) -> None:
+        entry = json.dumps({"channel": channel, "user": user, "reason": reason,
+                            "at": at.isoformat()}, ensure_ascii=False)
+        await self._redis.rpush(HANDOFF_REQUESTS_KEY, entry)

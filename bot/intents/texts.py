@@ -1,0 +1,61 @@
+"""Dialogue stage: the bot's shared Chinese sentences, in one place for review.
+
+Short lines, numbered choices, plain words: many readers are elderly, on small phones.
+"""
+
+WELCOME = (
+    "您好！这里是{center}。我可以帮您：\n"
+    "1. 查办事要带的材料（比如发“低保要带啥”）\n"
+    "2. 问办理流程、条件、时限、地点和收费\n"
+    "3. 查上班时间（发“几点上班”）\n"
+    "4. 找工作人员（发“转人工”）\n"
+    "直接打字或按住说话都可以。"
+)
+GREETING = "您好！请问要办什么事？直接说就行，比如“高龄补贴要带啥”。"
+THANKS = "不客气！还有别的事，随时发消息问我。"
+GOODBYE = "好的，再见！有事随时找我们。"
+OUT_OF_SCOPE = (
+    "这个问题我答不了。我能回答到便民服务中心办事的问题，"
+    "比如“低保要带啥”“残疾证在哪办”。找工作人员请发“转人工”。"
+)
+NOT_UNDERSTOOD = "没太明白您要办什么事。能再说说吗？比如：低保、高龄补贴、残疾证、户口迁入。"
+NOT_UNDERSTOOD_AGAIN = (
+    "对不起，我还是没弄明白。发“转人工”，工作人员会回复您;也可以打电话 {phone}。"
+)
+ASK_WHICH_MATTER = "您问的是办哪件事？比如：低保、高龄补贴、残疾证、户口迁入。"
+CHOOSE_MATTER = "您问的是哪一个？"
+REPLY_WITH_NUMBER = "回复数字就行。"
+MATTER_MENU = "回复数字接着问【{name}】：1 要带啥 2 怎么办 3 条件 4 多久 5 在哪办 6 收费"
+NO_SUCH_CHOICE = "没有这个选项，请回复列表里的数字。"
+CANCELLED = "好的，已取消。还有别的事可以直接问我。"
+NOTHING_TO_CANCEL = "好的。还有别的事可以直接问我。"
+NO_MORE = "后面没有了。还有别的事可以直接问我。"
+MORE_FOLLOWS = "（还有下文，发“继续”查看）"
+TO_CONFIRM = "（此条信息中心还在核实，去办之前可以先打电话 {phone} 问一下）"
+EMPTY_MESSAGE = "请用文字说说您要办什么事，比如“低保要带啥”。"
+HANDOFF_TAKEN = (
+    "好的，已为您转人工。工作人员会在上班时间（{hours}）回复您。急事请打 {phone}。"
+)
+COMPLAINT_TAKEN = (
+    "您反映的问题已经记下了，我们会认真核实，工作人员会联系您。"
+    "也可以打电话 {phone} 或 12345 反映。"
+)
+VOICE_NOT_RECOGNISED = (
+    "抱歉，这条语音没能听清。请打字告诉我，或者发“转人工”，工作人员会听您的语音。"
+)
+MEDIA_RECEIVED = "收到您发的{what}，已经保存。要办事的话，请用文字说一下要办什么。"
+LOCATION_RECEIVED = "收到您的位置{label}。我们中心在：{address}。"
+LINK_RECEIVED = "收到链接。请用文字说一下您想办的事。"
+UNSUPPORTED = "暂时看不了这种消息，请打字告诉我您要办的事。"
+SLOW_DOWN = "您发得太快了，请稍等几秒再发。"
+BUSY = "系统繁忙，请稍后再试。"
+APPLY_NOT_YET = (
+    "手机上申请的功能马上开通。现在办【{name}】：带齐材料到{place}办理。"
+    "发“1”看要带的材料。"
+)
+BOOKING_NOT_YET = "手机预约马上开通。现在预约请打电话 {phone}，或在上班时间（{hours}）直接来。"
+HOME_VISIT_NOT_YET = (
+    "行动不便的老人、残疾人可以申请上门服务。手机申请马上开通，现在请打电话 {phone}，"
+    "或请村里的代办员帮您登记。"
+)
+PROGRESS_NOT_YET = "手机查进度马上开通。现在请打电话 {phone}，报上受理回执上的编号就能查。"
