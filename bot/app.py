@@ -1,30 +1,66 @@
 """The app factory: the bot's web service, read top to bottom as a table of contents.
 
-Resources are cleanup_ctx generators behind typed AppKeys, created at start-up and closed
-at shutdown; nothing is built at import time.
+    /wechat            the official account's endpoint          bot/channels/wechat.py
+    /simulator         a phone-like page posting signed XML      bot/web/simulator.py
+    /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
+    /healthz
+
+Resources are opened once in `services` (a cleanup_ctx) in pipeline order — NLU, Redis,
+WeChat API (a local fake when no credentials are set), dialogue, channel — and closed in
+reverse; nothing is built at import time.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 
+import aiohttp
 from aiohttp import web
 
+from bot.channels.wechat import WeChatWebhook
+from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
+from bot.dialogue.runtime import build_dialogue, open_redis
 from bot.nlu.runtime import open_understanding
-from bot.web import nlu_api
+from bot.web import nlu_api, simulator
+from integrations.fakes.wechat_api import start_fake_wechat
+from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
+
+log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+WEBHOOK = web.AppKey("webhook", WeChatWebhook)
 
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def nlu_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
-        async with open_understanding(settings, settings.nlu_port) as understanding:
+        async with AsyncExitStack() as stack:
+            understanding = await stack.enter_async_context(
+                open_understanding(settings, settings.nlu_port))
             app[nlu_api.UNDERSTANDING] = understanding
+            redis = await stack.enter_async_context(open_redis(settings))
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            app_id = settings.wechat_app_id
+            secret = str(settings.wechat_secret) if settings.wechat_secret else None
+            base = settings.wechat_api_base or DEFAULT_API_BASE
+            if app_id is None or secret is None:
+                fake = await stack.enter_async_context(start_fake_wechat())
+                app_id, secret, base = fake.app_id, fake.secret, fake.url
+                app[simulator.FAKE_WECHAT_URL] = fake.url
+                log.info("WeChat API: local fake on %s", fake.url)
+            api = WeChatApi(session, redis, app_id, secret, base)
+            config = WeChatConfig(str(settings.wechat_token), app_id,
+                                  str(settings.wechat_aes_key) if settings.wechat_aes_key
+                                  else None)
+            webhook = app[WEBHOOK]
+            webhook.connect(config, build_dialogue(settings, understanding, redis), redis, api)
+            stack.push_async_callback(webhook.close)
             yield
 
     return context
@@ -33,7 +69,11 @@ def nlu_context(settings: Settings) -> Callable[[web.Application], AsyncIterator
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=nlu_api.MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(nlu_context(settings))
+    app[WEBHOOK] = WeChatWebhook(budget=settings.wechat_reply_budget)
+    app.cleanup_ctx.append(services(settings))
     app.router.add_get("/healthz", health)
+    app[WEBHOOK].setup(app)
     nlu_api.setup_routes(app)
+    if settings.simulator:
+        simulator.setup_routes(app, str(settings.wechat_token))
     return app

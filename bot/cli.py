@@ -115,6 +115,8 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     ready = f"便民服务机器人已启动: http://{host}:{port}/  (Ctrl+C 退出)"
+    if settings.simulator:
+        ready += f"\n打开模拟器试试: http://{host}:{port}/simulator"
     # run_app prints once start-up (NLU service included) has finished.
     web.run_app(create_app(settings), host=host, port=port,
                 print=lambda _: print(ready, flush=True))

@@ -38,6 +38,15 @@ class Settings:
     nlu_timeout: float = 5.0
     # Unset: an in-process Redis substitute (one worker, nothing kept across restarts).
     redis_url: str | None = None
+    # WeChat official account. Unset token: a random one for this run (the simulator signs
+    # with it); unset app id/secret: API calls go to a local fake of WeChat's API.
+    wechat_token: Secret = field(default_factory=lambda: Secret(secrets.token_hex(16)))
+    wechat_app_id: str | None = None
+    wechat_secret: Secret | None = None
+    wechat_aes_key: Secret | None = None
+    wechat_api_base: str | None = None
+    simulator: bool = True
+    wechat_reply_budget: float = 4.0  # seconds before answering `success` and replying later
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,6 +56,11 @@ class Settings:
         token = env.get("NLU_TOKEN")
         if nlu_url and not token:
             raise ValueError("NLU_URL is set but NLU_TOKEN is not: the NLU service needs its token")
+        if bool(env.get("WECHAT_APPID")) != bool(env.get("WECHAT_SECRET")):
+            raise ValueError("WECHAT_APPID and WECHAT_SECRET go together")
+        aes_key = env.get("WECHAT_AES_KEY")
+        if aes_key and len(aes_key) != 43:
+            raise ValueError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
 
         def path(name: str, default: Path) -> Path:
             return Path(env[name]).resolve() if env.get(name) else default
@@ -65,4 +79,14 @@ class Settings:
             nlu_log=path("NLU_LOG", defaults.nlu_log),
             nlu_timeout=float(env.get("NLU_TIMEOUT", defaults.nlu_timeout)),
             redis_url=env.get("REDIS_URL") or None,
+            wechat_token=Secret(env["WECHAT_TOKEN"]) if env.get("WECHAT_TOKEN")
+            else defaults.wechat_token,
+            wechat_app_id=env.get("WECHAT_APPID") or None,
+            wechat_secret=Secret(env["WECHAT_SECRET"]) if env.get("WECHAT_SECRET") else None,
+            wechat_aes_key=Secret(env["WECHAT_AES_KEY"]) if env.get("WECHAT_AES_KEY") else None,
+            wechat_api_base=env.get("WECHAT_API_BASE") or None,
+            # The simulator signs with the token in the browser: only where no real one is set.
+            wechat_reply_budget=float(env.get("WECHAT_REPLY_BUDGET",
+                                              defaults.wechat_reply_budget)),
+            simulator=env.get("SIMULATOR", "1" if not env.get("WECHAT_TOKEN") else "0") == "1",
         )

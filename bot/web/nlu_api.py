@@ -13,7 +13,7 @@ from bot.nlu.understand import Understanding
 from integrations.errors import IntegrationError
 
 UNDERSTANDING = web.AppKey("understanding", Understanding)
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 64 * 1024  # for every request: WeChat pushes and questions are a few KB
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -1,0 +1,203 @@
+"""Channel stage: the `/wechat` endpoint of the official account (aiohttp).
+
+    GET  /wechat   URL verification: echo `echostr` when the signature is right
+    POST /wechat   a push: check → decode → normalize → (dedup, rate limit) → dialogue → reply
+
+WeChat's rules live here and nowhere else:
+- a push is retried up to three times (same MsgId; events: FromUserName + CreateTime) when
+  no answer comes within 5 s: the first copy is handled, the others wait for and get the
+  same reply (Redis `SET NX` holding the rendered text);
+- the passive reply must come within 5 s: past the budget (4 s) the request answers `success`
+  and the dialogue's answer follows as a customer-service message (which WeChat limits to
+  5 per 48 h, so it is spent only then, or for a second reply);
+- when Redis or the NLU is briefly down the villager reads 「系统繁忙,请稍后再试」 and the
+  message is kept in memory and handled once they are back, the answer sent the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.channels.wechat_protocol import (
+    ProtocolError,
+    Push,
+    WeChatConfig,
+    check_request,
+    decode_body,
+    fits_one_reply,
+    parse_push,
+    render_reply,
+)
+from bot.dialogue.manager import Dialogue
+from bot.intents import texts
+from bot.messages import Incoming, Kind
+from integrations.errors import IntegrationError, ServiceUnavailable
+from integrations.wechat_api import WeChatApi
+
+log = logging.getLogger(__name__)
+
+DEDUP_TTL = 600  # seconds a push's reply is kept for WeChat's retries
+PENDING = "\x00pending"
+RATE_WINDOW = 10  # seconds
+RATE_LIMIT = 10  # messages per window per user
+REPLAY_LIMIT = 1000  # messages kept in memory while Redis or the NLU is down
+REPLAY_INTERVAL = 2.0
+
+
+def dedup_key(key: str) -> str:
+    return f"bianmin:wx:dedup:{key}"
+
+
+def rate_key(user: str, window: int) -> str:
+    return f"bianmin:wx:rate:{user}:{window}"
+
+
+class WeChatWebhook:
+    """Routes are added when the app is built; the services are connected at start-up."""
+
+    _config: WeChatConfig
+    _dialogue: Dialogue
+    _redis: Redis
+    _api: WeChatApi
+
+    def __init__(self, clock: Callable[[], float] = time.time,
+                 budget: float = 4.0) -> None:  # a passive reply; WeChat gives up at 5 s
+        self._clock = clock
+        self._budget = budget
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._replay: collections.deque[Incoming] = collections.deque(maxlen=REPLAY_LIMIT)
+        self._replaying: asyncio.Task[None] | None = None
+
+    def connect(self, config: WeChatConfig, dialogue: Dialogue, redis: Redis,
+                api: WeChatApi) -> None:
+        self._config, self._dialogue, self._redis, self._api = config, dialogue, redis, api
+
+    def setup(self, app: web.Application) -> None:
+        app.router.add_get("/wechat", self.verify)
+        app.router.add_post("/wechat", self.receive)
+
+    async def verify(self, request: web.Request) -> web.Response:
+        try:
+            check_request(self._config, dict(request.query), self._clock())
+        except ProtocolError as exc:
+            return web.Response(status=exc.status, text=exc.reason)
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        query = dict(request.query)
+        try:
+            check_request(self._config, query, self._clock())
+            body = await request.text()
+            push = parse_push(decode_body(self._config, query, body),
+                              datetime.fromtimestamp(self._clock(), UTC))
+        except ProtocolError as exc:
+            log.warning("refused WeChat push: %s", exc.reason)
+            return web.Response(status=exc.status, text=exc.reason)
+        except UnicodeDecodeError:
+            return web.Response(status=400, text="body is not UTF-8")
+        reply = await self._reply_text(push)
+        return web.Response(text=render_reply(self._config, push.raw, reply, query),
+                            content_type="application/xml" if reply else "text/plain")
+
+    async def _reply_text(self, push: Push) -> str:
+        try:
+            key = dedup_key(push.dedup_key)
+            if not await self._redis.set(key, PENDING, nx=True, ex=DEDUP_TTL):
+                return await self._stored_reply(key)  # a retry: same answer as the first
+            reply = await self._first_reply(push)
+            await self._redis.set(key, reply, ex=DEDUP_TTL)
+            return reply
+        except (RedisError, ServiceUnavailable) as exc:
+            log.warning("keeping a message for later: %s", type(exc).__name__)
+            self._replay.append(push.message)
+            if self._replaying is None or self._replaying.done():
+                self._replaying = asyncio.create_task(self._replay_when_back())
+            return texts.BUSY
+
+    async def _first_reply(self, push: Push) -> str:
+        message = push.message
+        if message.kind is not Kind.EVENT:
+            limited = await self._rate_limited(message.user_id)
+            if limited is not None:
+                return limited
+        task = asyncio.ensure_future(self._dialogue.handle(message))
+        done, _ = await asyncio.wait({task}, timeout=self._budget)
+        if not done:  # too slow for a passive reply: answer later by customer service
+            self._spawn(self._deliver_later(message.user_id, task))
+            return ""
+        replies = [reply.text for reply in task.result().replies]
+        first = replies[0] if replies and fits_one_reply(replies[0]) else ""
+        rest = replies[1:] if first else replies
+        if rest:
+            self._spawn(self._send(message.user_id, rest))
+        return first
+
+    async def _rate_limited(self, user: str) -> str | None:
+        window = int(self._clock()) // RATE_WINDOW
+        key = rate_key(user, window)
+        count = await self._redis.incr(key)
+        if count == 1:
+            await self._redis.expire(key, RATE_WINDOW * 2)
+        if count <= RATE_LIMIT:
+            return None
+        return texts.SLOW_DOWN if count == RATE_LIMIT + 1 else ""  # say it once
+
+    async def _stored_reply(self, key: str) -> str:
+        deadline = time.monotonic() + self._budget
+        while time.monotonic() < deadline:
+            stored = await self._redis.get(key)
+            if stored != PENDING:
+                return str(stored or "")
+            await asyncio.sleep(0.05)
+        return ""  # still working: the answer will come by customer service
+
+    async def _deliver_later(self, user: str, task: asyncio.Future[Any]) -> None:
+        try:
+            turn = await task
+        except (RedisError, ServiceUnavailable):
+            return
+        await self._send(user, [reply.text for reply in turn.replies])
+
+    async def _send(self, user: str, replies: list[str]) -> None:
+        for text in replies:
+            try:
+                await self._api.send_text(user, text)
+            except IntegrationError as exc:  # quota used up or API down: SMS is issue #6
+                log.warning("customer-service message not sent: %s", exc)
+                return
+
+    async def _replay_when_back(self) -> None:
+        """Handle kept messages once Redis and the NLU answer again."""
+        while self._replay:
+            message = self._replay[0]
+            try:
+                turn = await self._dialogue.handle(message)
+            except (RedisError, ServiceUnavailable):
+                await asyncio.sleep(REPLAY_INTERVAL)
+                continue
+            self._replay.popleft()
+            await self._send(message.user_id, [reply.text for reply in turn.replies])
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Let background deliveries finish (bounded), then stop."""
+        if self._replaying is not None:
+            self._replaying.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=self._budget)
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,51 @@
+"""Channel stage (demo): `/simulator`, a phone-like chat page for a laptop demo.
+
+The page builds real WeChat XML, signs it with the account's token in the browser and POSTs
+it to `/wechat`, exactly as WeChat's servers do; answers that come later by the customer-
+service API are read back from the local fake WeChat API. Enabled only when no real
+WECHAT_TOKEN is configured (or SIMULATOR=1): the page is given the token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+STATIC = Path(__file__).parent / "static"
+FAKE_WECHAT_URL = web.AppKey("fake_wechat_url", str)
+TOKEN = web.AppKey("simulator_token", str)
+
+
+async def page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "simulator.html")
+
+
+async def config(request: web.Request) -> web.Response:
+    openid = f"o_sim_{secrets.token_hex(6)}"
+    return web.json_response({"token": request.app[TOKEN], "openid": openid})
+
+
+async def outbox(request: web.Request) -> web.Response:
+    """Customer-service messages the local fake WeChat API received for one user."""
+    base = request.app.get(FAKE_WECHAT_URL)
+    if base is None:
+        return web.json_response([])
+    async with aiohttp.ClientSession() as session, session.get(
+        f"{base}/fake/outbox", params={"openid": request.query.get("openid", "")}
+    ) as response:
+        return web.json_response(await response.json())
+
+
+async def home(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/simulator")
+
+
+def setup_routes(app: web.Application, token: str) -> None:
+    app[TOKEN] = token
+    app.router.add_get("/", home)
+    app.router.add_get("/simulator", page)
+    app.router.add_get("/simulator/config", config)
+    app.router.add_get("/simulator/outbox", outbox)

@@ -1,0 +1,138 @@
+"""A local fake of WeChat's server API, for tests and for `make run` without credentials.
+
+Speaks the real endpoints and error codes: /cgi-bin/token and /cgi-bin/stable_token issue
+tokens that expire (42001) and that a plain /cgi-bin/token call invalidates (40001), and
+/cgi-bin/message/custom/send enforces 5 messages per user until the user writes again
+(45047). Sent messages are kept for inspection (`GET /fake/outbox?openid=`), which the
+simulator page polls to show answers that came by the customer-service API.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+CUSTOMER_SERVICE_QUOTA = 5
+
+
+@dataclass
+class FakeWeChatState:
+    app_id: str
+    secret: str
+    token_lifetime: int = 7200
+    tokens: dict[str, float] = field(default_factory=dict)  # token → expiry (monotonic)
+    stable_token: str | None = None
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    quota_used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    token_requests: int = 0
+
+    def issue(self) -> str:
+        token = secrets.token_hex(16)
+        self.tokens[token] = time.monotonic() + self.token_lifetime
+        return token
+
+    def check(self, token: str) -> int:
+        expiry = self.tokens.get(token)
+        if expiry is None:
+            return 40001
+        return 42001 if time.monotonic() > expiry else 0
+
+    def user_wrote(self, openid: str) -> None:
+        """The 48-hour window restarts when the user sends a message."""
+        self.quota_used[openid] = 0
+
+
+FAKE_STATE = web.AppKey("fake_wechat_state", FakeWeChatState)
+
+
+def _error(code: int, message: str) -> web.Response:
+    return web.json_response({"errcode": code, "errmsg": message})
+
+
+async def token(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    query = request.query
+    if (query.get("appid"), query.get("secret")) != (state.app_id, state.secret):
+        return _error(40125, "invalid appsecret")
+    state.token_requests += 1
+    state.tokens.clear()  # a plain token request invalidates every earlier token
+    state.stable_token = None
+    return web.json_response({"access_token": state.issue(), "expires_in": state.token_lifetime})
+
+
+async def stable_token(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    body = await request.json()
+    if (body.get("appid"), body.get("secret")) != (state.app_id, state.secret):
+        return _error(40125, "invalid appsecret")
+    state.token_requests += 1
+    current = state.stable_token
+    if body.get("force_refresh") or current is None or state.check(current) != 0:
+        state.tokens.clear()
+        current = state.stable_token = state.issue()
+    remaining = int(state.tokens[current] - time.monotonic())
+    return web.json_response({"access_token": current, "expires_in": remaining})
+
+
+async def send_custom(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    code = state.check(request.query.get("access_token", ""))
+    if code:
+        return _error(code, "access_token invalid or expired")
+    body = await request.json()
+    openid = str(body.get("touser", ""))
+    if state.quota_used[openid] >= CUSTOMER_SERVICE_QUOTA:
+        return _error(45047, "out of response count limit")
+    state.quota_used[openid] += 1
+    state.outbox.append(body)
+    return _error(0, "ok")
+
+
+async def outbox(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    openid = request.query.get("openid")
+    sent = [m for m in state.outbox if openid is None or m.get("touser") == openid]
+    return web.json_response(sent, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
+def create_fake_wechat_app(state: FakeWeChatState) -> web.Application:
+    app = web.Application()
+    app[FAKE_STATE] = state
+    app.router.add_get("/cgi-bin/token", token)
+    app.router.add_post("/cgi-bin/stable_token", stable_token)
+    app.router.add_post("/cgi-bin/message/custom/send", send_custom)
+    app.router.add_get("/fake/outbox", outbox)
+    return app
+
+
+@dataclass(frozen=True)
+class RunningFake:
+    url: str
+    app_id: str
+    secret: str
+    state: FakeWeChatState
+
+
+@asynccontextmanager
+async def start_fake_wechat(host: str = "127.0.0.1", port: int = 0,
+                            token_lifetime: int = 7200) -> AsyncIterator[RunningFake]:
+    """Serve the fake on a free local port for the duration of the block."""
+    app_id, secret = "wx_local_fake", secrets.token_hex(16)
+    state = FakeWeChatState(app_id, secret, token_lifetime)
+    runner = web.AppRunner(create_fake_wechat_app(state), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    try:
+        yield RunningFake(f"http://{host}:{bound}", app_id, secret, state)
+    finally:
+        await runner.cleanup()

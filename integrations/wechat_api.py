@@ -1,0 +1,93 @@
+"""Outbound: WeChat official-account server API (customer-service messages, access token).
+
+The access token is shared by every bot worker through Redis and fetched from the
+stable-token endpoint (获取稳定版接口调用凭据), which — unlike /cgi-bin/token — does not
+invalidate the token other workers hold (error 40001), under a Redis lock so only one
+worker fetches at a time. Docs: 开始开发 › 获取 Access token / 获取稳定版接口调用凭据;
+消息管理 › 客服消息 (at most 5 messages within 48 h of the user's last message: 45047).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from integrations.errors import IntegrationError, ServiceUnavailable
+
+PROVIDER = "wechat"
+DEFAULT_API_BASE = "https://api.weixin.qq.com"
+TOKEN_INVALID = frozenset({40001, 40014, 42001})  # invalid, malformed, expired
+TOKEN_MARGIN = 300  # seconds: refresh this long before WeChat's expiry
+
+
+class QuotaExceeded(IntegrationError):
+    """45047 (5 messages within 48 h used) or 45015 (user silent for 48 h): use SMS."""
+
+
+class WeChatApi:
+    def __init__(self, session: aiohttp.ClientSession, redis: Redis, app_id: str, secret: str,
+                 base_url: str = DEFAULT_API_BASE, timeout: float = 5.0) -> None:
+        self._session = session
+        self._redis = redis
+        self._app_id = app_id
+        self._secret = secret
+        self._base = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._token_key = f"bianmin:wx:token:{app_id}"
+
+    async def send_text(self, openid: str, text: str) -> None:
+        """A customer-service text message to one follower."""
+        payload = {"touser": openid, "msgtype": "text", "text": {"content": text}}
+        await self._call("/cgi-bin/message/custom/send", payload)
+
+    async def access_token(self) -> str:
+        cached = await self._redis.get(self._token_key)
+        if cached:
+            return str(cached)
+        async with self._redis.lock(f"{self._token_key}:lock", timeout=15, blocking_timeout=15):
+            cached = await self._redis.get(self._token_key)  # another worker may have won
+            if cached:
+                return str(cached)
+            body = await self._post("/cgi-bin/stable_token", None, {
+                "grant_type": "client_credential", "appid": self._app_id,
+                "secret": self._secret, "force_refresh": False,
+            })
+            token = str(body["access_token"])
+            ttl = max(60, int(body.get("expires_in", 7200)) - TOKEN_MARGIN)
+            await self._redis.set(self._token_key, token, ex=ttl)
+            return token
+
+    async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        token = await self.access_token()
+        try:
+            return await self._post(path, token, payload)
+        except IntegrationError as exc:
+            if exc.code not in TOKEN_INVALID:
+                raise
+        # The token died early (revoked, or fetched with force_refresh elsewhere): once more.
+        await self._forget_token(token)
+        return await self._post(path, await self.access_token(), payload)
+
+    async def _forget_token(self, token: str) -> None:
+        if await self._redis.get(self._token_key) == token:
+            await self._redis.delete(self._token_key)
+
+    async def _post(self, path: str, token: str | None,
+                    payload: dict[str, Any]) -> dict[str, Any]:
+        params = {"access_token": token} if token else {}
+        try:
+            async with self._session.post(f"{self._base}{path}", params=params, json=payload,
+                                          timeout=self._timeout) as response:
+                if response.status >= 500:
+                    raise ServiceUnavailable(PROVIDER, response.status, "server error")
+                body: dict[str, Any] = await response.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+            raise ServiceUnavailable(PROVIDER, "unreachable", type(exc).__name__) from exc
+        code = int(body.get("errcode", 0) or 0)
+        if code in (45047, 45015):
+            raise QuotaExceeded(PROVIDER, code, str(body.get("errmsg", "")))
+        if code:
+            raise IntegrationError(PROVIDER, code, str(body.get("errmsg", "")))
+        return body
