@@ -1,4 +1,4 @@
-"""Redis briefly down: the villager reads 「系统繁忙」 and the question is answered once it is back."""
+"""Redis briefly down: 「系统繁忙」 now, and the question answered once Redis is back."""
 
 import asyncio
 import dataclasses
