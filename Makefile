@@ -20,8 +20,10 @@ lint: install
 	$(BIN)/ruff check bot integrations tests bench
 	$(BIN)/mypy
 
-bench: install nlu-venv ## speed, memory and accuracy figures for the chosen NLU pipeline
+bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat end to end)
+	@scripts/services.sh
 	$(BIN)/python -m bench.nlu
+	$(BIN)/python -m bench.wechat
 
 bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/
 	$(BIN)/python -m bench.nlu --pipelines
