@@ -5,12 +5,12 @@ NLU_VENV := .venv-nlu
 BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test lint bench bench-pipelines train install nlu-venv clean
+.PHONY: run test lint bench bench-pipelines train install nlu-venv browser clean
 
 run: install nlu-venv ## the bot on localhost with embedded defaults (NLU model trained if missing)
 	$(BIN)/bot serve
 
-test: install nlu-venv ## everything: lint, then all tests against real services
+test: install nlu-venv browser ## everything: lint, then all tests against real services
 	@scripts/services.sh
 	$(BIN)/ruff check bot integrations tests bench
 	$(BIN)/mypy
@@ -30,6 +30,13 @@ bench-pipelines: install nlu-venv ## the same figures for every pipeline in benc
 
 train: install nlu-venv
 	$(BIN)/bot train
+
+# Debian's Chromium for the simulator's browser test (and a CJK font for its screenshots).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "chromium is not installed: the browser test will be skipped"; fi; }
 
 install: $(VENV)/.installed
 nlu-venv: $(NLU_VENV)/.installed

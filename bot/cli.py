@@ -96,6 +96,25 @@ def parse_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _serve_nlu(settings: Settings, port: int) -> None:
+    from bot.nlu.runtime import local_nlu_service
+
+    async with local_nlu_service(settings, port) as url:
+        print(f"NLU 服务已就绪: {url}  (各个 bot 进程设 NLU_URL={url} 和同一个 NLU_TOKEN)",
+              flush=True)
+        await asyncio.Event().wait()  # until Ctrl+C
+
+
+def nlu_serve_command(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    if not os.environ.get("NLU_TOKEN"):
+        raise ValueError("请设置 NLU_TOKEN:各个 bot 进程用同一个令牌访问 NLU 服务")
+    ensure_model(settings)
+    asyncio.run(_serve_nlu(settings, args.port or settings.nlu_port))
+    return 0
+
+
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.nlu.evaluate import evaluate, format_report, load_heldout
 
@@ -150,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     nlu = commands.add_parser("nlu", help="NLU 工具").add_subparsers(
         dest="nlu_command", required=True)
+    nlu_serve = nlu.add_parser("serve", help="单独运行 NLU 服务(多个 bot 进程共用)")
+    nlu_serve.add_argument("--port", type=int)
+    nlu_serve.set_defaults(handler=nlu_serve_command)
     evaluate = nlu.add_parser("evaluate", help="在留出测试集上评估意图和事项识别")
     evaluate.add_argument("--file", type=Path, default=Path("tests/nlu/heldout.tsv"))
     evaluate.add_argument("--json", help="把结果另存为 JSON 文件")

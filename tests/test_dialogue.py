@@ -5,6 +5,8 @@ Every test runs twice: on the real Redis server and on the in-process substitute
 """
 
 import asyncio
+import dataclasses
+import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -164,3 +166,22 @@ async def test_concurrent_messages_of_one_user_go_through_in_order(dialogue, red
     assert [line["dir"] for line in lines].count("out") == 4
     state = await redis.get("bianmin:conv:wechat:o_fast")
     assert '"matter": "dibao"' in state
+
+
+async def test_a_long_answer_continues_with_jixu(remote_settings, redis, tmp_path):
+
+    shutil.copytree(remote_settings.catalogue_dir, tmp_path / "catalogue")
+    path = tmp_path / "catalogue" / "matters" / "dibao.yml"
+    many = "".join(f"  - 第{n}条:家庭成员的收入、财产、住房都要如实申报核对\n" for n in range(60))
+    path.write_text(path.read_text().replace("conditions:\n", "conditions:\n" + many, 1))
+    settings = dataclasses.replace(remote_settings, catalogue_dir=tmp_path / "catalogue")
+    async with open_understanding(settings) as understanding:
+        villager = Villager(build_dialogue(settings, understanding, redis))
+        first = await villager.says("低保要啥条件")
+        assert "发“继续”查看" in first and len(first.encode()) <= 2048
+        pages = [first]
+        while "发“继续”查看" in pages[-1]:
+            pages.append(await villager.says("继续"))
+        assert len(pages) >= 2 and "第59条" in pages[-1]
+        assert all(len(page.encode()) <= 2048 for page in pages)
+        assert "后面没有了" in await villager.says("继续")

@@ -121,8 +121,8 @@ class Dialogue:
             had_something = bool(state.awaiting or state.pending_intent or state.more_pages)
             self._clear_pending(state)
             return [texts.CANCELLED if had_something else texts.NOTHING_TO_CANCEL]
-        if command in MORE_WORDS and state.more_pages:
-            return self._next_page(state)
+        if command in MORE_WORDS:
+            return self._next_page(state) if state.more_pages else [texts.NO_MORE]
         choice = parse_choice(command)
         if choice is not None and state.awaiting and state.choices:
             return self._on_choice(choice, state)
