@@ -58,8 +58,8 @@ def dedup_key(key: str) -> str:
     return f"bianmin:wx:dedup:{key}"
 
 
-def rate_key(user: str, window: int) -> str:
-    return f"bianmin:wx:rate:{user}:{window}"
+def rate_key(user: str) -> str:
+    return f"bianmin:wx:rate:{user}"
 
 
 class WeChatWebhook:
@@ -143,11 +143,12 @@ class WeChatWebhook:
         return first
 
     async def _rate_limited(self, user: str) -> str | None:
-        window = int(self._clock()) // RATE_WINDOW
-        key = rate_key(user, window)
+        # The window opens at the user's first message (not on clock boundaries, where a
+        # burst would be split in two and pass).
+        key = rate_key(user)
         count = await self._redis.incr(key)
         if count == 1:
-            await self._redis.expire(key, RATE_WINDOW * 2)
+            await self._redis.expire(key, RATE_WINDOW)
         if count <= RATE_LIMIT:
             return None
         return texts.SLOW_DOWN if count == RATE_LIMIT + 1 else ""  # say it once
