@@ -146,9 +146,8 @@ class WeChatWebhook:
         # The window opens at the user's first message (not on clock boundaries, where a
         # burst would be split in two and pass).
         key = rate_key(user)
+        await self._redis.set(key, 0, ex=RATE_WINDOW, nx=True)  # created with its expiry
         count = await self._redis.incr(key)
-        if count == 1:
-            await self._redis.expire(key, RATE_WINDOW)
         if count <= RATE_LIMIT:
             return None
         return texts.SLOW_DOWN if count == RATE_LIMIT + 1 else ""  # say it once
