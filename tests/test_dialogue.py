@@ -185,3 +185,19 @@ async def test_a_long_answer_continues_with_jixu(remote_settings, redis, tmp_pat
         assert len(pages) >= 2 and "第59条" in pages[-1]
         assert all(len(page.encode()) <= 2048 for page in pages)
         assert "后面没有了" in await villager.says("继续")
+
+
+async def test_every_matter_gets_its_complete_materials_list(dialogue, remote_settings):
+    from bot.catalogue.loader import load_catalogue
+
+    for matter in load_catalogue(remote_settings.catalogue_dir):
+        villager = Villager(dialogue, user=f"o_all_{matter.id}")
+        answer = await villager.says(f"{matter.aliases[0]}要带啥")
+        variant = None
+        if matter.variants:
+            assert matter.variant_question in answer, matter.id
+            variant = matter.variants[-1]
+            answer = await villager.says(str(len(matter.variants)))
+        assert f"【{matter.name}】要带的材料" in answer, (matter.id, answer)
+        for item in matter.materials_for(variant.id if variant else None):
+            assert item.describe() in answer, (matter.id, item.name)
