@@ -74,14 +74,19 @@ class Understanding:
         )
 
     def _merge(self, parsed: RasaParse, ranked: list[Candidate]) -> list[Candidate]:
-        """Rasa's entity is an exact alias: it counts as such for every matter it names."""
+        """Add a matter Rasa's entity names and the resolver missed.
+
+        The resolver's own score wins where it found the matter: it knows which aliases are
+        shared (合作医疗) or also materials (身份证), and the cue words that separate them.
+        """
         scores = {c.matter: c.score for c in ranked}
         for entity in parsed.entities:
             if entity.entity != MATTER_ENTITY:
                 continue
             named = self._resolver.matters_for_surface(entity.value) or {entity.value}
-            for matter_id in named & self._resolver.matter_ids:
-                scores[matter_id] = max(scores.get(matter_id, 0.0), EXACT)
+            named &= self._resolver.matter_ids
+            if len(named) == 1 and not named & scores.keys():
+                scores[named.pop()] = EXACT
         return sorted(
             (Candidate(m, s) for m, s in scores.items()), key=lambda c: (-c.score, c.matter)
         )

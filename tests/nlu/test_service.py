@@ -65,3 +65,13 @@ async def test_heldout_accuracy_meets_the_targets(remote_settings):
     assert report.intent_accuracy >= 0.95
     assert report.matter_accuracy >= 0.95
     assert report.matter_top3_accuracy >= 0.98
+
+
+@pytest.mark.parametrize(("text", "matter"), [
+    ("办低保要带身份证吗", "dibao"),  # 身份证 is what to bring, not the matter
+    ("啥时候交明年的合作医疗", "medical_insurance_enrollment"),  # shared word + 交
+    ("新农合住院报销要发票吗", "medical_insurance_reimbursement"),
+    ("那个高龄的补贴", "senior_allowance"),
+])
+async def test_rasa_entity_does_not_override_the_resolver(understanding, text, matter):
+    assert (await understanding.understand(text)).matter == matter
