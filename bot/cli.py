@@ -56,9 +56,29 @@ def train_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reachable(settings: Settings) -> bool:
+    import aiohttp
+
+    from integrations.errors import IntegrationError
+    from integrations.rasa import RasaClient
+
+    assert settings.nlu_url is not None
+    async with aiohttp.ClientSession() as session:
+        try:
+            await RasaClient(session, settings.nlu_url, settings.nlu_token, timeout=3).status()
+        except IntegrationError:
+            return False
+    return True
+
+
 async def _parse_lines(settings: Settings) -> None:
+    import dataclasses
+
     from bot.nlu.runtime import open_understanding
 
+    if settings.nlu_url and not await _reachable(settings):
+        print(f"NLU 服务 {settings.nlu_url} 连不上,自己启动一个", file=sys.stderr)
+        settings = dataclasses.replace(settings, nlu_url=None)
     async with open_understanding(settings) as understanding:
         for line in sys.stdin:
             result = await understanding.understand(line.rstrip("\n"))

@@ -37,3 +37,12 @@ def test_nlu_url_without_token_is_a_clear_error():
     done = run_parse("低保\n", NLU_URL="http://127.0.0.1:9")
     assert done.returncode == 1
     assert "NLU_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_parse_starts_its_own_service_when_the_configured_one_is_down(nlu_service):
+    from bot.nlu.runtime import free_port
+
+    done = run_parse("低保要带啥\n", NLU_URL=f"http://127.0.0.1:{free_port()}", NLU_TOKEN="x")
+    assert done.returncode == 0, done.stderr
+    assert "连不上" in done.stderr
+    assert json.loads(done.stdout)["matter"] == "dibao"
