@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Rasa NLU service, trained if needed, started once per session."""
+"""Shared fixtures: a real Rasa NLU service (trained if needed, one per session), real Redis."""
 
 import dataclasses
 
@@ -30,3 +30,17 @@ async def nlu_service(nlu_settings):
 def remote_settings(nlu_settings, nlu_service) -> Settings:
     """Settings of a bot worker pointed at the running NLU service."""
     return dataclasses.replace(nlu_settings, nlu_url=nlu_service.url)
+
+
+TEST_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own, emptied around each test
+
+
+@pytest.fixture
+async def real_redis():
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()

@@ -11,25 +11,20 @@ from datetime import UTC, datetime
 
 import pytest
 from fakeredis import FakeAsyncRedis
-from redis.asyncio import Redis
 
 from bot.dialogue.runtime import build_dialogue
 from bot.dialogue.state import HANDOFF_REQUESTS_KEY, StateStore
 from bot.messages import Channel, Event, Incoming, Kind
 from bot.nlu.runtime import open_understanding
 
-REDIS_TEST_DB = 9
-
 
 @pytest.fixture(params=["redis", "in-process"])
-async def redis(request):
+async def redis(request, real_redis):
     if request.param == "redis":
-        client = Redis(host="127.0.0.1", port=6379, db=REDIS_TEST_DB, decode_responses=True)
-    else:
-        client = FakeAsyncRedis(decode_responses=True)
-    await client.flushdb()
+        yield real_redis
+        return
+    client = FakeAsyncRedis(decode_responses=True)
     yield client
-    await client.flushdb()
     await client.aclose()
 
 

@@ -8,7 +8,6 @@ import time
 import pytest
 import xmltodict
 from aiohttp.test_utils import TestClient, TestServer
-from redis.asyncio import Redis
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
@@ -16,20 +15,16 @@ from bot.app import create_app
 from bot.channels.wechat_protocol import signature
 from bot.config import Secret
 from bot.dialogue.state import StateStore
+from tests.conftest import TEST_REDIS_URL as REDIS_URL
 
 TOKEN = "test-wechat-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APP_ID = "wx_local_fake"  # the fake WeChat API's app id, used when no credentials are set
-REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 @pytest.fixture
-async def redis():
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+def redis(real_redis):
+    return real_redis
 
 
 def wechat_settings(remote_settings, **changes):

@@ -4,7 +4,6 @@ import asyncio
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from integrations.errors import IntegrationError
 from integrations.fakes.wechat_api import CUSTOMER_SERVICE_QUOTA, start_fake_wechat
@@ -12,12 +11,8 @@ from integrations.wechat_api import QuotaExceeded, WeChatApi
 
 
 @pytest.fixture
-async def redis():
-    client = Redis(host="127.0.0.1", port=6379, db=9, decode_responses=True)
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+def redis(real_redis):
+    return real_redis
 
 
 @pytest.fixture
