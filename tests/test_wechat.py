@@ -233,3 +233,19 @@ async def test_safe_mode_decrypts_and_encrypts(remote_settings, redis):
         assert status == 400
     finally:
         await client.close()
+
+
+
+async def test_an_unexpected_failure_still_gets_a_kind_reply(remote_settings, redis):
+    """The NLU service refuses a wrong token (401): not a passing outage, still no crash."""
+    settings = wechat_settings(remote_settings, nlu_token=Secret("not-the-token"))
+    client = TestClient(TestServer(create_app(settings)))
+    await client.start_server()
+    try:
+        xml = text_xml("低保要带啥", msg_id=666)
+        first = await post(client, xml)
+        retry = await post(client, xml)
+        assert first == retry
+        assert first[0] == 200 and reply_text(first[1]) == "系统繁忙，请稍后再试。"
+    finally:
+        await client.close()

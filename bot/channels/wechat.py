@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -122,6 +123,11 @@ class WeChatWebhook:
             self._replay.append(push.message)
             if self._replaying is None or self._replaying.done():
                 self._replaying = asyncio.create_task(self._replay_when_back())
+            return texts.BUSY
+        except Exception:  # the boundary: a bug still gets a kind reply, retries the same
+            log.exception("WeChat push failed (kind %s)", push.message.kind.value)
+            with contextlib.suppress(RedisError):
+                await self._redis.set(dedup_key(push.dedup_key), texts.BUSY, ex=DEDUP_TTL)
             return texts.BUSY
 
     async def _first_reply(self, push: Push) -> str:
