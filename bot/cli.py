@@ -30,10 +30,21 @@ def _dump(obj: object) -> str:
 
 
 def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from bot.catalogue.center import load_center
+    from bot.workdays import load_work_calendar
+
     catalogue = load_catalogue(settings.catalogue_dir)
+    center = load_center(settings.catalogue_dir)
+    calendar = load_work_calendar(settings.catalogue_dir)
     unconfirmed = sum(1 for m in catalogue if m.to_confirm)
     print(f"事项目录检查通过:{len(catalogue)} 个事项,"
-          f"其中 {unconfirmed} 个标记为待确认(to_confirm)。")
+          f"其中 {unconfirmed} 个标记为待确认(to_confirm);中心:{center.name}。")
+    next_year = date.today().year + 1
+    if not calendar.covers(next_year):
+        print(f"提醒:{next_year} 年的放假安排还没有录入 catalogue/holidays.yml,"
+              f"跨到 {next_year} 年的办结日期将按周一到周五估算。")
     return 0
 
 
