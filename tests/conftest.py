@@ -44,3 +44,34 @@ async def real_redis():
     yield client
     await client.flushdb()
     await client.aclose()
+
+
+TEST_DATABASE = "bianmin_test"
+TEST_DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{TEST_DATABASE}"
+
+
+@pytest.fixture(scope="session")
+async def database():
+    """A fresh PostgreSQL database, migrated with Alembic, for the whole session."""
+    import asyncpg
+
+    from bot.storage.db import open_database
+
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {TEST_DATABASE}")
+    await admin.close()
+    async with open_database(TEST_DATABASE_URL) as sessions:
+        yield sessions
+
+
+@pytest.fixture
+async def sessions(database):
+    """The database, emptied before each test."""
+    from sqlalchemy import text
+
+    async with database.begin() as session:
+        await session.execute(text(
+            "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files "
+            "RESTART IDENTITY CASCADE"))
+    return database

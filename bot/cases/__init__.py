@@ -1,0 +1,1 @@
+"""Domain services stage: applications (办件) — identity checks, statuses, deadlines, storage."""

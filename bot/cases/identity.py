@@ -1,0 +1,54 @@
+"""Domain services stage: checks of what applicants type — ID numbers and phone numbers.
+
+The 18-digit resident ID number (GB 11643-1999) ends in a check digit (ISO 7064 MOD 11-2);
+a typo in any digit is caught. Replies and logs only ever show it masked.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_ID = re.compile(r"^\d{17}[\dX]$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().replace(" ", "").upper()
+
+
+def id_number_problem(text: str) -> str | None:
+    """None when valid, else what is wrong, in words a villager understands."""
+    number = normalize(text)
+    if not _ID.match(number):
+        return "身份证号应为18位（最后一位可以是X），请再核对一下"
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "身份证号里的出生日期不对，请再核对一下"
+    if born > date.today() or born.year < 1890:
+        return "身份证号里的出生日期不对，请再核对一下"
+    total = sum(int(digit) * weight for digit, weight in zip(number[:17], _WEIGHTS, strict=True))
+    if _CHECK[total % 11] != number[17]:
+        return "身份证号有一位不对（校验不通过），请再核对一下"
+    return None
+
+
+def mask_id_number(number: str) -> str:
+    """3201**********1234: the region and the last four, as on the issue's example."""
+    return f"{number[:4]}{'*' * 10}{number[-4:]}" if len(number) == 18 else "****"
+
+
+def phone_problem(text: str) -> str | None:
+    number = normalize(text)
+    if _MOBILE.match(number) or _LANDLINE.match(number):
+        return None
+    return "电话号码不对：手机号是1开头的11位数字，座机请带区号"
+
+
+def mask_phone(number: str) -> str:
+    return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"

@@ -1,0 +1,211 @@
+"""Domain services stage: applications (办件) — submit, move along, look up, supervise.
+
+Every change is one transaction that also writes its domain event (the outbox the notice
+workers deliver from, issue #6). Deadlines are in working days from the day of acceptance;
+while a case waits for 补正 its clock stops, and the pause is added back when it resumes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.cases.identity import id_number_problem, normalize, phone_problem
+from bot.cases.status import Status, move_problem
+from bot.catalogue.model import Catalogue
+from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent
+from bot.workdays import WorkCalendar
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+WARNING_SHARE = 0.8  # 电子监察: a case that has used 80 % of its promised time
+
+
+class CaseError(Exception):
+    """A request the case rules refuse; the message is for the person who made it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialItem:
+    name: str
+    state: str  # "received" (photo or file kept), "at_window" (到窗口再交), "none" (没有)
+    file_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    matter_id: str
+    channel: str
+    user_id: str
+    applicant_name: str
+    applicant_id_number: str
+    phone: str
+    village: str
+    materials: Sequence[MaterialItem]
+    variant_id: str | None = None
+    agent_name: str | None = None
+    draft_key: str | None = None
+
+
+def new_receipt_no(today: date) -> str:
+    suffix = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(5))
+    return f"BM{today:%y%m%d}{suffix}"
+
+
+class CaseService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalogue: Catalogue,
+                 calendar: WorkCalendar,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._sessions = sessions
+        self._catalogue = catalogue
+        self._calendar = calendar
+        self._clock = clock
+
+    async def submit(self, new: NewCase) -> Case:
+        """Accept an application; the same draft submitted twice gives the same case."""
+        matter = self._catalogue.get(new.matter_id)
+        if matter is None:
+            raise CaseError("没有这个事项")
+        for problem in (id_number_problem(new.applicant_id_number), phone_problem(new.phone)):
+            if problem:
+                raise CaseError(problem)
+        if new.draft_key and (existing := await self._by_draft(new.draft_key)):
+            return existing
+        now = self._clock()
+        limit = matter.time_limit
+        days = 0 if limit.immediate else limit.working_days
+        due = self._calendar.add_working_days(now.date(), days) if days is not None else None
+        for _ in range(5):  # a receipt number collision is rare; draw again
+            case = Case(
+                receipt_no=new_receipt_no(now.date()), draft_key=new.draft_key,
+                matter_id=matter.id, variant_id=new.variant_id, channel=new.channel,
+                user_id=new.user_id, applicant_name=new.applicant_name.strip(),
+                applicant_id_number=normalize(new.applicant_id_number),
+                phone=normalize(new.phone), village=new.village.strip(),
+                agent_name=new.agent_name, status=Status.ACCEPTED.value, accepted_at=now,
+                due_date=due.day if due else None, due_assumed=bool(due and due.assumed),
+                promised_days=days,
+                materials=[CaseMaterial(position=n, name=m.name, state=m.state,
+                                        file_id=m.file_id)
+                           for n, m in enumerate(new.materials)],
+                changes=[CaseStatusChange(from_status=None, to_status=Status.ACCEPTED.value,
+                                          actor=new.agent_name or "申请人", reason="",
+                                          missing=[], at=now)],
+            )
+            try:
+                async with self._sessions.begin() as session:
+                    session.add(case)
+                    await session.flush()
+                    session.add(self._event(case, None, "", []))
+                return await self.get(case.receipt_no)
+            except IntegrityError:
+                if new.draft_key and (existing := await self._by_draft(new.draft_key)):
+                    return existing  # the same draft won a race with itself
+        raise CaseError("系统繁忙，请稍后再试")
+
+    async def move(self, receipt_no: str, target: Status, actor: str, reason: str = "",
+                   missing: Sequence[str] = (), result: str | None = None) -> Case:
+        """A clerk moves a case along; illegal moves are refused with the reason."""
+        if target is Status.NEEDS_MATERIALS and not missing:
+            raise CaseError("要求补正时请列出缺少或不合格的材料（一次性告知）")
+        if target in (Status.REJECTED, Status.RETURNED) and not reason.strip():
+            raise CaseError("不予受理或退回时请写明理由")
+        async with self._sessions.begin() as session:
+            case = await session.scalar(
+                select(Case).where(Case.receipt_no == receipt_no).with_for_update())
+            if case is None:
+                raise CaseError("没有这个受理编号")
+            matter = self._catalogue.get(case.matter_id)
+            current = Status(case.status)
+            problem = move_problem(matter.case_type, current, target) if matter else "事项已下线"
+            if problem:
+                raise CaseError(problem)
+            now = self._clock()
+            self._run_clock(case, current, target, now.date())
+            case.status = target.value
+            if target.closed:
+                case.closed_at = now
+                case.result = result if target is Status.COMPLETED else None
+            session.add(CaseStatusChange(case_id=case.id, from_status=current.value,
+                                         to_status=target.value, actor=actor, reason=reason,
+                                         missing=list(missing), at=now))
+            session.add(self._event(case, current, reason, list(missing)))
+        return await self.get(receipt_no)
+
+    def _run_clock(self, case: Case, current: Status, target: Status, today: date) -> None:
+        """Stop the promised clock during 补正; on resuming, push the due date by the pause."""
+        if target is Status.NEEDS_MATERIALS:
+            case.paused_since = today
+        elif current is Status.NEEDS_MATERIALS and case.paused_since is not None:
+            paused = self._calendar.working_days_between(case.paused_since, today)
+            if case.due_date is not None and paused:
+                due = self._calendar.add_working_days(case.due_date, paused)
+                case.due_date, case.due_assumed = due.day, case.due_assumed or due.assumed
+            case.paused_since = None
+
+    async def get(self, receipt_no: str) -> Case:
+        async with self._sessions() as session:
+            case = await session.scalar(
+                select(Case).where(Case.receipt_no == receipt_no)
+                .options(selectinload(Case.materials), selectinload(Case.changes)))
+        if case is None:
+            raise CaseError("没有这个受理编号")
+        return case
+
+    async def find_for(self, receipt_no: str, *, user_id: str | None = None,
+                       phone_last4: str | None = None) -> Case | None:
+        """The case, only for its owner (same account, or the phone's last four digits)."""
+        try:
+            case = await self.get(normalize(receipt_no))
+        except CaseError:
+            return None
+        owner = user_id is not None and case.user_id == user_id
+        knows_phone = phone_last4 is not None and case.phone[-4:] == normalize(phone_last4)
+        return case if owner or knows_phone else None
+
+    async def cases_of(self, user_id: str) -> list[Case]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Case).where(Case.user_id == user_id)
+                .options(selectinload(Case.changes)).order_by(Case.accepted_at.desc()))
+            return list(rows)
+
+    async def supervision(self, today: date) -> tuple[list[Case], list[Case]]:
+        """(cases at 80 % of their promised time, overdue cases) among open ones (电子监察)."""
+        open_statuses = [s.value for s in Status if not s.closed]
+        async with self._sessions() as session:
+            rows = list(await session.scalars(
+                select(Case).where(Case.status.in_(open_statuses), Case.due_date.is_not(None))
+                .order_by(Case.due_date)))
+        warning, overdue = [], []
+        for case in rows:
+            assert case.due_date is not None
+            if case.due_date < today:
+                overdue.append(case)
+            elif case.promised_days and case.paused_since is None:
+                used = self._calendar.working_days_between(case.accepted_at.date(), today)
+                if used >= WARNING_SHARE * case.promised_days:
+                    warning.append(case)
+        return warning, overdue
+
+    async def _by_draft(self, draft_key: str) -> Case | None:
+        async with self._sessions() as session:
+            receipt = await session.scalar(
+                select(Case.receipt_no).where(Case.draft_key == draft_key))
+        return await self.get(receipt) if receipt else None
+
+    def _event(self, case: Case, previous: Status | None, reason: str,
+               missing: list[str]) -> DomainEvent:
+        return DomainEvent(
+            kind="case.status_changed", case_id=case.id, created_at=self._clock(),
+            payload={"receipt_no": case.receipt_no, "matter": case.matter_id,
+                     "from": previous.value if previous else None, "to": case.status,
+                     "reason": reason, "missing": missing,
+                     "due_date": case.due_date.isoformat() if case.due_date else None,
+                     "user_id": case.user_id, "channel": case.channel})

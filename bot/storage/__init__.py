@@ -1,0 +1,1 @@
+"""Storage stage: the relational database (PostgreSQL in production, SQLite for `make run`)."""

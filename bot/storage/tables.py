@@ -1,0 +1,100 @@
+"""Storage stage: the tables. Changes go through Alembic migrations (alembic/versions/).
+
+    cases                  one application (办件): matter, applicant, status, deadline
+    case_materials         the checklist of one case: each item received, at window or none
+    stored_files           uploaded photos and files (content in the file store, checksum here)
+    case_status_changes    who moved a case, when, why (and the 补正 list)
+    domain_events          the outbox: written in the same transaction as the change, read
+                           by the notice workers (issue #6)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StoredFile(Base):
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(500))  # key in the file store
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(20), unique=True)
+    draft_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # one case a draft
+    matter_id: Mapped[str] = mapped_column(String(64), index=True)
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128), index=True)  # who applied (openid…)
+    applicant_name: Mapped[str] = mapped_column(String(64))
+    applicant_id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    village: Mapped[str] = mapped_column(String(64))
+    agent_name: Mapped[str | None] = mapped_column(String(64))  # 代办员 applying for them
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    result: Mapped[str | None] = mapped_column(String(16))  # 可领取 / 已送达 when completed
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    due_assumed: Mapped[bool] = mapped_column(Boolean, default=False)
+    promised_days: Mapped[int | None] = mapped_column(Integer)
+    paused_since: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    materials: Mapped[list[CaseMaterial]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterial.position")
+    changes: Mapped[list[CaseStatusChange]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseStatusChange.id")
+
+
+class CaseMaterial(Base):
+    __tablename__ = "case_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # received / at_window / none
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+
+class CaseStatusChange(Base):
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    case: Mapped[Case] = relationship(back_populates="changes")
+
+
+class DomainEvent(Base):
+    __tablename__ = "domain_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
