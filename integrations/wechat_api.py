@@ -42,6 +42,34 @@ class WeChatApi:
         payload = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         await self._call("/cgi-bin/message/custom/send", payload)
 
+    async def download_media(self, media_id: str, max_bytes: int) -> bytes:
+        """A temporary media file a user sent (素材管理 › 获取临时素材), at most max_bytes."""
+        for attempt in range(2):
+            token = await self.access_token()
+            try:
+                async with self._session.get(
+                    f"{self._base}/cgi-bin/media/get",
+                    params={"access_token": token, "media_id": media_id}, timeout=self._timeout,
+                ) as response:
+                    if response.status >= 500:
+                        raise ServiceUnavailable(PROVIDER, response.status, "server error")
+                    if response.content_type in ("application/json", "text/plain"):
+                        body = await response.json(content_type=None)
+                        code = int(body.get("errcode", 0) or 0)
+                        if code in TOKEN_INVALID and attempt == 0:
+                            await self._forget_token(token)
+                            continue
+                        raise IntegrationError(PROVIDER, code, str(body.get("errmsg", "")))
+                    if (response.content_length or 0) > max_bytes:
+                        raise IntegrationError(PROVIDER, "too_large", "media too large")
+                    content = await response.content.read(max_bytes + 1)
+                    if len(content) > max_bytes:
+                        raise IntegrationError(PROVIDER, "too_large", "media too large")
+                    return content
+            except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+                raise ServiceUnavailable(PROVIDER, "unreachable", type(exc).__name__) from exc
+        raise IntegrationError(PROVIDER, 40001, "access token refused twice")
+
     async def access_token(self) -> str:
         cached = await self._redis.get(self._token_key)
         if cached:

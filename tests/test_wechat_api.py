@@ -70,3 +70,19 @@ async def test_wrong_credentials_are_an_integration_error(redis, session):
         with pytest.raises(IntegrationError) as caught:
             await api.send_text("o_1", "x")
         assert caught.value.code == 40125
+
+
+PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2048  # the start of a JPEG
+
+
+async def test_media_a_villager_sent_is_downloaded(redis, session):
+    async with start_fake_wechat() as fake:
+        fake.state.media["m-1"] = (PHOTO, "image/jpeg")
+        api = WeChatApi(session, redis, fake.app_id, fake.secret, fake.url)
+        assert await api.download_media("m-1", max_bytes=10_000) == PHOTO
+        with pytest.raises(IntegrationError) as caught:
+            await api.download_media("m-1", max_bytes=1_000)
+        assert caught.value.code == "too_large"
+        with pytest.raises(IntegrationError) as caught:
+            await api.download_media("expired", max_bytes=10_000)
+        assert caught.value.code == 40007

@@ -33,6 +33,7 @@ class FakeWeChatState:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     quota_used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     token_requests: int = 0
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id → content, type
 
     def issue(self) -> str:
         token = secrets.token_hex(16)
@@ -96,6 +97,18 @@ async def send_custom(request: web.Request) -> web.Response:
     return _error(0, "ok")
 
 
+async def get_media(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    code = state.check(request.query.get("access_token", ""))
+    if code:
+        return _error(code, "access_token invalid or expired")
+    found = state.media.get(request.query.get("media_id", ""))
+    if found is None:
+        return _error(40007, "invalid media_id")
+    content, content_type = found
+    return web.Response(body=content, content_type=content_type)
+
+
 async def outbox(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
     openid = request.query.get("openid")
@@ -109,6 +122,7 @@ def create_fake_wechat_app(state: FakeWeChatState) -> web.Application:
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/stable_token", stable_token)
     app.router.add_post("/cgi-bin/message/custom/send", send_custom)
+    app.router.add_get("/cgi-bin/media/get", get_media)
     app.router.add_get("/fake/outbox", outbox)
     return app
 

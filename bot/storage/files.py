@@ -1,0 +1,94 @@
+"""Storage stage: uploaded photos and files, behind a small interface with a checksum.
+
+`LocalFileStore` keeps them under a directory (the default); an object store in production
+implements the same two methods. The type is judged from the bytes, not from what the
+sender claims, and only photos and PDFs of a sane size are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone photo is 1-5 MB
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+class UploadRefused(Exception):
+    """The upload is not kept; the message says why, for the villager."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedFile:
+    sha256: str
+    size: int
+    content_type: str
+    location: str
+    saved_at: datetime
+
+
+def sniff(content: bytes) -> str | None:
+    for magic, content_type in _SIGNATURES:
+        if content.startswith(magic):
+            return content_type
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def check_upload(content: bytes) -> str:
+    """The content type of an acceptable upload, or UploadRefused with the reason."""
+    if not content:
+        raise UploadRefused("文件是空的，请重新拍一张")
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"文件太大（超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拍照片发过来")
+    content_type = sniff(content)
+    if content_type is None:
+        raise UploadRefused("只能收照片（JPG、PNG）或 PDF 文件")
+    return content_type
+
+
+class FileStore(Protocol):
+    async def save(self, content: bytes) -> SavedFile: ...
+
+    async def load(self, location: str) -> bytes: ...
+
+
+class LocalFileStore:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    async def save(self, content: bytes) -> SavedFile:
+        content_type = check_upload(content)
+        digest = hashlib.sha256(content).hexdigest()
+        location = f"{digest[:2]}/{digest}"  # content-addressed: the same photo twice is one
+        path = self._root / location
+        if not path.exists():
+            await asyncio.to_thread(_write_atomically, path, content)
+        return SavedFile(digest, len(content), content_type, location, datetime.now(UTC))
+
+    async def load(self, location: str) -> bytes:
+        path = (self._root / location).resolve()
+        if not path.is_relative_to(self._root.resolve()):
+            raise UploadRefused("no such file")
+        content = await asyncio.to_thread(path.read_bytes)
+        if hashlib.sha256(content).hexdigest() != Path(location).name:
+            raise UploadRefused("文件已损坏")  # the checksum is the name
+        return content
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(content)
+    partial.replace(path)
