@@ -6,8 +6,8 @@
     /healthz
 
 Resources are opened once in `services` (a cleanup_ctx) in pipeline order — NLU, Redis,
-WeChat API (a local fake when no credentials are set), dialogue, channel — and closed in
-reverse; nothing is built at import time.
+WeChat API (a local fake when no credentials are set), database (migrated on start),
+dialogue, channel — and closed in reverse; nothing is built at import time.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from aiohttp import web
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
-from bot.dialogue.runtime import build_dialogue, open_redis
+from bot.dialogue.runtime import build_case_service, build_dialogue, open_redis
 from bot.nlu.runtime import open_understanding
+from bot.storage.db import open_database
 from bot.web import nlu_api, simulator
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
@@ -58,8 +59,11 @@ def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[No
             config = WeChatConfig(str(settings.wechat_token), app_id,
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
                                   else None)
+            sessions = await stack.enter_async_context(open_database(settings.database_url))
+            cases = build_case_service(settings, sessions)
+            dialogue = build_dialogue(settings, understanding, redis, cases=cases, media=api)
             webhook = app[WEBHOOK]
-            webhook.connect(config, build_dialogue(settings, understanding, redis), redis, api)
+            webhook.connect(config, dialogue, redis, api)
             stack.push_async_callback(webhook.close)
             yield
 
@@ -69,7 +73,8 @@ def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[No
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=nlu_api.MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app[WEBHOOK] = WeChatWebhook(budget=settings.wechat_reply_budget)
+    app[WEBHOOK] = WeChatWebhook(budget=settings.wechat_reply_budget,
+                                 rate_limit=settings.wechat_rate_limit)
     app.cleanup_ctx.append(services(settings))
     app.router.add_get("/healthz", health)
     app[WEBHOOK].setup(app)

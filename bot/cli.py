@@ -99,12 +99,15 @@ async def _parse_lines(settings: Settings) -> None:
 async def _shell(settings: Settings, user: str) -> None:
     from datetime import UTC, datetime
 
-    from bot.dialogue.runtime import build_dialogue, open_redis
+    from bot.dialogue.runtime import build_case_service, build_dialogue, open_redis
     from bot.messages import Channel, Incoming, Kind
     from bot.nlu.runtime import open_understanding
+    from bot.storage.db import open_database
 
-    async with open_understanding(settings) as understanding, open_redis(settings) as redis:
-        dialogue = build_dialogue(settings, understanding, redis)
+    async with (open_understanding(settings) as understanding, open_redis(settings) as redis,
+                open_database(settings.database_url) as sessions):
+        cases = build_case_service(settings, sessions)
+        dialogue = build_dialogue(settings, understanding, redis, cases=cases)
         print("和机器人聊天(Ctrl+D 退出)。", flush=True)
         while True:
             try:

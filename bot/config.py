@@ -38,6 +38,9 @@ class Settings:
     nlu_timeout: float = 5.0
     # Unset: an in-process Redis substitute (one worker, nothing kept across restarts).
     redis_url: str | None = None
+    # Unset: SQLite under .data/ (make run); production: postgresql+asyncpg://…
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / '.data' / 'bianmin.db'}"
+    files_dir: Path = ROOT / ".data" / "files"
     # WeChat official account. Unset token: a random one for this run (the simulator signs
     # with it); unset app id/secret: API calls go to a local fake of WeChat's API.
     wechat_token: Secret = field(default_factory=lambda: Secret(secrets.token_hex(16)))
@@ -47,6 +50,7 @@ class Settings:
     wechat_api_base: str | None = None
     simulator: bool = True
     wechat_reply_budget: float = 4.0  # seconds before answering `success` and replying later
+    wechat_rate_limit: int = 10  # messages per user in 10 s; more get one 「您发得太快了」
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -79,6 +83,8 @@ class Settings:
             nlu_log=path("NLU_LOG", defaults.nlu_log),
             nlu_timeout=float(env.get("NLU_TIMEOUT", defaults.nlu_timeout)),
             redis_url=env.get("REDIS_URL") or None,
+            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            files_dir=path("FILES_DIR", defaults.files_dir),
             wechat_token=Secret(env["WECHAT_TOKEN"]) if env.get("WECHAT_TOKEN")
             else defaults.wechat_token,
             wechat_app_id=env.get("WECHAT_APPID") or None,
@@ -88,5 +94,6 @@ class Settings:
             # The simulator signs with the token in the browser: only where no real one is set.
             wechat_reply_budget=float(env.get("WECHAT_REPLY_BUDGET",
                                               defaults.wechat_reply_budget)),
+            wechat_rate_limit=int(env.get("WECHAT_RATE_LIMIT", defaults.wechat_rate_limit)),
             simulator=env.get("SIMULATOR", "1" if not env.get("WECHAT_TOKEN") else "0") == "1",
         )

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.cases.application import MaterialItem, NewCase
 from bot.cases.identity import id_number_problem, mask_id_number, mask_phone, phone_problem
-from bot.cases.service import CaseError, CaseService, MaterialItem, NewCase
+from bot.cases.service import CaseError, CaseService
 from bot.cases.status import Status
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -17,40 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.cases.application import CaseError, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
-from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent
+from bot.storage.files import SavedFile
+from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
 from bot.workdays import WorkCalendar
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 WARNING_SHARE = 0.8  # 电子监察: a case that has used 80 % of its promised time
-
-
-class CaseError(Exception):
-    """A request the case rules refuse; the message is for the person who made it."""
-
-
-@dataclass(frozen=True, slots=True)
-class MaterialItem:
-    name: str
-    state: str  # "received" (photo or file kept), "at_window" (到窗口再交), "none" (没有)
-    file_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NewCase:
-    matter_id: str
-    channel: str
-    user_id: str
-    applicant_name: str
-    applicant_id_number: str
-    phone: str
-    village: str
-    materials: Sequence[MaterialItem]
-    variant_id: str | None = None
-    agent_name: str | None = None
-    draft_key: str | None = None
 
 
 def new_receipt_no(today: date) -> str:
@@ -148,6 +123,20 @@ class CaseService:
                 due = self._calendar.add_working_days(case.due_date, paused)
                 case.due_date, case.due_assumed = due.day, case.due_assumed or due.assumed
             case.paused_since = None
+
+    @staticmethod
+    def receipt(case: Case) -> Receipt:
+        return Receipt(case.receipt_no, case.due_date, case.due_assumed, case.promised_days)
+
+    async def record_file(self, saved: SavedFile) -> int:
+        """The database row of a kept upload; the id goes on the material item."""
+        async with self._sessions.begin() as session:
+            row = StoredFile(sha256=saved.sha256, size=saved.size,
+                             content_type=saved.content_type, location=saved.location,
+                             created_at=saved.saved_at)
+            session.add(row)
+            await session.flush()
+            return row.id
 
     async def get(self, receipt_no: str) -> Case:
         async with self._sessions() as session:

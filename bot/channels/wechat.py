@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 DEDUP_TTL = 600  # seconds a push's reply is kept for WeChat's retries
 PENDING = "\x00pending"
 RATE_WINDOW = 10  # seconds
-RATE_LIMIT = 10  # messages per window per user
 REPLAY_LIMIT = 1000  # messages kept in memory while Redis or the NLU is down
 REPLAY_INTERVAL = 2.0
 
@@ -72,8 +71,10 @@ class WeChatWebhook:
     _api: WeChatApi
 
     def __init__(self, clock: Callable[[], float] = time.time,
-                 budget: float = 4.0) -> None:  # a passive reply; WeChat gives up at 5 s
+                 budget: float = 4.0,  # a passive reply; WeChat gives up at 5 s
+                 rate_limit: int = 10) -> None:  # messages per user in RATE_WINDOW seconds
         self._clock = clock
+        self._rate_limit = rate_limit
         self._budget = budget
         self._tasks: set[asyncio.Task[Any]] = set()
         self._replay: collections.deque[Incoming] = collections.deque(maxlen=REPLAY_LIMIT)
@@ -142,7 +143,10 @@ class WeChatWebhook:
             self._spawn(self._deliver_later(message.user_id, task))
             return ""
         replies = [reply.text for reply in task.result().replies]
-        first = replies[0] if replies and fits_one_reply(replies[0]) else ""
+        joined = "\n\n".join(replies)
+        if fits_one_reply(joined):  # one passive reply: no customer-service quota spent
+            return joined
+        first = replies[0] if fits_one_reply(replies[0]) else ""
         rest = replies[1:] if first else replies
         if rest:
             self._spawn(self._send(message.user_id, rest))
@@ -154,9 +158,9 @@ class WeChatWebhook:
         key = rate_key(user)
         await self._redis.set(key, 0, ex=RATE_WINDOW, nx=True)  # created with its expiry
         count = await self._redis.incr(key)
-        if count <= RATE_LIMIT:
+        if count <= self._rate_limit:
             return None
-        return texts.SLOW_DOWN if count == RATE_LIMIT + 1 else ""  # say it once
+        return texts.SLOW_DOWN if count == self._rate_limit + 1 else ""  # say it once
 
     async def _stored_reply(self, key: str) -> str:
         deadline = time.monotonic() + self._budget

@@ -16,12 +16,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from bot.cases.application import CaseError
+from bot.cases.identity import normalize
+from bot.cases.progress import timeline
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue, Matter
 from bot.dialogue.state import ConversationState, StateStore
+from bot.flows import END, FlowContext
+from bot.flows import apply as apply_flow
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
 from bot.nlu.understand import NluResult, Understanding
@@ -34,6 +40,10 @@ MAX_REPLY_BYTES = 2000  # WeChat takes 2048 bytes in one text reply; keep room f
 CANCEL_WORDS = frozenset({"算了", "取消", "不问了", "退出", "不要了", "不办了"})
 MORE_WORDS = frozenset({"继续", "下一页", "还有呢", "后面"})
 FOLLOWUP = re.compile(r"^(那|还有|那么)?.{1,14}呢[?？]?$")
+
+MISSING_WORDS = frozenset({"还差什么", "还差啥", "还缺什么", "还缺啥", "还要什么"})
+RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
+MAX_RECEIPT_ATTEMPTS = 3  # wrong last-four answers before lookups by number stop
 
 MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
 MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
@@ -66,14 +76,26 @@ def paginate(text: str, limit: int = MAX_REPLY_BYTES) -> list[str]:
     return pages
 
 
+class CaseLookup(Protocol):
+    """What the dialogue needs of the case service for 「办到哪了」."""
+
+    async def cases_of(self, user_id: str) -> Sequence[Any]: ...
+
+    async def find_for(self, receipt_no: str, *, user_id: str | None = None,
+                       phone_last4: str | None = None) -> Any: ...
+
+
 class Dialogue:
     def __init__(self, understanding: Understanding, store: StateStore, catalogue: Catalogue,
-                 center: Center,
+                 center: Center, *, apply_services: apply_flow.ApplyServices | None = None,
+                 cases: CaseLookup | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._understanding = understanding
         self._store = store
         self._catalogue = catalogue
         self._center = center
+        self._apply = apply_services
+        self._cases = cases
         self._clock = clock
 
     async def handle(self, message: Incoming) -> Turn:
@@ -92,6 +114,8 @@ class Dialogue:
         if message.kind is Kind.VOICE and not message.text.strip():
             return [texts.VOICE_NOT_RECOGNISED]
         if message.kind in MEDIA_WORDS:
+            if state.flow == apply_flow.FLOW_NAME:
+                return await self._flow_step(message, state)
             return [texts.MEDIA_RECEIVED.format(what=MEDIA_WORDS[message.kind])]
         if message.kind is Kind.LOCATION:
             place = message.location.label if message.location else ""
@@ -117,6 +141,13 @@ class Dialogue:
 
     async def _on_text(self, message: Incoming, state: ConversationState) -> list[str]:
         command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
+        if state.flow:
+            return await self._in_flow(message, command, state)
+        receipt = RECEIPT.search(normalize(command))
+        if receipt:
+            return await self._progress_by_receipt(message, receipt.group(), None, state)
+        if state.pending_receipt and command.isdigit() and len(command) == 4:
+            return await self._progress_by_receipt(message, state.pending_receipt, command, state)
         if command in CANCEL_WORDS:
             had_something = bool(state.awaiting or state.pending_intent or state.more_pages)
             self._clear_pending(state)
@@ -166,6 +197,7 @@ class Dialogue:
 
     def _question(self, intent: Intent, matter_id: str | None,
                   state: ConversationState) -> list[str]:
+        """Answer a question about a matter (or start applying for it), asking which first."""
         if matter_id is None:
             self._clear_pending(state)
             state.awaiting, state.pending_intent = "matter", intent.value
@@ -173,6 +205,8 @@ class Dialogue:
         matter = self._catalogue.get(matter_id)
         if matter is None:
             return self._not_understood(state)
+        if intent is Intent.APPLY:
+            return self._start_apply(matter, state)
         return self._answer(intent, matter, state)
 
     def _answer(self, intent: Intent, matter: Matter, state: ConversationState) -> list[str]:
@@ -249,9 +283,9 @@ class Dialogue:
             state.handoff_requested = True
             return [texts.COMPLAINT_TAKEN.format(phone=center.phone)]
         if intent is Intent.APPLY and matter is not None:
-            state.matter = matter.id
-            state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
-            return [texts.APPLY_NOT_YET.format(name=matter.short_name, place=matter.place)]
+            return self._start_apply(matter, state)
+        if intent is Intent.CHECK_PROGRESS and self._cases is not None:
+            return await self._progress(message, state)
         fixed = {
             Intent.GREET: texts.GREETING,
             Intent.THANKS: texts.THANKS,
@@ -264,10 +298,93 @@ class Dialogue:
             Intent.CHECK_PROGRESS: texts.PROGRESS_NOT_YET,
         }
         if intent is Intent.APPLY:
-            state.awaiting, state.pending_intent = "matter", Intent.ASK_MATERIALS.value
+            state.awaiting, state.pending_intent = "matter", Intent.APPLY.value
         if intent in (Intent.AFFIRM, Intent.DENY):
             return [texts.NOTHING_TO_CANCEL if intent is Intent.DENY else texts.GREETING]
         return [fixed[intent].format(phone=center.phone, hours=hours)]
+
+    async def _in_flow(self, message: Incoming, command: str,
+                       state: ConversationState) -> list[str]:
+        """The flow's global commands (算了, 还差什么), its answers, and side questions."""
+        if command in CANCEL_WORDS:
+            state.flow, state.flow_state, state.slots = None, None, {}
+            return [texts.APPLY_CANCELLED]
+        if command in MISSING_WORDS:
+            return [apply_flow.remaining(state.slots)]
+        flow_state = apply_flow.ApplyState(str(state.flow_state))
+        if apply_flow.looks_like_answer(flow_state, message.kind, message.text):
+            return await self._flow_step(message, state)
+        return await self._side_question(message, state, flow_state)
+
+    def _start_apply(self, matter: Matter, state: ConversationState) -> list[str]:
+        self._clear_pending(state)
+        state.matter = matter.id
+        if self._apply is None:  # no case storage here (bot shell without a database)
+            state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
+            return [texts.APPLY_NOT_YET.format(name=matter.short_name, place=matter.place)]
+        variant = state.variant if matter.variant(state.variant or "") else None
+        step = apply_flow.start(matter, variant)
+        state.flow, state.flow_state = apply_flow.FLOW_NAME, step.next_state
+        state.slots = dict(step.slots)
+        return list(step.replies)
+
+    async def _flow_step(self, message: Incoming, state: ConversationState) -> list[str]:
+        step_fn = apply_flow.STEPS[apply_flow.ApplyState(str(state.flow_state))]
+        context = FlowContext(message, state.slots, self._catalogue, self._apply)
+        try:
+            step = await step_fn(context)
+        except CaseError as refused:  # the submission was refused: say why, stay put
+            return [str(refused)]
+        state.slots.update(step.slots)
+        if step.next_state == END:
+            state.flow, state.flow_state, state.slots = None, None, {}
+        else:
+            state.flow_state = step.next_state
+        return list(step.replies)
+
+    async def _side_question(self, message: Incoming, state: ConversationState,
+                             flow_state: apply_flow.ApplyState) -> list[str]:
+        """Answer a question asked in the middle of applying, then repeat where we were."""
+        result = await self._understanding.understand(message.text)
+        flow, flow_slots = (state.flow, state.flow_state), dict(state.slots)
+        state.flow = None  # answer as outside the flow, then put the flow back
+        answer = [] if result.skipped else await self._on_understood(message, result, state)
+        state.flow, state.flow_state = flow
+        if state.flow is None:
+            return answer
+        state.slots = flow_slots
+        self._clear_pending(state)
+        context = FlowContext(message, state.slots, self._catalogue, self._apply)
+        again = apply_flow.prompt_again(flow_state, state.slots, context)
+        return [*answer, f"{texts.APPLY_RESUME}{again}"]
+
+    async def _progress(self, message: Incoming, state: ConversationState) -> list[str]:
+        assert self._cases is not None
+        found = await self._cases.cases_of(message.user_id)
+        if not found:
+            return [texts.PROGRESS_NONE]
+        return ["\n\n".join(self._timeline(case) for case in found[:3])]
+
+    async def _progress_by_receipt(self, message: Incoming, receipt: str, last4: str | None,
+                                   state: ConversationState) -> list[str]:
+        if self._cases is None:
+            return [texts.PROGRESS_NOT_YET.format(phone=self._center.phone)]
+        if state.receipt_attempts >= MAX_RECEIPT_ATTEMPTS:
+            return [texts.PROGRESS_LOCKED.format(phone=self._center.phone)]
+        case = await self._cases.find_for(receipt, user_id=message.user_id, phone_last4=last4)
+        if case is not None:
+            state.pending_receipt, state.receipt_attempts = None, 0
+            return [self._timeline(case)]
+        if last4 is None:  # not theirs by account: ask for the phone's last four
+            state.pending_receipt = receipt
+            return [texts.PROGRESS_ASK_PHONE]
+        state.receipt_attempts += 1  # guessing receipt numbers gets nowhere
+        state.pending_receipt = None
+        return [texts.PROGRESS_NOT_FOUND]
+
+    def _timeline(self, case: Any) -> str:
+        matter = self._catalogue.get(case.matter_id)
+        return timeline(case, matter.name if matter else case.matter_id)
 
     async def _handoff(self, message: Incoming, state: ConversationState,
                        reason: str) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 STATE_VERSION = 1
-CONVERSATION_TTL = 3 * 24 * 3600  # a villager may come back tomorrow or the day after
+CONVERSATION_TTL = 7 * 24 * 3600  # a draft application waits a week for the villager
 TRANSCRIPT_TTL = 30 * 24 * 3600
 TRANSCRIPT_MAX = 500
 LOCK_TIMEOUT = 15.0  # seconds a crashed worker can hold a user's lock
@@ -59,6 +59,11 @@ class ConversationState:
     more_pages: list[str] = field(default_factory=list)  # rest of a long answer (「继续」)
     misunderstood: int = 0  # consecutive messages the bot did not understand
     handoff_requested: bool = False
+    flow: str | None = None  # a flow under way ("apply"), its state and its slots (the draft)
+    flow_state: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    pending_receipt: str | None = None  # a receipt number waiting for the phone's last four
+    receipt_attempts: int = 0  # wrong last-four answers: lookups stop after a few
 
     def to_json(self) -> str:
         return json.dumps({"v": STATE_VERSION, **asdict(self)}, ensure_ascii=False)

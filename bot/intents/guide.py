@@ -23,7 +23,7 @@ CASE_TYPE_WORDS = {
 # The follow-up menu under every matter answer: digit → question.
 MENU_INTENTS = (
     Intent.ASK_MATERIALS, Intent.ASK_PROCEDURE, Intent.ASK_CONDITIONS,
-    Intent.ASK_TIME_LIMIT, Intent.ASK_LOCATION, Intent.ASK_FEE,
+    Intent.ASK_TIME_LIMIT, Intent.ASK_LOCATION, Intent.ASK_FEE, Intent.APPLY,
 )
 
 

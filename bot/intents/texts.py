@@ -25,7 +25,10 @@ NOT_UNDERSTOOD_AGAIN = (
 ASK_WHICH_MATTER = "您问的是办哪件事？比如：低保、高龄补贴、残疾证、户口迁入。"
 CHOOSE_MATTER = "您问的是哪一个？"
 REPLY_WITH_NUMBER = "回复数字就行。"
-MATTER_MENU = "想接着问【{name}】，回复数字：\n1 要带啥　2 怎么办　3 条件\n4 多久　5 在哪办　6 收费"
+MATTER_MENU = (
+    "想接着问【{name}】，回复数字：\n1 要带啥　2 怎么办　3 条件\n4 多久　5 在哪办　6 收费"
+    "\n7 在手机上申请"
+)
 NO_SUCH_CHOICE = "没有这个选项，请回复列表里的数字。"
 CANCELLED = "好的，已取消。还有别的事可以直接问我。"
 NOTHING_TO_CANCEL = "好的。还有别的事可以直接问我。"
@@ -59,3 +62,9 @@ HOME_VISIT_NOT_YET = (
     "或请村里的代办员帮您登记。"
 )
 PROGRESS_NOT_YET = "手机查进度马上开通。现在请打电话 {phone}，报上受理回执上的编号就能查。"
+APPLY_CANCELLED = "申请已取消，填的内容已删除。想办的时候再发“申请”。"
+APPLY_RESUME = "（接着申请）"
+PROGRESS_NONE = "没查到您申请的事项。有受理编号的话，直接发编号（BM开头）。"
+PROGRESS_ASK_PHONE = "为了保护隐私，请发申请时留的电话号码的后4位。"
+PROGRESS_NOT_FOUND = "没查到这个受理编号，或者和电话对不上。请核对后再发。"
+PROGRESS_LOCKED = "核对次数太多了。请带身份证到窗口查询，或打电话 {phone}。"

@@ -4,7 +4,8 @@ Speaks the real endpoints and error codes: /cgi-bin/token and /cgi-bin/stable_to
 tokens that expire (42001) and that a plain /cgi-bin/token call invalidates (40001), and
 /cgi-bin/message/custom/send enforces 5 messages per user until the user writes again
 (45047). Sent messages are kept for inspection (`GET /fake/outbox?openid=`), which the
-simulator page polls to show answers that came by the customer-service API.
+simulator page polls to show answers that came by the customer-service API; `POST
+/fake/media` stands for a phone uploading a photo to WeChat and answers its media id.
 """
 
 from __future__ import annotations
@@ -109,6 +110,15 @@ async def get_media(request: web.Request) -> web.Response:
     return web.Response(body=content, content_type=content_type)
 
 
+async def put_media(request: web.Request) -> web.Response:
+    """Fake-only: what a user's phone would upload to WeChat; answers the media id."""
+    state = request.app[FAKE_STATE]
+    media_id = secrets.token_hex(12)
+    state.media[media_id] = (await request.read(),
+                             request.headers.get("Content-Type", "image/jpeg"))
+    return web.json_response({"media_id": media_id})
+
+
 async def outbox(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
     openid = request.query.get("openid")
@@ -117,13 +127,14 @@ async def outbox(request: web.Request) -> web.Response:
 
 
 def create_fake_wechat_app(state: FakeWeChatState) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=32 * 1024 * 1024)
     app[FAKE_STATE] = state
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/stable_token", stable_token)
     app.router.add_post("/cgi-bin/message/custom/send", send_custom)
     app.router.add_get("/cgi-bin/media/get", get_media)
     app.router.add_get("/fake/outbox", outbox)
+    app.router.add_post("/fake/media", put_media)
     return app
 
 

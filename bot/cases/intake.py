@@ -1,0 +1,46 @@
+"""Domain services stage: what the apply flow needs — keep a photo, submit an application.
+
+The photo comes from the channel's media source (WeChat's temporary media API), is checked
+and kept by the file store, and recorded as a row the case's checklist points to.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.cases.application import MediaRefused, NewCase, Receipt
+from bot.cases.service import CaseService
+from bot.storage.files import MAX_UPLOAD_BYTES, FileStore, UploadRefused
+from integrations.errors import IntegrationError
+
+TOO_LARGE = f"照片太大（超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB），请重新拍一张发过来"
+NOT_RECEIVED = "照片没收到，请再发一次"
+NO_MEDIA_HERE = "这里收不了照片，请回复 1 到窗口再交"
+
+
+class MediaSource(Protocol):
+    async def download_media(self, media_id: str, max_bytes: int) -> bytes: ...
+
+
+class CaseIntake:
+    def __init__(self, cases: CaseService, files: FileStore,
+                 media: MediaSource | None) -> None:
+        self._cases = cases
+        self._files = files
+        self._media = media
+
+    async def keep_media(self, media_id: str) -> int:
+        if self._media is None:
+            raise MediaRefused(NO_MEDIA_HERE)
+        try:
+            content = await self._media.download_media(media_id, MAX_UPLOAD_BYTES)
+        except IntegrationError as failed:
+            raise MediaRefused(TOO_LARGE if failed.code == "too_large" else NOT_RECEIVED) from None
+        try:
+            saved = await self._files.save(content)
+        except UploadRefused as refused:
+            raise MediaRefused(str(refused)) from None
+        return await self._cases.record_file(saved)
+
+    async def submit(self, application: NewCase) -> Receipt:
+        return CaseService.receipt(await self._cases.submit(application))

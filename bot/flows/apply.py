@@ -1,0 +1,304 @@
+"""Dialogue stage: the application flow — apply from the phone, photos of the papers in chat.
+
+    start ─→ [VARIANT] ─→ WHO ─┬─ for myself ─────────────┐
+                               └─ for someone (代办) ─→ AGENT_NAME
+          ─→ NAME ─→ ID_NUMBER ─→ PHONE ─→ VILLAGE ─→ MATERIALS (one item at a time:
+             a photo/file, 1 到窗口再交, 2 没有) ─→ CONFIRM ─→ 1 submit ─→ END (receipt)
+                                                                  2 start the answers again
+
+Each answer is validated where it is given (ID check digit, phone format) and asked again
+with the reason. 「算了」, 「还差什么」 and side questions are the dialogue manager's; the draft
+is the flow's slots, kept with the conversation for days, and resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from enum import StrEnum
+from typing import Any, Protocol
+
+from bot.cases.application import MaterialItem, MediaRefused, NewCase, Receipt
+from bot.cases.identity import (
+    id_number_problem,
+    mask_id_number,
+    mask_phone,
+    normalize,
+    phone_problem,
+)
+from bot.catalogue.model import Matter
+from bot.flows import END, FlowContext, Step, StepFn
+from bot.messages import Kind
+
+FLOW_NAME = "apply"
+
+
+class ApplyState(StrEnum):
+    VARIANT = "variant"
+    WHO = "who"
+    AGENT_NAME = "agent_name"
+    NAME = "name"
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    VILLAGE = "village"
+    MATERIALS = "materials"
+    CONFIRM = "confirm"
+
+
+class ApplyServices(Protocol):
+    async def keep_media(self, media_id: str) -> int: ...
+
+    async def submit(self, application: NewCase) -> Receipt: ...
+
+
+ASK_WHO = "给谁申请？\n1. 给我自己\n2. 替别人办（我是代办员或家里人）"
+ASK_AGENT_NAME = "请问您（代办人）的姓名？"
+ASK_NAME = "申请人的姓名？"
+ASK_ID_NUMBER = "申请人的身份证号？（18位）"
+ASK_PHONE = "联系电话？（办好了会通知这个号码）"
+ASK_VILLAGE = "申请人住哪个村（社区）？"
+BAD_NAME = "姓名请写2到10个汉字。"
+ITEM_PROMPT = (
+    "第{number}/{total}项：{item}\n"
+    "请拍照发过来；或回复 1 到窗口再交，2 没有这个。"
+)
+AUTHORIZATION = "授权委托书"
+AUTHORIZATION_NOTE = "替别人办要有申请人签字的授权委托书"
+CONFIRM = (
+    "请核对：\n事项：{matter}\n申请人：{name}\n身份证：{id_number}\n电话：{phone}"
+    "\n村（社区）：{village}{agent}\n材料：\n{materials}\n回复 1 提交申请，2 重新填写。"
+)
+SUBMITTED = "申请已受理！受理编号：{receipt}\n{matter}{due}\n{window}查进度请发“办到哪了”。"
+DUE = "，预计{day}前办结（{days}个工作日）"
+DUE_TODAY = "，材料齐全当天办好"
+DUE_ASSUMED = "\n（明年的放假安排还没公布，日期按周一到周五估算，以窗口通知为准）"
+AT_WINDOW = "到窗口时请带上：{items}。\n"
+REPLY_1_OR_2 = "请回复 1 或 2。"
+MEDIA_FAILED = "照片没收到：{reason}"
+STATE_WORDS = {"received": "已拍照", "at_window": "到窗口再交", "none": "没有"}
+_CHOICE = re.compile(r"^\s*([12])\s*[.、。]?\s*$")
+
+
+def _choice(text: str) -> str | None:
+    match = _CHOICE.match(unicodedata.normalize("NFKC", text))
+    return match.group(1) if match else None
+
+
+def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[str, Any]]:
+    items = [{"name": m.describe(), "short": m.name, "state": None, "file_id": None}
+             for m in matter.materials_for(variant)]
+    if agent:
+        items.append({"name": f"{AUTHORIZATION}（{AUTHORIZATION_NOTE}）", "short": AUTHORIZATION,
+                      "state": None, "file_id": None})
+    return items
+
+
+def start(matter: Matter, variant: str | None) -> Step:
+    """The first prompt of a new application for `matter`, with a fresh draft."""
+    slots: dict[str, Any] = {"matter": matter.id, "variant": variant,
+                             "draft": secrets.token_hex(8), "items": [], "index": 0}
+    if matter.variants and variant is None:
+        options = "\n".join(f"{n}. {v.name}" for n, v in enumerate(matter.variants, 1))
+        return Step((f"申请【{matter.name}】。{matter.variant_question}\n{options}",),
+                    ApplyState.VARIANT, slots)
+    return Step((f"申请【{matter.name}】，我一步步问您。\n{ASK_WHO}",), ApplyState.WHO, slots)
+
+
+def _matter(ctx: FlowContext) -> Matter:
+    matter = ctx.catalogue.get(ctx.slots["matter"])
+    assert matter is not None
+    return matter
+
+
+async def choose_variant(ctx: FlowContext) -> Step:
+    matter = _matter(ctx)
+    text = unicodedata.normalize("NFKC", ctx.message.text).strip()
+    number = int(text) if text.isdigit() else 0
+    if not 1 <= number <= len(matter.variants):
+        return Step((f"请回复 1 到 {len(matter.variants)} 的数字。",), ApplyState.VARIANT)
+    return Step((ASK_WHO,), ApplyState.WHO, {"variant": matter.variants[number - 1].id})
+
+
+async def ask_who(ctx: FlowContext) -> Step:
+    choice = _choice(ctx.message.text)
+    if choice == "1":
+        return Step((ASK_NAME,), ApplyState.NAME, {"agent": False})
+    if choice == "2":
+        return Step((ASK_AGENT_NAME,), ApplyState.AGENT_NAME, {"agent": True})
+    return Step((REPLY_1_OR_2, ASK_WHO), ApplyState.WHO)
+
+
+def _name(text: str) -> str | None:
+    name = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    return name if re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", name) else None
+
+
+async def ask_agent_name(ctx: FlowContext) -> Step:
+    name = _name(ctx.message.text)
+    if name is None:
+        return Step((BAD_NAME, ASK_AGENT_NAME), ApplyState.AGENT_NAME)
+    return Step((ASK_NAME,), ApplyState.NAME, {"agent_name": name})
+
+
+async def ask_name(ctx: FlowContext) -> Step:
+    name = _name(ctx.message.text)
+    if name is None:
+        return Step((BAD_NAME, ASK_NAME), ApplyState.NAME)
+    return Step((ASK_ID_NUMBER,), ApplyState.ID_NUMBER, {"name": name})
+
+
+async def ask_id_number(ctx: FlowContext) -> Step:
+    problem = id_number_problem(ctx.message.text)
+    if problem:
+        return Step((problem, ASK_ID_NUMBER), ApplyState.ID_NUMBER)
+    number = normalize(ctx.message.text)
+    return Step((f"身份证 {mask_id_number(number)} 已记下。", ASK_PHONE), ApplyState.PHONE,
+                {"id_number": number})
+
+
+async def ask_phone(ctx: FlowContext) -> Step:
+    problem = phone_problem(ctx.message.text)
+    if problem:
+        return Step((problem, ASK_PHONE), ApplyState.PHONE)
+    return Step((ASK_VILLAGE,), ApplyState.VILLAGE, {"phone": normalize(ctx.message.text)})
+
+
+async def ask_village(ctx: FlowContext) -> Step:
+    village = unicodedata.normalize("NFKC", ctx.message.text).strip()
+    if not 2 <= len(village) <= 30:
+        return Step(("请写村（社区）的名字。", ASK_VILLAGE), ApplyState.VILLAGE)
+    items = _items_for(_matter(ctx), ctx.slots.get("variant"), bool(ctx.slots.get("agent")))
+    intro = f"接下来交材料，一共{len(items)}项，一项一项来。"
+    return Step((intro, _item_prompt(items, 0)), ApplyState.MATERIALS,
+                {"village": village, "items": items, "index": 0})
+
+
+def _item_prompt(items: list[dict[str, Any]], index: int) -> str:
+    return ITEM_PROMPT.format(number=index + 1, total=len(items), item=items[index]["name"])
+
+
+async def collect_material(ctx: FlowContext) -> Step:
+    items = [dict(item) for item in ctx.slots["items"]]
+    index = int(ctx.slots["index"])
+    message = ctx.message
+    if message.kind in (Kind.IMAGE, Kind.FILE) and message.media_id:
+        try:
+            file_id = await ctx.services.keep_media(message.media_id)
+        except MediaRefused as refused:
+            return Step((MEDIA_FAILED.format(reason=refused), _item_prompt(items, index)),
+                        ApplyState.MATERIALS)
+        items[index].update(state="received", file_id=file_id)
+        acknowledged = f"收到【{items[index]['short']}】的照片。"
+    else:
+        choice = _choice(message.text)
+        if choice is None:
+            return Step((_item_prompt(items, index),), ApplyState.MATERIALS)
+        items[index]["state"] = "at_window" if choice == "1" else "none"
+        acknowledged = "好的，到窗口再交。" if choice == "1" else "好的，记下没有这项。"
+    index += 1
+    if index < len(items):
+        return Step((acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS,
+                    {"items": items, "index": index})
+    slots = {**ctx.slots, "items": items, "index": index}
+    return Step((acknowledged, _summary(ctx, slots)), ApplyState.CONFIRM,
+                {"items": items, "index": index})
+
+
+def _summary(ctx: FlowContext, slots: dict[str, Any]) -> str:
+    matter = _matter(ctx)
+    materials = "\n".join(f"{n}. {item['short']}：{STATE_WORDS[item['state']]}"
+                          for n, item in enumerate(slots["items"], 1))
+    agent = f"\n代办人：{slots['agent_name']}" if slots.get("agent_name") else ""
+    return CONFIRM.format(matter=matter.name, name=slots["name"],
+                          id_number=mask_id_number(slots["id_number"]),
+                          phone=mask_phone(slots["phone"]), village=slots["village"],
+                          agent=agent, materials=materials)
+
+
+async def confirm(ctx: FlowContext) -> Step:
+    choice = _choice(ctx.message.text)
+    if choice == "2":
+        restarted = start(_matter(ctx), ctx.slots.get("variant"))
+        return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
+                    {**restarted.slots, "draft": ctx.slots["draft"]})
+    if choice != "1":
+        return Step((REPLY_1_OR_2,), ApplyState.CONFIRM)
+    slots, matter = ctx.slots, _matter(ctx)
+    receipt = await ctx.services.submit(NewCase(
+        matter_id=matter.id, channel=ctx.message.channel.value, user_id=ctx.message.user_id,
+        applicant_name=slots["name"], applicant_id_number=slots["id_number"],
+        phone=slots["phone"], village=slots["village"], variant_id=slots.get("variant"),
+        agent_name=slots.get("agent_name"), draft_key=slots["draft"],
+        materials=[MaterialItem(i["short"], i["state"], i["file_id"]) for i in slots["items"]],
+    ))
+    return Step((_receipt_text(matter, receipt, slots["items"]),), END)
+
+
+def _receipt_text(matter: Matter, receipt: Receipt, items: list[dict[str, Any]]) -> str:
+    if receipt.due_date is None:
+        due = ""
+    elif receipt.promised_days == 0:
+        due = DUE_TODAY
+    else:
+        due = DUE.format(day=f"{receipt.due_date.month}月{receipt.due_date.day}日",
+                         days=receipt.promised_days)
+    if receipt.due_assumed:
+        due += DUE_ASSUMED
+    later = [item["short"] for item in items if item["state"] == "at_window"]
+    window = AT_WINDOW.format(items="、".join(later)) if later else ""
+    return SUBMITTED.format(receipt=receipt.receipt_no, matter=matter.name, due=due,
+                            window=window)
+
+
+def remaining(slots: dict[str, Any]) -> str:
+    """「还差什么」: the items not yet answered, or what is left to fill in."""
+    items = slots.get("items") or []
+    left = [item["short"] for item in items if item["state"] is None]
+    if not items:
+        return "还没到交材料这一步，先把申请人的信息填完。"
+    if not left:
+        return "材料都问完了，确认后就能提交。"
+    return "还差这些材料：\n" + "\n".join(f"{n}. {name}" for n, name in enumerate(left, 1))
+
+
+STEPS: dict[ApplyState, StepFn] = {
+    ApplyState.VARIANT: choose_variant,
+    ApplyState.WHO: ask_who,
+    ApplyState.AGENT_NAME: ask_agent_name,
+    ApplyState.NAME: ask_name,
+    ApplyState.ID_NUMBER: ask_id_number,
+    ApplyState.PHONE: ask_phone,
+    ApplyState.VILLAGE: ask_village,
+    ApplyState.MATERIALS: collect_material,
+    ApplyState.CONFIRM: confirm,
+}
+PROMPTS = {
+    ApplyState.WHO: ASK_WHO, ApplyState.AGENT_NAME: ASK_AGENT_NAME, ApplyState.NAME: ASK_NAME,
+    ApplyState.ID_NUMBER: ASK_ID_NUMBER, ApplyState.PHONE: ASK_PHONE,
+    ApplyState.VILLAGE: ASK_VILLAGE,
+}
+
+
+def looks_like_answer(state: ApplyState, kind: Kind, text: str) -> bool:
+    """Whether a message answers the current question (else it is a side question)."""
+    if kind in (Kind.IMAGE, Kind.FILE):
+        return state is ApplyState.MATERIALS
+    if state in (ApplyState.NAME, ApplyState.AGENT_NAME):
+        return _name(text) is not None
+    if state in (ApplyState.ID_NUMBER, ApplyState.PHONE):
+        return any(char.isdigit() for char in unicodedata.normalize("NFKC", text))
+    if state is ApplyState.VILLAGE:
+        return len(text.strip()) <= 15 and not text.strip().endswith(("吗", "?", "？", "呢"))
+    return unicodedata.normalize("NFKC", text).strip().rstrip(".、。").isdigit()
+
+
+def prompt_again(state: ApplyState, slots: dict[str, Any], ctx: FlowContext) -> str:
+    """The question to repeat after a side question, so the villager knows where they are."""
+    if state is ApplyState.MATERIALS:
+        return _item_prompt(slots["items"], int(slots["index"]))
+    if state is ApplyState.CONFIRM:
+        return _summary(ctx, slots)
+    if state is ApplyState.VARIANT:
+        return "请回复数字选择情形。"
+    return PROMPTS[state]

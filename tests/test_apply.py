@@ -1,0 +1,153 @@
+"""Applying from the phone over /wechat, on real PostgreSQL: the 高龄补贴 story of issue #4."""
+
+import dataclasses
+import io
+import time
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.cases.status import Status
+from bot.dialogue.runtime import build_case_service
+from bot.storage.tables import Case, StoredFile
+from bot.web.simulator import FAKE_WECHAT_URL
+from tests.conftest import TEST_DATABASE_URL
+from tests.test_wechat import post, reply_text, signed_query, text_xml, wechat_settings
+
+JPEG = b"\xff\xd8\xff\xe0" + b"photo of a hukou book" * 200
+ID_NUMBER = "11010519491231002X"
+
+
+@pytest.fixture
+async def app_client(remote_settings, real_redis, sessions, tmp_path):
+    # A test types faster than any villager: the per-user rate limit is lifted.
+    settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files")
+    client = TestClient(TestServer(create_app(settings)))
+    await client.start_server()
+    yield client, settings
+    await client.close()
+
+
+class Phone:
+    """One villager's WeChat: text messages and photos, as WeChat pushes them."""
+
+    def __init__(self, client, user):
+        self.client, self.user, self.msg_id = client, user, int(time.time() * 1000)
+
+    async def says(self, text):
+        self.msg_id += 1
+        _, body = await post(self.client, text_xml(text, user=self.user, msg_id=self.msg_id))
+        return reply_text(body)
+
+    async def sends_photo(self, content=JPEG, content_type="image/jpeg"):
+        fake = self.client.server.app[FAKE_WECHAT_URL]
+        async with ClientSession() as session, session.post(
+                f"{fake}/fake/media", data=io.BytesIO(content),
+                headers={"Content-Type": content_type}) as response:
+            media_id = (await response.json())["media_id"]
+        self.msg_id += 1
+        xml = (f"<xml><ToUserName><![CDATA[gh_center]]></ToUserName><FromUserName>"
+               f"<![CDATA[{self.user}]]></FromUserName><CreateTime>{int(time.time())}"
+               f"</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x]]>"
+               f"</PicUrl><MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{self.msg_id}</MsgId>"
+               f"</xml>")
+        _, body = await post(self.client, xml, signed_query())
+        return reply_text(body)
+
+
+async def fill_in_applicant(phone):
+    assert "给谁申请" in await phone.says("我要给俺娘申请高龄补贴")
+    assert "姓名" in await phone.says("1")
+    assert "身份证号" in await phone.says("王秀英")
+    assert "校验不通过" in await phone.says("110105194912310021")  # one digit wrong
+    answer = await phone.says(ID_NUMBER)
+    assert "1101**********002X" in answer and ID_NUMBER not in answer
+    assert "电话号码不对" in await phone.says("1380000")
+    assert "哪个村" in await phone.says("13800001234")
+    return await phone.says("石桥村")
+
+
+async def test_apply_with_photos_then_follow_the_case(app_client, sessions):
+    client, settings = app_client
+    phone = Phone(client, "o_daughter")
+    first_item = await fill_in_applicant(phone)
+    assert "第1/4项" in first_item and "户口簿或居民身份证" in first_item
+
+    assert "收到【老人户口簿或居民身份证】的照片" in await phone.sends_photo()
+    missing = await phone.says("还差什么")
+    assert "两寸近期免冠照片" in missing and "户口簿" not in missing
+    side = await phone.says("你们几点上班")  # a side question in the middle
+    assert "上班时间" in side and "（接着申请）第2/4项" in side
+    assert "第3/4项" in await phone.says("1")  # the photos: bring them to the window
+    assert "第4/4项" in await phone.says("2")  # no approval form yet
+    summary = await phone.sends_photo()
+    assert "请核对" in summary and "王秀英" in summary and "138****1234" in summary
+    assert ID_NUMBER not in summary
+
+    receipt = await phone.says("1")
+    assert "申请已受理" in receipt and "22个工作日" in receipt
+    assert "到窗口时请带上：两寸近期免冠照片" in receipt
+    receipt_no = receipt.split("受理编号：")[1].split("\n")[0]
+
+    async with sessions() as session:
+        case = await session.scalar(select(Case).where(Case.receipt_no == receipt_no))
+        assert (case.applicant_id_number, case.phone) == (ID_NUMBER, "13800001234")
+        files = list(await session.scalars(select(StoredFile)))
+        assert len(files) == 2 and len({f.location for f in files}) == 1  # content kept once
+        assert (settings.files_dir / files[0].location).read_bytes() == JPEG
+        assert files[0].size == len(JPEG) and files[0].content_type == "image/jpeg"
+
+    cases = build_case_service(settings, sessions)
+    await cases.move(receipt_no, Status.REVIEWING, "民政窗口")
+    await cases.move(receipt_no, Status.NEEDS_MATERIALS, "民政窗口",
+                     missing=["高龄老人生活补贴审批表"])
+    progress = await phone.says("办到哪了")
+    assert receipt_no in progress and "已受理 → " in progress
+    assert "请补交：高龄老人生活补贴审批表" in progress
+    await cases.move(receipt_no, Status.REVIEWING, "民政窗口", reason="已补齐")
+    await cases.move(receipt_no, Status.REPORTED, "民政窗口")
+    await cases.move(receipt_no, Status.COMPLETED, "民政窗口", result="可领取")
+    done = await phone.says("我的高龄补贴办好了没")
+    assert "已办结（可领取）" in done and "待补正" in done
+
+
+async def test_a_receipt_number_is_shown_only_to_its_owner(app_client):
+    client, _ = app_client
+    owner = Phone(client, "o_owner")
+    await fill_in_applicant(owner)
+    for _ in range(4):
+        await owner.says("1")
+    receipt = await owner.says("1")
+    receipt_no = receipt.split("受理编号：")[1].split("\n")[0]
+
+    stranger = Phone(client, "o_stranger")
+    assert "后4位" in await stranger.says(receipt_no)
+    assert "对不上" in await stranger.says("9999")
+    assert "后4位" in await stranger.says(receipt_no)
+    assert "【高龄补贴】" in await stranger.says("1234")  # knows the applicant's phone
+    for _ in range(3):
+        await stranger.says(receipt_no)
+        await stranger.says("0000")
+    assert "次数太多" in await stranger.says(receipt_no)
+
+
+async def test_bad_photos_are_refused_and_the_item_asked_again(app_client):
+    client, _ = app_client
+    phone = Phone(client, "o_photos")
+    await fill_in_applicant(phone)
+    big = await phone.sends_photo(b"\xff\xd8\xff" + b"\x00" * (11 * 1024 * 1024))
+    assert "太大" in big and "第1/4项" in big
+    not_image = await phone.sends_photo(b"MZ this is a program", "application/octet-stream")
+    assert "只能收照片" in not_image and "第1/4项" in not_image
+
+
+async def test_cancel_in_the_middle_deletes_the_draft(app_client):
+    client, _ = app_client
+    phone = Phone(client, "o_cancel")
+    await fill_in_applicant(phone)
+    assert "申请已取消" in await phone.says("算了")
+    assert "还没到交材料" not in await phone.says("还差什么")  # no draft any more
