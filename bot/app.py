@@ -3,6 +3,7 @@
     /wechat            the official account's endpoint          bot/channels/wechat.py
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
     /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
+    /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
     /healthz
 
 Resources are opened once in `services` (a cleanup_ctx) in pipeline order — NLU, Redis,
@@ -13,6 +14,7 @@ dialogue, channel — and closed in reverse; nothing is built at import time.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 
@@ -25,7 +27,7 @@ from bot.config import Settings
 from bot.dialogue.runtime import build_case_service, build_dialogue, open_redis
 from bot.nlu.runtime import open_understanding
 from bot.storage.db import open_database
-from bot.web import nlu_api, simulator
+from bot.web import clerk_api, nlu_api, simulator
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
@@ -61,6 +63,7 @@ def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[No
                                   else None)
             sessions = await stack.enter_async_context(open_database(settings.database_url))
             cases = build_case_service(settings, sessions)
+            app[clerk_api.CASES] = cases
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, media=api)
             webhook = app[WEBHOOK]
             webhook.connect(config, dialogue, redis, api)
@@ -68,6 +71,14 @@ def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[No
             yield
 
     return context
+
+
+def clerk_tokens(settings: Settings) -> dict[str, str]:
+    if settings.clerk_tokens:
+        return clerk_api.parse_tokens(settings.clerk_tokens)
+    token = secrets.token_urlsafe(18)
+    log.warning("CLERK_TOKENS is not set: clerk API token for this run: %s", token)
+    return {token: "值班员"}
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -79,6 +90,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", health)
     app[WEBHOOK].setup(app)
     nlu_api.setup_routes(app)
+    clerk_api.setup_routes(app, clerk_tokens(settings))
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))
     return app

@@ -51,6 +51,9 @@ class Settings:
     simulator: bool = True
     wechat_reply_budget: float = 4.0  # seconds before answering `success` and replying later
     wechat_rate_limit: int = 10  # messages per user in 10 s; more get one 「您发得太快了」
+    # Clerk API tokens, "李四:token,王五:token". Unset: one random token for this run,
+    # printed at start-up (make run).
+    clerk_tokens: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -94,6 +97,7 @@ class Settings:
             # The simulator signs with the token in the browser: only where no real one is set.
             wechat_reply_budget=float(env.get("WECHAT_REPLY_BUDGET",
                                               defaults.wechat_reply_budget)),
+            clerk_tokens=env.get("CLERK_TOKENS", ""),
             wechat_rate_limit=int(env.get("WECHAT_RATE_LIMIT", defaults.wechat_rate_limit)),
             simulator=env.get("SIMULATOR", "1" if not env.get("WECHAT_TOKEN") else "0") == "1",
         )

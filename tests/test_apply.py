@@ -10,22 +10,30 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.cases.status import Status
-from bot.dialogue.runtime import build_case_service
-from bot.storage.tables import Case, StoredFile
+from bot.storage.tables import Case, DomainEvent, StoredFile
 from bot.web.simulator import FAKE_WECHAT_URL
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_wechat import post, reply_text, signed_query, text_xml, wechat_settings
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photo of a hukou book" * 200
 ID_NUMBER = "11010519491231002X"
+CLERK_TOKEN = "clerk-token-for-tests-0123456789"
+CLERK = {"Authorization": f"Bearer {CLERK_TOKEN}"}
+
+
+async def clerk_moves(client, receipt_no, status=200, **body):
+    response = await client.post(f"/api/clerk/cases/{receipt_no}/moves", json=body,
+                                 headers=CLERK)
+    assert response.status == status, await response.text()
+    return await response.json()
 
 
 @pytest.fixture
 async def app_client(remote_settings, real_redis, sessions, tmp_path):
     # A test types faster than any villager: the per-user rate limit is lifted.
     settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
-                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files")
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
+                                   clerk_tokens=f"民政窗口李四:{CLERK_TOKEN}")
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()
     yield client, settings
@@ -101,18 +109,47 @@ async def test_apply_with_photos_then_follow_the_case(app_client, sessions):
         assert (settings.files_dir / files[0].location).read_bytes() == JPEG
         assert files[0].size == len(JPEG) and files[0].content_type == "image/jpeg"
 
-    cases = build_case_service(settings, sessions)
-    await cases.move(receipt_no, Status.REVIEWING, "民政窗口")
-    await cases.move(receipt_no, Status.NEEDS_MATERIALS, "民政窗口",
-                     missing=["高龄老人生活补贴审批表"])
+    listed = await (await client.get("/api/clerk/cases", headers=CLERK)).json()
+    assert listed["cases"][0]["receipt_no"] == receipt_no
+    assert listed["cases"][0]["id_number"] == "1101**********002X"  # masked in lists
+    await clerk_moves(client, receipt_no, to="reviewing")
+    await clerk_moves(client, receipt_no, to="needs_materials",
+                      missing=["高龄老人生活补贴审批表"])
     progress = await phone.says("办到哪了")
     assert receipt_no in progress and "已受理 → " in progress
     assert "请补交：高龄老人生活补贴审批表" in progress
-    await cases.move(receipt_no, Status.REVIEWING, "民政窗口", reason="已补齐")
-    await cases.move(receipt_no, Status.REPORTED, "民政窗口")
-    await cases.move(receipt_no, Status.COMPLETED, "民政窗口", result="可领取")
+    await clerk_moves(client, receipt_no, to="reviewing", reason="已补齐")
+    await clerk_moves(client, receipt_no, to="reported")
+    await clerk_moves(client, receipt_no, to="completed", result="可领取")
     done = await phone.says("我的高龄补贴办好了没")
     assert "已办结（可领取）" in done and "待补正" in done
+    shown = await (await client.get(f"/api/clerk/cases/{receipt_no}", headers=CLERK)).json()
+    assert [h["to"] for h in shown["history"]][-1] == "completed"
+    assert shown["history"][2]["by"] == "民政窗口李四"
+    async with sessions() as session:
+        events = list(await session.scalars(select(DomainEvent)))
+        assert [e.payload["to"] for e in events][-2:] == ["reported", "completed"]
+
+
+async def test_the_clerk_api_refuses_what_it_should(app_client):
+    client, _ = app_client
+    assert (await client.get("/api/clerk/cases")).status == 401
+    wrong = {"Authorization": "Bearer not-a-clerk-token-at-all"}
+    assert (await client.get("/api/clerk/cases", headers=wrong)).status == 401
+    phone = Phone(client, "o_api")
+    await fill_in_applicant(phone)
+    for _ in range(4):
+        await phone.says("1")
+    receipt_no = (await phone.says("1")).split("受理编号：")[1].split("\n")[0]
+    illegal = await clerk_moves(client, receipt_no, 409, to="completed", result="可领取")
+    assert "不能受理后直接办结" in illegal["error"]
+    assert "一次性告知" in (await clerk_moves(client, receipt_no, 409,
+                                             to="needs_materials"))["error"]
+    assert "理由" in (await clerk_moves(client, receipt_no, 409, to="rejected"))["error"]
+    await clerk_moves(client, "BM000000ZZZZZ", 404, to="reviewing")
+    await clerk_moves(client, receipt_no, 400, to="flying")
+    response = await client.get("/api/clerk/cases?status=nonsense", headers=CLERK)
+    assert response.status == 400
 
 
 async def test_a_receipt_number_is_shown_only_to_its_owner(app_client):

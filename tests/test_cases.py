@@ -125,6 +125,8 @@ async def test_a_case_goes_through_supplement_report_and_completion(cases, clock
     ([Status.REVIEWING, Status.JOINT], "上报件不走"),
     ([Status.REVIEWING, Status.NEEDS_MATERIALS], "列出"),
     ([Status.REJECTED], "理由"),
+    ([Status.COMPLETED], "不能受理后直接办结"),
+    ([Status.REVIEWING, Status.COMPLETED], "要先「已上报」"),
 ])
 async def test_illegal_moves_are_refused(cases, path, words):
     case = await cases.submit(application())

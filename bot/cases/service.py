@@ -158,6 +158,14 @@ class CaseService:
         knows_phone = phone_last4 is not None and case.phone[-4:] == normalize(phone_last4)
         return case if owner or knows_phone else None
 
+    async def list_cases(self, status: Status | None = None, limit: int = 100) -> list[Case]:
+        """For clerks: newest first, optionally one status."""
+        query = select(Case).order_by(Case.accepted_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(Case.status == status.value)
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
+
     async def cases_of(self, user_id: str) -> list[Case]:
         async with self._sessions() as session:
             rows = await session.scalars(

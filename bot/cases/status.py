@@ -2,7 +2,7 @@
 
     已受理 ─→ 审核中 ─→ 已上报 (上报件, 代办件) ─┐
        │        │  └─→ 联办中 (联办件) ───────┼─→ 已办结 (可领取 / 已送达)
-       │        └──────────────────────────┘
+       │        └── (即办件, 承诺件) ─────────┘   即办件 may also be done on acceptance
        │        ↕ 待补正 (the exact list; the promised clock stops meanwhile)
        └─→ 不予受理            any open status ─→ 退回 (with the reason)
 """
@@ -67,6 +67,12 @@ def move_problem(case_type: CaseType, current: Status, target: Status) -> str | 
     """None when the move is allowed, else why not (for the clerk)."""
     if target not in TRANSITIONS[current]:
         return f"不能从「{current.label}」改为「{target.label}」"
-    if target in (Status.REPORTED, Status.JOINT) and ESCALATION.get(case_type) is not target:
+    escalation = ESCALATION.get(case_type)
+    if target in (Status.REPORTED, Status.JOINT) and escalation is not target:
         return f"{case_type.value}不走「{target.label}」这一步"
+    if target is Status.COMPLETED:
+        if current is Status.ACCEPTED and case_type is not CaseType.IMMEDIATE:
+            return f"{case_type.value}要先审核，不能受理后直接办结"
+        if escalation is not None and current is not escalation:
+            return f"{case_type.value}要先「{escalation.label}」才能办结"
     return None
