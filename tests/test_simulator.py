@@ -7,6 +7,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
+from tests.conftest import TEST_DATABASE_URL
 from tests.test_wechat import REDIS_URL
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -14,10 +15,12 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 
 @pytest.fixture
-async def page(remote_settings, tmp_path):
+async def page(remote_settings, sessions, tmp_path):
     from playwright.async_api import async_playwright
 
-    settings = dataclasses.replace(remote_settings, redis_url=REDIS_URL, simulator=True)
+    settings = dataclasses.replace(remote_settings, redis_url=REDIS_URL, simulator=True,
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
+                                   wechat_rate_limit=1000)
     server = TestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()
     async with async_playwright() as playwright:
@@ -52,3 +55,32 @@ async def test_a_villager_chats_in_the_simulator(page):
     await page.wait_for_function("document.querySelectorAll('.row.bot').length >= 4")
     assert "上班时间" in await bot_bubbles.nth(3).inner_text()
     assert await page.locator(".row.me").count() == 3
+
+
+
+async def test_a_villager_applies_with_a_photo_in_the_simulator(page, tmp_path):
+    photo = tmp_path / "hukou.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"hukou book page" * 100)
+    bots = page.locator(".row.bot")
+    await bots.first.wait_for()
+
+    async def say(text):
+        before = await bots.count()
+        await page.fill("#text", text)
+        await page.press("#text", "Enter")
+        await page.wait_for_function(f"document.querySelectorAll('.row.bot').length > {before}")
+        return await bots.last.inner_text()
+
+    assert "给谁申请" in await say("我要申请高龄补贴")
+    await say("1")
+    await say("王秀英")
+    await say("11010519491231002X")
+    await say("13800001234")
+    assert "第1/4项" in await say("石桥村")
+    before = await bots.count()
+    await page.set_input_files("#photo", str(photo))
+    await page.wait_for_function(f"document.querySelectorAll('.row.bot').length > {before}")
+    assert "收到【老人户口簿或居民身份证】的照片" in await bots.last.inner_text()
+    for _ in range(3):
+        await say("1")
+    assert "受理编号" in await say("1")

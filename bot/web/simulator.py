@@ -39,6 +39,18 @@ async def outbox(request: web.Request) -> web.Response:
         return web.json_response(await response.json())
 
 
+async def photo(request: web.Request) -> web.Response:
+    """The phone's upload of a photo to WeChat (here: the local fake); answers its media id."""
+    base = request.app.get(FAKE_WECHAT_URL)
+    if base is None:
+        return web.json_response({"error": "no local WeChat API"}, status=404)
+    async with aiohttp.ClientSession() as session, session.post(
+        f"{base}/fake/media", data=await request.read(),
+        headers={"Content-Type": request.content_type},
+    ) as response:
+        return web.json_response(await response.json())
+
+
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/simulator")
 
@@ -49,3 +61,4 @@ def setup_routes(app: web.Application, token: str) -> None:
     app.router.add_get("/simulator", page)
     app.router.add_get("/simulator/config", config)
     app.router.add_get("/simulator/outbox", outbox)
+    app.router.add_post("/simulator/photo", photo)
