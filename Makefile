@@ -24,6 +24,7 @@ bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat
 	@scripts/services.sh
 	$(BIN)/python -m bench.nlu
 	$(BIN)/python -m bench.wechat
+	$(BIN)/python -m bench.cases
 
 bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/
 	$(BIN)/python -m bench.nlu --pipelines
