@@ -188,3 +188,27 @@ async def test_cancel_in_the_middle_deletes_the_draft(app_client):
     await fill_in_applicant(phone)
     assert "申请已取消" in await phone.says("算了")
     assert "还没到交材料" not in await phone.says("还差什么")  # no draft any more
+
+
+async def test_the_villager_hands_in_what_the_clerk_asked_for(app_client):
+    client, _ = app_client
+    phone = Phone(client, "o_supplement")
+    assert "没有需要补交" in await phone.says("补交")
+    await fill_in_applicant(phone)
+    for _ in range(4):
+        await phone.says("1")
+    receipt_no = (await phone.says("1")).split("受理编号：")[1].split("\n")[0]
+    await clerk_moves(client, receipt_no, to="reviewing")
+    before = await clerk_moves(client, receipt_no, to="needs_materials",
+                               missing=["高龄老人生活补贴审批表", "老人本人银行卡或惠农一卡通"])
+    assert "发“补交”" in await phone.says("办到哪了")
+
+    assert "补交第1/2项：高龄老人生活补贴审批表" in await phone.says("补交")
+    assert "补交第2/2项" in await phone.sends_photo()
+    done = await phone.sends_photo(JPEG + b"card")
+    assert "补交好了" in done and "审核中" in done
+    after = await (await client.get(f"/api/clerk/cases/{receipt_no}", headers=CLERK)).json()
+    assert after["status"] == "reviewing"
+    assert after["history"][-1]["by"] == "申请人"
+    assert [m["state"] for m in after["materials"][-2:]] == ["received", "received"]
+    assert after["due_date"] >= before["due_date"]

@@ -1,4 +1,5 @@
-"""Domain services stage: what the apply flow needs — keep a photo, submit an application.
+"""Domain services stage: what the flows need — keep a photo, submit an application, hand in
+what 补正 asked for.
 
 The photo comes from the channel's media source (WeChat's temporary media API), is checked
 and kept by the file store, and recorded as a row the case's checklist points to.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.cases.application import MediaRefused, NewCase, Receipt
+from bot.cases.application import MaterialItem, MediaRefused, NewCase, Receipt
 from bot.cases.service import CaseService
+from bot.cases.status import Status
 from bot.storage.files import MAX_UPLOAD_BYTES, FileStore, UploadRefused
 from integrations.errors import IntegrationError
 
@@ -44,3 +46,14 @@ class CaseIntake:
 
     async def submit(self, application: NewCase) -> Receipt:
         return CaseService.receipt(await self._cases.submit(application))
+
+    async def waiting(self, user_id: str) -> list[tuple[str, list[str]]]:
+        """(receipt number, the items 补正 asked for) of the user's cases in 待补正."""
+        cases = await self._cases.waiting_for_materials(user_id)
+        return [(case.receipt_no, list(case.changes[-1].missing)) for case in cases]
+
+    async def supplement(self, receipt_no: str, user_id: str,
+                         items: list[MaterialItem]) -> str:
+        """Hand in the items; the case's status label afterwards."""
+        case = await self._cases.supplement(receipt_no, user_id, items)
+        return Status(case.status).label

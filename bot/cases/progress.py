@@ -45,7 +45,7 @@ def timeline(case: CaseRecord, matter_name: str) -> str:
     lines = [f"【{matter_name}】受理编号 {case.receipt_no}", " → ".join(steps)]
     if status is Status.NEEDS_MATERIALS and case.changes:
         missing = "、".join(case.changes[-1].missing)
-        lines.append(f"请补交：{missing}（补齐后接着办，期间不计时）")
+        lines.append(f"请补交：{missing}（补齐后接着办，期间不计时）。发“补交”把材料拍照发过来。")
     if status is Status.COMPLETED and case.result == "可领取":
         lines.append("请带身份证到窗口领取。")
     if case.due_assumed and not status.closed:

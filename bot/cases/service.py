@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.cases.application import CaseError, NewCase, Receipt
+from bot.cases.application import CaseError, MaterialItem, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
@@ -112,6 +112,41 @@ class CaseService:
                                          missing=list(missing), at=now))
             session.add(self._event(case, current, reason, list(missing)))
         return await self.get(receipt_no)
+
+    async def supplement(self, receipt_no: str, user_id: str,
+                         items: Sequence[MaterialItem]) -> Case:
+        """The applicant hands in what 补正 asked for. Every item sent as a photo or file →
+        the case goes back to 审核中 (the clock runs again); items to bring → it waits."""
+        async with self._sessions.begin() as session:
+            case = await session.scalar(
+                select(Case).where(Case.receipt_no == receipt_no, Case.user_id == user_id)
+                .options(selectinload(Case.materials)).with_for_update())
+            if case is None or Status(case.status) is not Status.NEEDS_MATERIALS:
+                raise CaseError("这个申请现在不需要补交材料")
+            position = len(case.materials)
+            for offset, item in enumerate(items):
+                session.add(CaseMaterial(case_id=case.id, position=position + offset,
+                                         name=item.name, state=item.state,
+                                         file_id=item.file_id))
+            if items and all(item.state == "received" for item in items):
+                now = self._clock()
+                self._run_clock(case, Status.NEEDS_MATERIALS, Status.REVIEWING, now.date())
+                case.status = Status.REVIEWING.value
+                reason = "申请人已补交：" + "、".join(item.name for item in items)
+                session.add(CaseStatusChange(case_id=case.id, from_status="needs_materials",
+                                             to_status=case.status, actor="申请人",
+                                             reason=reason, missing=[], at=now))
+                session.add(self._event(case, Status.NEEDS_MATERIALS, reason, []))
+        return await self.get(receipt_no)
+
+    async def waiting_for_materials(self, user_id: str) -> list[Case]:
+        """The applicant's cases in 待补正, with the list each is waiting for."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Case).where(Case.user_id == user_id,
+                                   Case.status == Status.NEEDS_MATERIALS.value)
+                .options(selectinload(Case.changes)).order_by(Case.accepted_at))
+            return list(rows)
 
     def _run_clock(self, case: Case, current: Status, target: Status, today: date) -> None:
         """Stop the promised clock during 补正; on resuming, push the due date by the pause."""

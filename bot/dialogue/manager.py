@@ -26,8 +26,9 @@ from bot.cases.progress import timeline
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue, Matter
 from bot.dialogue.state import ConversationState, StateStore
-from bot.flows import END, FlowContext
+from bot.flows import END, FlowContext, Step
 from bot.flows import apply as apply_flow
+from bot.flows import supplement as supplement_flow
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
 from bot.nlu.understand import NluResult, Understanding
@@ -42,6 +43,10 @@ MORE_WORDS = frozenset({"继续", "下一页", "还有呢", "后面"})
 FOLLOWUP = re.compile(r"^(那|还有|那么)?.{1,14}呢[?？]?$")
 
 MISSING_WORDS = frozenset({"还差什么", "还差啥", "还缺什么", "还缺啥", "还要什么"})
+SUPPLEMENT_WORDS = frozenset({"补交", "补交材料", "补材料", "补正", "我要补交"})
+# The flows, by name: each module has STEPS, looks_like_answer, prompt_again, remaining.
+FLOWS: dict[str, Any] = {apply_flow.FLOW_NAME: apply_flow,
+                         supplement_flow.FLOW_NAME: supplement_flow}
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 MAX_RECEIPT_ATTEMPTS = 3  # wrong last-four answers before lookups by number stop
 
@@ -76,6 +81,10 @@ def paginate(text: str, limit: int = MAX_REPLY_BYTES) -> list[str]:
     return pages
 
 
+class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Protocol):
+    """What the flows need of the case services (bot/cases/intake.py)."""
+
+
 class CaseLookup(Protocol):
     """What the dialogue needs of the case service for 「办到哪了」."""
 
@@ -87,14 +96,14 @@ class CaseLookup(Protocol):
 
 class Dialogue:
     def __init__(self, understanding: Understanding, store: StateStore, catalogue: Catalogue,
-                 center: Center, *, apply_services: apply_flow.ApplyServices | None = None,
+                 center: Center, *, intake: Intake | None = None,
                  cases: CaseLookup | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._understanding = understanding
         self._store = store
         self._catalogue = catalogue
         self._center = center
-        self._apply = apply_services
+        self._intake = intake
         self._cases = cases
         self._clock = clock
 
@@ -114,8 +123,8 @@ class Dialogue:
         if message.kind is Kind.VOICE and not message.text.strip():
             return [texts.VOICE_NOT_RECOGNISED]
         if message.kind in MEDIA_WORDS:
-            if state.flow == apply_flow.FLOW_NAME:
-                return await self._flow_step(message, state)
+            if state.flow:
+                return await self._in_flow(message, "", state)
             return [texts.MEDIA_RECEIVED.format(what=MEDIA_WORDS[message.kind])]
         if message.kind is Kind.LOCATION:
             place = message.location.label if message.location else ""
@@ -143,6 +152,10 @@ class Dialogue:
         command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
         if state.flow:
             return await self._in_flow(message, command, state)
+        if command in SUPPLEMENT_WORDS and self._intake is not None:
+            return await self._start_flow(
+                state, await supplement_flow.start(self._intake, message.user_id),
+                supplement_flow.FLOW_NAME)
         receipt = RECEIPT.search(normalize(command))
         if receipt:
             return await self._progress_by_receipt(message, receipt.group(), None, state)
@@ -156,11 +169,11 @@ class Dialogue:
             return self._next_page(state) if state.more_pages else [texts.NO_MORE]
         choice = parse_choice(command)
         if choice is not None and state.awaiting and state.choices:
-            return self._on_choice(choice, state)
+            return await self._on_choice(choice, state)
         if state.awaiting == "variant":
             picked = self._variant_named(command, state)
             if picked:
-                return self._on_choice(picked, state)
+                return await self._on_choice(picked, state)
         result = await self._understanding.understand(message.text)
         if result.skipped:
             return [texts.EMPTY_MESSAGE]
@@ -186,7 +199,7 @@ class Dialogue:
         if intent in QUESTION_INTENTS:
             if intent is Intent.ASK_LOCATION and not (matter_id or state.matter):
                 return [guide.center_location(self._center)]
-            return self._question(intent, matter_id or state.matter, state)
+            return await self._question(intent, matter_id or state.matter, state)
         return await self._other_intent(intent, message, matter_id or state.matter, state)
 
     @staticmethod
@@ -195,7 +208,7 @@ class Dialogue:
         chosen = state.pending_intent or state.last_intent
         return Intent(chosen) if chosen else None
 
-    def _question(self, intent: Intent, matter_id: str | None,
+    async def _question(self, intent: Intent, matter_id: str | None,
                   state: ConversationState) -> list[str]:
         """Answer a question about a matter (or start applying for it), asking which first."""
         if matter_id is None:
@@ -206,7 +219,7 @@ class Dialogue:
         if matter is None:
             return self._not_understood(state)
         if intent is Intent.APPLY:
-            return self._start_apply(matter, state)
+            return await self._start_apply(matter, state)
         return self._answer(intent, matter, state)
 
     def _answer(self, intent: Intent, matter: Matter, state: ConversationState) -> list[str]:
@@ -247,17 +260,17 @@ class Dialogue:
         )
         return [f"{texts.CHOOSE_MATTER}\n{options}\n{texts.REPLY_WITH_NUMBER}"]
 
-    def _on_choice(self, number: int, state: ConversationState) -> list[str]:
+    async def _on_choice(self, number: int, state: ConversationState) -> list[str]:
         if not 1 <= number <= len(state.choices):
             return [texts.NO_SUCH_CHOICE]
         choice, awaiting = state.choices[number - 1], state.awaiting
         pending = Intent(state.pending_intent or Intent.ASK_MATERIALS)
         if awaiting == "matter":
-            return self._question(pending, choice, state)
+            return await self._question(pending, choice, state)
         if awaiting == "variant" and state.matter:
             state.variant = choice
-            return self._question(pending, state.matter, state)
-        return self._question(Intent(choice), state.matter, state)  # the matter menu
+            return await self._question(pending, state.matter, state)
+        return await self._question(Intent(choice), state.matter, state)  # the matter menu
 
     def _variant_named(self, text: str, state: ConversationState) -> int | None:
         matter = self._catalogue.get(state.matter or "")
@@ -283,7 +296,7 @@ class Dialogue:
             state.handoff_requested = True
             return [texts.COMPLAINT_TAKEN.format(phone=center.phone)]
         if intent is Intent.APPLY and matter is not None:
-            return self._start_apply(matter, state)
+            return await self._start_apply(matter, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
             return await self._progress(message, state)
         fixed = {
@@ -306,31 +319,37 @@ class Dialogue:
     async def _in_flow(self, message: Incoming, command: str,
                        state: ConversationState) -> list[str]:
         """The flow's global commands (算了, 还差什么), its answers, and side questions."""
+        flow = FLOWS[str(state.flow)]
         if command in CANCEL_WORDS:
+            cancelled = state.flow == apply_flow.FLOW_NAME
             state.flow, state.flow_state, state.slots = None, None, {}
-            return [texts.APPLY_CANCELLED]
+            return [texts.APPLY_CANCELLED if cancelled else texts.CANCELLED]
         if command in MISSING_WORDS:
-            return [apply_flow.remaining(state.slots)]
-        flow_state = apply_flow.ApplyState(str(state.flow_state))
-        if apply_flow.looks_like_answer(flow_state, message.kind, message.text):
+            return [flow.remaining(state.slots)]
+        flow_state = str(state.flow_state)
+        if flow.looks_like_answer(flow_state, message.kind, message.text):
             return await self._flow_step(message, state)
         return await self._side_question(message, state, flow_state)
 
-    def _start_apply(self, matter: Matter, state: ConversationState) -> list[str]:
+    async def _start_apply(self, matter: Matter, state: ConversationState) -> list[str]:
         self._clear_pending(state)
         state.matter = matter.id
-        if self._apply is None:  # no case storage here (bot shell without a database)
+        if self._intake is None:  # no case storage here
             state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
             return [texts.APPLY_NOT_YET.format(name=matter.short_name, place=matter.place)]
         variant = state.variant if matter.variant(state.variant or "") else None
-        step = apply_flow.start(matter, variant)
-        state.flow, state.flow_state = apply_flow.FLOW_NAME, step.next_state
-        state.slots = dict(step.slots)
+        return await self._start_flow(state, apply_flow.start(matter, variant),
+                                      apply_flow.FLOW_NAME)
+
+    @staticmethod
+    async def _start_flow(state: ConversationState, step: Step, name: str) -> list[str]:
+        if step.next_state != END:
+            state.flow, state.flow_state, state.slots = name, step.next_state, dict(step.slots)
         return list(step.replies)
 
     async def _flow_step(self, message: Incoming, state: ConversationState) -> list[str]:
-        step_fn = apply_flow.STEPS[apply_flow.ApplyState(str(state.flow_state))]
-        context = FlowContext(message, state.slots, self._catalogue, self._apply)
+        step_fn = FLOWS[str(state.flow)].STEPS[str(state.flow_state)]
+        context = FlowContext(message, state.slots, self._catalogue, self._intake)
         try:
             step = await step_fn(context)
         except CaseError as refused:  # the submission was refused: say why, stay put
@@ -343,7 +362,7 @@ class Dialogue:
         return list(step.replies)
 
     async def _side_question(self, message: Incoming, state: ConversationState,
-                             flow_state: apply_flow.ApplyState) -> list[str]:
+                             flow_state: str) -> list[str]:
         """Answer a question asked in the middle of applying, then repeat where we were."""
         result = await self._understanding.understand(message.text)
         flow, flow_slots = (state.flow, state.flow_state), dict(state.slots)
@@ -354,8 +373,8 @@ class Dialogue:
             return answer
         state.slots = flow_slots
         self._clear_pending(state)
-        context = FlowContext(message, state.slots, self._catalogue, self._apply)
-        again = apply_flow.prompt_again(flow_state, state.slots, context)
+        context = FlowContext(message, state.slots, self._catalogue, self._intake)
+        again = FLOWS[state.flow].prompt_again(flow_state, state.slots, context)
         return [*answer, f"{texts.APPLY_RESUME}{again}"]
 
     async def _progress(self, message: Incoming, state: ConversationState) -> list[str]:

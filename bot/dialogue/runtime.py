@@ -46,7 +46,7 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」."""
     intake = CaseIntake(cases, LocalFileStore(settings.files_dir), media) if cases else None
     return Dialogue(understanding, StateStore(redis), load_catalogue(settings.catalogue_dir),
-                    load_center(settings.catalogue_dir), apply_services=intake, cases=cases)
+                    load_center(settings.catalogue_dir), intake=intake, cases=cases)
 
 
 def build_case_service(settings: Settings,

@@ -262,7 +262,7 @@ def remaining(slots: dict[str, Any]) -> str:
     return "还差这些材料：\n" + "\n".join(f"{n}. {name}" for n, name in enumerate(left, 1))
 
 
-STEPS: dict[ApplyState, StepFn] = {
+STEPS: dict[str, StepFn] = {
     ApplyState.VARIANT: choose_variant,
     ApplyState.WHO: ask_who,
     ApplyState.AGENT_NAME: ask_agent_name,
@@ -280,8 +280,9 @@ PROMPTS = {
 }
 
 
-def looks_like_answer(state: ApplyState, kind: Kind, text: str) -> bool:
+def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
     """Whether a message answers the current question (else it is a side question)."""
+    state = ApplyState(current)
     if kind in (Kind.IMAGE, Kind.FILE):
         return state is ApplyState.MATERIALS
     if state in (ApplyState.NAME, ApplyState.AGENT_NAME):
@@ -293,8 +294,9 @@ def looks_like_answer(state: ApplyState, kind: Kind, text: str) -> bool:
     return unicodedata.normalize("NFKC", text).strip().rstrip(".、。").isdigit()
 
 
-def prompt_again(state: ApplyState, slots: dict[str, Any], ctx: FlowContext) -> str:
+def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
     """The question to repeat after a side question, so the villager knows where they are."""
+    state = ApplyState(current)
     if state is ApplyState.MATERIALS:
         return _item_prompt(slots["items"], int(slots["index"]))
     if state is ApplyState.CONFIRM:
