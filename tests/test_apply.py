@@ -99,6 +99,7 @@ async def test_apply_with_photos_then_follow_the_case(app_client, sessions):
     receipt = await phone.says("1")
     assert "申请已受理" in receipt and "22个工作日" in receipt
     assert "到窗口时请带上：两寸近期免冠照片" in receipt
+    assert "还缺：高龄老人生活补贴审批表" in receipt  # answered 「没有」: said plainly
     receipt_no = receipt.split("受理编号：")[1].split("\n")[0]
 
     async with sessions() as session:

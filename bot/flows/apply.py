@@ -74,6 +74,7 @@ DUE = "，预计{day}前办结（{days}个工作日）"
 DUE_TODAY = "，材料齐全当天办好"
 DUE_ASSUMED = "\n（明年的放假安排还没公布，日期按周一到周五估算，以窗口通知为准）"
 AT_WINDOW = "到窗口时请带上：{items}。\n"
+STILL_MISSING = "还缺：{items}。办理需要这些材料，请备齐后交到窗口。\n"
 REPLY_1_OR_2 = "请回复 1 或 2。"
 MEDIA_FAILED = "照片没收到：{reason}"
 STATE_WORDS = {"received": "已拍照", "at_window": "到窗口再交", "none": "没有"}
@@ -246,7 +247,10 @@ def _receipt_text(matter: Matter, receipt: Receipt, items: list[dict[str, Any]])
     if receipt.due_assumed:
         due += DUE_ASSUMED
     later = [item["short"] for item in items if item["state"] == "at_window"]
+    lacking = [item["short"] for item in items if item["state"] == "none"]
     window = AT_WINDOW.format(items="、".join(later)) if later else ""
+    if lacking:
+        window += STILL_MISSING.format(items="、".join(lacking))
     return SUBMITTED.format(receipt=receipt.receipt_no, matter=matter.name, due=due,
                             window=window)
 
