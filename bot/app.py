@@ -24,7 +24,12 @@ from aiohttp import web
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
-from bot.dialogue.runtime import build_case_service, build_dialogue, open_redis
+from bot.dialogue.runtime import (
+    build_case_service,
+    build_dialogue,
+    open_file_store,
+    open_redis,
+)
 from bot.nlu.runtime import open_understanding
 from bot.storage.db import open_database
 from bot.web import clerk_api, nlu_api, simulator
@@ -64,7 +69,9 @@ def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[No
             sessions = await stack.enter_async_context(open_database(settings.database_url))
             cases = build_case_service(settings, sessions)
             app[clerk_api.CASES] = cases
-            dialogue = build_dialogue(settings, understanding, redis, cases=cases, media=api)
+            files = await stack.enter_async_context(open_file_store(settings))
+            dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
+                                      media=api)
             webhook = app[WEBHOOK]
             webhook.connect(config, dialogue, redis, api)
             stack.push_async_callback(webhook.close)

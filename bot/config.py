@@ -41,6 +41,12 @@ class Settings:
     # Unset: SQLite under .data/ (make run); production: postgresql+asyncpg://…
     database_url: str = f"sqlite+aiosqlite:///{ROOT / '.data' / 'bianmin.db'}"
     files_dir: Path = ROOT / ".data" / "files"
+    # Set: uploads go to an S3-compatible object store, s3://bucket/prefix, instead.
+    files_s3_url: str | None = None
+    files_s3_endpoint: str | None = None
+    files_s3_key: Secret | None = None
+    files_s3_secret: Secret | None = None
+    files_s3_region: str = "us-east-1"
     # WeChat official account. Unset token: a random one for this run (the simulator signs
     # with it); unset app id/secret: API calls go to a local fake of WeChat's API.
     wechat_token: Secret = field(default_factory=lambda: Secret(secrets.token_hex(16)))
@@ -88,6 +94,12 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             files_dir=path("FILES_DIR", defaults.files_dir),
+            files_s3_url=env.get("FILES_S3_URL") or None,
+            files_s3_endpoint=env.get("FILES_S3_ENDPOINT") or None,
+            files_s3_key=Secret(env["FILES_S3_KEY"]) if env.get("FILES_S3_KEY") else None,
+            files_s3_secret=Secret(env["FILES_S3_SECRET"]) if env.get("FILES_S3_SECRET")
+            else None,
+            files_s3_region=env.get("FILES_S3_REGION", defaults.files_s3_region),
             wechat_token=Secret(env["WECHAT_TOKEN"]) if env.get("WECHAT_TOKEN")
             else defaults.wechat_token,
             wechat_app_id=env.get("WECHAT_APPID") or None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,8 +22,9 @@ from bot.config import Settings
 from bot.dialogue.manager import Dialogue
 from bot.dialogue.state import StateStore
 from bot.nlu.understand import Understanding
-from bot.storage.files import LocalFileStore
+from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
+from integrations.object_store import S3ObjectStore
 
 
 @asynccontextmanager
@@ -40,11 +42,26 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
         await redis.aclose()
 
 
+@asynccontextmanager
+async def open_file_store(settings: Settings) -> AsyncIterator[FileStore]:
+    """Uploads: an S3-compatible object store when FILES_S3_URL is set, else a directory."""
+    if not settings.files_s3_url:
+        yield LocalFileStore(settings.files_dir)
+        return
+    location = urlsplit(settings.files_s3_url)
+    store = S3ObjectStore(location.netloc, location.path, settings.files_s3_endpoint,
+                          str(settings.files_s3_key or ""), str(settings.files_s3_secret or ""),
+                          settings.files_s3_region)
+    async with store:
+        yield ObjectFileStore(store)
+
+
 def build_dialogue(settings: Settings, understanding: Understanding, redis: Redis, *,
-                   cases: CaseService | None = None,
+                   cases: CaseService | None = None, files: FileStore | None = None,
                    media: MediaSource | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」."""
-    intake = CaseIntake(cases, LocalFileStore(settings.files_dir), media) if cases else None
+    store = files or LocalFileStore(settings.files_dir)
+    intake = CaseIntake(cases, store, media) if cases else None
     return Dialogue(understanding, StateStore(redis), load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases)
 

@@ -1,8 +1,8 @@
 """Storage stage: uploaded photos and files, behind a small interface with a checksum.
 
-`LocalFileStore` keeps them under a directory (the default); an object store in production
-implements the same two methods. The type is judged from the bytes, not from what the
-sender claims, and only photos and PDFs of a sane size are kept.
+`LocalFileStore` keeps them under a directory (the default); `ObjectFileStore` keeps them
+in an S3-compatible object store (production, FILES_S3_URL). The type is judged from the
+bytes, not from what the sender claims, and only photos and PDFs of a sane size are kept.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from integrations.errors import IntegrationError
+from integrations.object_store import S3ObjectStore
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone photo is 1-5 MB
 _SIGNATURES = (
@@ -85,6 +88,27 @@ class LocalFileStore:
         if hashlib.sha256(content).hexdigest() != Path(location).name:
             raise UploadRefused("文件已损坏")  # the checksum is the name
         return content
+
+
+class ObjectFileStore:
+    """The same FileStore on an S3-compatible object store (production)."""
+
+    def __init__(self, store: S3ObjectStore) -> None:
+        self._store = store
+
+    async def save(self, content: bytes) -> SavedFile:
+        content_type = check_upload(content)
+        stored = await self._store.put(content, content_type)
+        return SavedFile(stored.sha256, stored.size, content_type, stored.location,
+                         stored.saved_at)
+
+    async def load(self, location: str) -> bytes:
+        try:
+            return await self._store.get(location)
+        except IntegrationError as failed:
+            if failed.code == "checksum":
+                raise UploadRefused("文件已损坏") from failed
+            raise
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
