@@ -45,6 +45,15 @@ class WorkCalendar:
         except NotImplementedError:
             return day.weekday() < 5, True
 
+    def is_public_holiday(self, day: date) -> bool:
+        """A day of a public holiday period (weekend days inside it included)."""
+        if day.year in self.entered_years:
+            return day in self.holidays
+        try:
+            return chinese_calendar.get_holiday_detail(day)[1] is not None
+        except NotImplementedError:
+            return False
+
     def covers(self, year: int) -> bool:
         return not self.is_workday(date(year, 6, 1))[1]
 

@@ -72,6 +72,7 @@ async def sessions(database):
 
     async with database.begin() as session:
         await session.execute(text(
-            "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files "
+            "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
+            "service_slots, bookings "
             "RESTART IDENTITY CASCADE"))
     return database

@@ -4,6 +4,8 @@
     case_materials         the checklist of one case: each item received, at window or none
     stored_files           uploaded photos and files (content in the file store, checksum here)
     case_status_changes    who moved a case, when, why (and the 补正 list)
+    service_slots          bookable periods per window, capacity enforced by the database
+    bookings               a villager's appointment in a slot (one per confirmation)
     domain_events          the outbox: written in the same transaction as the change, read
                            by the notice workers (issue #6)
 """
@@ -12,7 +14,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -98,3 +111,35 @@ class DomainEvent(Base):
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ServiceSlot(Base):
+    """A bookable period at one window (or for one matter group): 预约、延时、逢场日."""
+
+    __tablename__ = "service_slots"
+    __table_args__ = (
+        UniqueConstraint("window", "starts_at"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="slot_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # regular / extended / market
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_no: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)  # a retried 「1」
+    slot_id: Mapped[int] = mapped_column(ForeignKey("service_slots.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    matter_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # booked / cancelled / arrived / no_show
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
