@@ -25,6 +25,7 @@ bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat
 	$(BIN)/python -m bench.nlu
 	$(BIN)/python -m bench.wechat
 	$(BIN)/python -m bench.cases
+	$(BIN)/python -m bench.bookings
 
 bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/
 	$(BIN)/python -m bench.nlu --pipelines

@@ -1,0 +1,107 @@
+"""Appointment benchmarks (issue #5 targets), printed as figures, on PostgreSQL.
+
+- 200 concurrent villagers booking the last 50 places: exactly 50 bookings, no slot over
+  its capacity;
+- slot search with a year of calendar for 5 windows and 50,000 bookings: p99 ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+
+import asyncpg
+from sqlalchemy import func, select, update
+
+from bot.appointments.service import BookingError, BookingService, SlotRule
+from bot.config import ROOT
+from bot.storage.db import open_database
+from bot.storage.tables import Booking, ServiceSlot
+from bot.workdays import load_work_calendar
+
+DATABASE = "bianmin_bench_bookings"
+URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
+WINDOWS = ["民政窗口", "户籍窗口", "社保窗口", "残联窗口", "综合窗口"]
+RULES = [SlotRule("regular", clock_time(9), clock_time(12), 30, 4),
+         SlotRule("regular", clock_time(13), clock_time(17), 30, 4),
+         SlotRule("extended", clock_time(17), clock_time(19), 30, 2),
+         SlotRule("extended", clock_time(9), clock_time(12), 30, 3, weekdays=frozenset({5}))]
+BOOKINGS = 50_000
+SEARCHES = 1000
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def fresh_database() -> None:
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {DATABASE}")
+    await admin.close()
+
+
+async def main() -> None:
+    calendar = load_work_calendar(ROOT / "catalogue")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    await fresh_database()
+    async with open_database(URL) as sessions:
+        service = BookingService(sessions, calendar, lambda: now)
+        for window in WINDOWS:
+            await service.ensure_slots(window, RULES, date(2026, 1, 2), 365)
+        async with sessions.begin() as session:
+            slots = list(await session.scalars(select(ServiceSlot.id)))
+            roomy = list(await session.scalars(select(ServiceSlot.id)
+                                               .where(ServiceSlot.capacity >= 3)))
+            chosen = random.Random(3).sample(roomy, BOOKINGS // 3)
+            await session.execute(update(ServiceSlot).where(ServiceSlot.id.in_(chosen))
+                                  .values(booked=3))
+            await session.execute(Booking.__table__.insert(), [
+                {"booking_no": f"YB{n:010d}", "idempotency_key": f"bench-{n}",
+                 "slot_id": slot_id, "user_id": f"o_{n}", "matter_id": "dibao",
+                 "status": "booked", "created_at": now}
+                for n, slot_id in enumerate(chosen * 3)])
+        print(f"bookings benchmark: {len(slots)} slots (a year, {len(WINDOWS)} windows), "
+              f"{len(chosen) * 3} bookings", flush=True)
+
+        searches = []
+        rng = random.Random(5)
+        for _ in range(SEARCHES):
+            first = date(2026, 1, 2) + timedelta(days=rng.randrange(330))
+            started = time.perf_counter()
+            await service.open_slots(rng.choice(WINDOWS), first, first + timedelta(days=7))
+            searches.append(time.perf_counter() - started)
+
+        last_day = date(2026, 12, 30)
+        await service.ensure_slots("抢号窗口", [SlotRule("regular", clock_time(9),
+                                   clock_time(17), 60, 1)], last_day - timedelta(days=9), 10)
+        free = await service.open_slots("抢号窗口", last_day - timedelta(days=9), last_day,
+                                        limit=50)
+
+        async def attempt(n: int) -> bool:
+            try:
+                await service.book(free[n % len(free)].id, f"o_rush_{n}", "id_card", f"r-{n}")
+            except BookingError:
+                return False
+            return True
+
+        started = time.perf_counter()
+        won = sum(await asyncio.gather(*(attempt(n) for n in range(200))))
+        rush = time.perf_counter() - started
+        async with sessions() as session:
+            over = await session.scalar(select(func.count()).select_from(ServiceSlot)
+                                        .where(ServiceSlot.booked > ServiceSlot.capacity))
+    await fresh_database()
+    print(f"slot search (7 days of one window): p50 {statistics.median(searches) * 1000:.1f} ms,"
+          f" p99 {percentile(searches, 0.99) * 1000:.1f} ms")
+    print(f"200 concurrent villagers for the last {len(free)} places: {won} bookings, "
+          f"{over} slots over capacity, {rush:.2f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
