@@ -14,9 +14,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 
-import asyncpg
 from sqlalchemy import func, select, update
 
+from bench.common import fresh_database, percentile
 from bot.appointments.service import BookingError, BookingService, SlotRule
 from bot.config import ROOT
 from bot.storage.db import open_database
@@ -24,7 +24,6 @@ from bot.storage.tables import Booking, ServiceSlot
 from bot.workdays import load_work_calendar
 
 DATABASE = "bianmin_bench_bookings"
-URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
 WINDOWS = ["民政窗口", "户籍窗口", "社保窗口", "残联窗口", "综合窗口"]
 RULES = [SlotRule("regular", clock_time(9), clock_time(12), 30, 4),
          SlotRule("regular", clock_time(13), clock_time(17), 30, 4),
@@ -34,23 +33,13 @@ BOOKINGS = 50_000
 SEARCHES = 1000
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def fresh_database() -> None:
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    await admin.execute(f"CREATE DATABASE {DATABASE}")
-    await admin.close()
 
 
 async def main() -> None:
     calendar = load_work_calendar(ROOT / "catalogue")
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    await fresh_database()
-    async with open_database(URL) as sessions:
+    url = await fresh_database(DATABASE)
+    async with open_database(url) as sessions:
         service = BookingService(sessions, calendar, lambda: now)
         for window in WINDOWS:
             await service.ensure_slots(window, RULES, date(2026, 1, 2), 365)
@@ -96,7 +85,7 @@ async def main() -> None:
         async with sessions() as session:
             over = await session.scalar(select(func.count()).select_from(ServiceSlot)
                                         .where(ServiceSlot.booked > ServiceSlot.capacity))
-    await fresh_database()
+    await fresh_database(DATABASE)
     print(f"slot search (7 days of one window): p50 {statistics.median(searches) * 1000:.1f} ms,"
           f" p99 {percentile(searches, 0.99) * 1000:.1f} ms")
     print(f"200 concurrent villagers for the last {len(free)} places: {won} bookings, "

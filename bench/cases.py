@@ -18,9 +18,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import insert
 
+from bench.common import fresh_database, percentile
 from bot.cases.application import MaterialItem, NewCase
 from bot.cases.service import CaseService
 from bot.catalogue.loader import load_catalogue
@@ -31,7 +31,6 @@ from bot.storage.tables import Case, CaseStatusChange
 from bot.workdays import load_work_calendar
 
 DATABASE = "bianmin_bench"
-URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
 EXISTING_CASES = 100_000
 USERS = 20_000
 SUBMISSIONS = 100
@@ -39,16 +38,6 @@ QUERIES = 1000
 ID_NUMBER = "11010519491231002X"
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def fresh_database() -> None:
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    await admin.execute(f"CREATE DATABASE {DATABASE}")
-    await admin.close()
 
 
 async def fill(sessions: object, matters: list[str]) -> list[tuple[str, str]]:
@@ -80,9 +69,9 @@ async def fill(sessions: object, matters: list[str]) -> list[tuple[str, str]]:
 async def main() -> None:
     catalogue = load_catalogue(ROOT / "catalogue")
     calendar = load_work_calendar(ROOT / "catalogue")
-    await fresh_database()
+    url = await fresh_database(DATABASE)
     print(f"case benchmark: PostgreSQL, {os.cpu_count()} CPUs", flush=True)
-    async with open_database(URL) as sessions:
+    async with open_database(url) as sessions:
         loaded = time.perf_counter()
         pairs = await fill(sessions, [m.id for m in catalogue])
         print(f"loaded {EXISTING_CASES} cases in {time.perf_counter() - loaded:.1f} s",
@@ -120,7 +109,7 @@ async def main() -> None:
           f"{statistics.median(own) * 1000:.1f} ms p99 {percentile(own, 0.99) * 1000:.1f} ms; "
           f"by receipt p50 {statistics.median(lookup) * 1000:.1f} ms "
           f"p99 {percentile(lookup, 0.99) * 1000:.1f} ms")
-    await fresh_database()
+    await fresh_database(DATABASE)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.common import percentile
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT, Secret, Settings
 from bot.nlu.evaluate import evaluate, load_heldout
@@ -45,10 +46,6 @@ def rss_mib(pid: int) -> float:
             return int(line.split()[1]) / 1024
     return 0.0
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def measure_service(settings: Settings, model: Path) -> dict[str, float]:

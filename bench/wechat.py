@@ -28,6 +28,7 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
+from bench.common import percentile
 from bot.config import ROOT, Secret, Settings
 from bot.nlu.runtime import free_port, local_nlu_service
 
@@ -133,10 +134,6 @@ async def triple_delivery(url: str, redis: Redis, first_id: int) -> tuple[int, i
         turns += sum(1 for line in lines if '"dir": "in"' in line)
     return TRIPLE_MESSAGES, turns
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def main() -> None:
