@@ -4,6 +4,7 @@
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
     /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
+                       day views of bookings, home visits         bot/web/clerk_appointments.py
     /healthz
 
 Resources are opened once in `services` (a cleanup_ctx) in pipeline order — NLU, Redis,
@@ -13,18 +14,22 @@ dialogue, channel — and closed in reverse; nothing is built at import time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from datetime import datetime, time, timedelta
 
 import aiohttp
 from aiohttp import web
 
+from bot.appointments.service import CHINA, BookingService
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
 from bot.dialogue.runtime import (
+    build_appointments,
     build_case_service,
     build_dialogue,
     open_file_store,
@@ -32,13 +37,14 @@ from bot.dialogue.runtime import (
 )
 from bot.nlu.runtime import open_understanding
 from bot.storage.db import open_database
-from bot.web import clerk_api, nlu_api, simulator
+from bot.web import clerk_api, clerk_appointments, nlu_api, simulator
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+Clock = Callable[[], datetime]
 WEBHOOK = web.AppKey("webhook", WeChatWebhook)
 
 
@@ -46,7 +52,8 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+def services(settings: Settings, clock: Clock | None
+             ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             understanding = await stack.enter_async_context(
@@ -70,14 +77,32 @@ def services(settings: Settings) -> Callable[[web.Application], AsyncIterator[No
             cases = build_case_service(settings, sessions)
             app[clerk_api.CASES] = cases
             files = await stack.enter_async_context(open_file_store(settings))
+            appointments = build_appointments(settings, sessions, clock)
+            await appointments.bookings.ensure_calendar()
+            calendar_task = asyncio.create_task(keep_calendar(appointments.bookings))
+            stack.callback(calendar_task.cancel)
+            app[clerk_appointments.BOOKINGS] = appointments.bookings
+            app[clerk_appointments.VISITS] = appointments.visits
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
-                                      media=api)
+                                      media=api, appointments=appointments)
             webhook = app[WEBHOOK]
             webhook.connect(config, dialogue, redis, api)
             stack.push_async_callback(webhook.close)
             yield
 
     return context
+
+
+async def keep_calendar(bookings: BookingService) -> None:
+    """Open the next day's slots every night; several workers doing it is harmless."""
+    while True:
+        now = bookings.now().astimezone(CHINA)
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), CHINA)
+        await asyncio.sleep((tomorrow - now).total_seconds())
+        try:
+            await bookings.ensure_calendar()
+        except Exception:  # a database hiccup: tonight's slots come with tomorrow's run
+            log.exception("could not open new booking slots")
 
 
 def clerk_tokens(settings: Settings) -> dict[str, str]:
@@ -88,16 +113,18 @@ def clerk_tokens(settings: Settings) -> dict[str, str]:
     return {token: "值班员"}
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    """The service; `clock` sets the appointments' "now" (tests and demos of a given day)."""
     app = web.Application(client_max_size=nlu_api.MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[WEBHOOK] = WeChatWebhook(budget=settings.wechat_reply_budget,
                                  rate_limit=settings.wechat_rate_limit)
-    app.cleanup_ctx.append(services(settings))
+    app.cleanup_ctx.append(services(settings, clock))
     app.router.add_get("/healthz", health)
     app[WEBHOOK].setup(app)
     nlu_api.setup_routes(app)
     clerk_api.setup_routes(app, clerk_tokens(settings))
+    clerk_appointments.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))
     return app

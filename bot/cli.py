@@ -32,15 +32,18 @@ def _dump(obj: object) -> str:
 def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import date
 
+    from bot.appointments.rules import load_booking_rules
     from bot.catalogue.center import load_center
     from bot.workdays import load_work_calendar
 
     catalogue = load_catalogue(settings.catalogue_dir)
     center = load_center(settings.catalogue_dir)
     calendar = load_work_calendar(settings.catalogue_dir)
+    rules = load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
     unconfirmed = sum(1 for m in catalogue if m.to_confirm)
     print(f"事项目录检查通过:{len(catalogue)} 个事项,"
-          f"其中 {unconfirmed} 个标记为待确认(to_confirm);中心:{center.name}。")
+          f"其中 {unconfirmed} 个标记为待确认(to_confirm);中心:{center.name};"
+          f"预约窗口 {len(rules.windows)} 个,上门服务人员 {len(rules.home_visit.agents)} 人。")
     next_year = date.today().year + 1
     if not calendar.covers(next_year):
         print(f"提醒:{next_year} 年的放假安排还没有录入 catalogue/holidays.yml,"
@@ -99,7 +102,12 @@ async def _parse_lines(settings: Settings) -> None:
 async def _shell(settings: Settings, user: str) -> None:
     from datetime import UTC, datetime
 
-    from bot.dialogue.runtime import build_case_service, build_dialogue, open_redis
+    from bot.dialogue.runtime import (
+        build_appointments,
+        build_case_service,
+        build_dialogue,
+        open_redis,
+    )
     from bot.messages import Channel, Incoming, Kind
     from bot.nlu.runtime import open_understanding
     from bot.storage.db import open_database
@@ -107,7 +115,10 @@ async def _shell(settings: Settings, user: str) -> None:
     async with (open_understanding(settings) as understanding, open_redis(settings) as redis,
                 open_database(settings.database_url) as sessions):
         cases = build_case_service(settings, sessions)
-        dialogue = build_dialogue(settings, understanding, redis, cases=cases)
+        appointments = build_appointments(settings, sessions)
+        await appointments.bookings.ensure_calendar()
+        dialogue = build_dialogue(settings, understanding, redis, cases=cases,
+                                  appointments=appointments)
         print("和机器人聊天(Ctrl+D 退出)。", flush=True)
         while True:
             try:

@@ -4,7 +4,8 @@ A working day is Monday-Friday unless it is a public holiday, or a weekend day m
 working day by the holiday schedule (调休). Sources, in order: catalogue/holidays.yml (staff
 add a year once the State Council publishes it), then the chinese-calendar library (2004 up
 to the year it was released for). For a year neither covers the weekday rule is used and
-every result says so (`assumed`), so the bot can state the assumption and clerks are warned.
+every result says so (`assumed`), so the bot can state the assumption and clerks are warned;
+the statutory holiday days themselves are still known then (`statutory_holiday`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import chinese_calendar
 import yaml
+from lunardate import LunarDate
 
 from bot.catalogue.loader import CatalogueError, CatalogueProblem
 
@@ -43,7 +45,7 @@ class WorkCalendar:
         try:
             return chinese_calendar.is_workday(day), False
         except NotImplementedError:
-            return day.weekday() < 5, True
+            return day.weekday() < 5 and not statutory_holiday(day), True
 
     def is_public_holiday(self, day: date) -> bool:
         """A day of a public holiday period (weekend days inside it included)."""
@@ -52,7 +54,7 @@ class WorkCalendar:
         try:
             return chinese_calendar.get_holiday_detail(day)[1] is not None
         except NotImplementedError:
-            return False
+            return statutory_holiday(day)
 
     def covers(self, year: int) -> bool:
         return not self.is_workday(date(year, 6, 1))[1]
@@ -75,6 +77,23 @@ class WorkCalendar:
             day += timedelta(days=1)
             count += self.is_workday(day)[0]
         return count
+
+
+def statutory_holiday(day: date) -> bool:
+    """The statutory days themselves (《全国年节及纪念日放假办法》, 2025), known before the
+    year's schedule is published: 元旦, 春节 (除夕 to 初三), 清明, 劳动节, 端午, 中秋, 国庆.
+    Bridging days and 调休 are not; the year's schedule adds them."""
+    if (day.month, day.day) in {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}:
+        return True
+    short = day.year % 100  # 清明 by the solar-term rule for 2000-2099
+    if day.month == 4 and day.day == int(short * 0.2422 + 4.81) - short // 4:
+        return True
+    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
+    if (lunar.month, lunar.day) in {(1, 1), (1, 2), (1, 3), (5, 5), (8, 15)} \
+            and not lunar.is_leap_month:
+        return True
+    tomorrow = LunarDate.from_solar_date(*(day + timedelta(days=1)).timetuple()[:3])
+    return (tomorrow.month, tomorrow.day) == (1, 1)  # 除夕, the last day of the year
 
 
 def _dates(value: object, where: str, file: str,

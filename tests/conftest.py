@@ -73,6 +73,6 @@ async def sessions(database):
     async with database.begin() as session:
         await session.execute(text(
             "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
-            "service_slots, bookings "
+            "service_slots, bookings, home_visits "
             "RESTART IDENTITY CASCADE"))
     return database

@@ -77,3 +77,13 @@ def test_a_typo_in_the_holiday_file_is_reported(tmp_path):
 
 def test_no_file_means_library_and_weekday_rule_only():
     assert WorkCalendar().is_workday(date(2030, 1, 7)) == (True, True)
+
+
+def test_statutory_days_are_known_before_the_schedule_is_published(calendar):
+    """2027 is not published: 元旦, 春节 (除夕 to 初三), 清明, 端午, 中秋 and 国庆 still are."""
+    for day in (date(2027, 1, 1), date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5),
+                date(2027, 5, 3) - timedelta(days=1), date(2027, 6, 9), date(2027, 9, 15),
+                date(2027, 10, 1)):
+        assert calendar.is_public_holiday(day), day
+        assert calendar.is_workday(day) == (False, True), day
+    assert calendar.is_workday(date(2027, 2, 9)) == (True, True)  # 初四, a Tuesday

@@ -5,7 +5,8 @@ Capacity is the database's to enforce: a booking takes a place with one conditio
 `UPDATE … SET booked = booked + 1 WHERE booked < capacity` (and a CHECK constraint backs it),
 in the same transaction as the booking row and its outbox event. Two villagers taking the
 last place at once get one booking and one 「这个时段刚约满了」. A retried confirmation
-(the same idempotency key) returns the booking it already made.
+(the same idempotency key) returns the booking it already made. Times are stored in UTC
+and shown in China time.
 """
 
 from __future__ import annotations
@@ -15,132 +16,347 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.appointments.rules import KIND_WORDS, BookingRules, Session, Window
+from bot.appointments.when import PART_WORDS, When, day_label
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import WorkCalendar
 
 CHINA = timezone(timedelta(hours=8))
 BOOKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 SLOT_TAKEN = "这个时段刚约满了，换一个？"
+OFFERED = 5  # numbered choices in one message
+PER_HALF_DAY = 2  # when offering several days, at most this many from one half-day
+ACTIVE = "booked"
+CLERK_MOVES = {"booked": {"arrived", "no_show", "done"}, "arrived": {"done"}}
+COUNTED_MISSES = ("no_show", "late_cancelled")
 
 
 class BookingError(Exception):
-    """A booking request refused; the message is for the villager."""
+    """A booking request refused; the message is for the villager (or the clerk)."""
+
+
+def local(moment: datetime) -> datetime:
+    """China time; SQLite hands back naive UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(CHINA)
+
+
+def part_of_day(moment: datetime) -> str:
+    hour = local(moment).hour
+    return "am" if hour < 12 else "noon" if hour < 13 else "pm" if hour < 17 else "evening"
+
+
+def slot_label(slot: ServiceSlot) -> str:
+    """「11月28日（周六）上午9:00（延时服务）」."""
+    start = local(slot.starts_at)
+    kind = KIND_WORDS.get(slot.kind, "")
+    return (f"{day_label(start.date())}{PART_WORDS[part_of_day(start)]}"
+            f"{start.hour}:{start.minute:02d}" + (f"（{kind}）" if kind else ""))
 
 
 @dataclass(frozen=True, slots=True)
-class SlotRule:
-    """Which slots a window opens: on working days (`weekdays` None) or on the listed
-    weekdays when they are not working days (Saturday extended hours), never on holidays."""
+class Offer:
+    slots: tuple[ServiceSlot, ...]
+    note: str = ""  # why the day asked for has nothing, said before the alternatives
 
-    kind: str  # regular / extended / market
-    start: time
-    end: time
-    minutes: int
-    capacity: int
-    weekdays: frozenset[int] | None = None  # 0 = Monday; None = every working day
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    slot_id: int
+    user_id: str
+    matter_id: str
+    key: str  # idempotency: one confirmation, one booking
+    name: str = ""
+    phone: str = ""
+    replaces: str | None = None  # the booking number this one moves
 
 
 class BookingService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
+                 rules: BookingRules,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
         self._calendar = calendar
+        self.rules = rules
         self._clock = clock
 
-    def _opens(self, rule: SlotRule, day: date) -> bool:
-        working, _ = self._calendar.is_workday(day)
-        if rule.weekdays is None:
-            return working
-        weekend_off = day.weekday() >= 5 and not working
-        return (day.weekday() in rule.weekdays and weekend_off
-                and not self._calendar.is_public_holiday(day))
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessions
 
-    async def ensure_slots(self, window: str, rules: Sequence[SlotRule], first: date,
+    def now(self) -> datetime:
+        return self._clock()
+
+    def today(self) -> date:
+        return local(self._clock()).date()
+
+    # --- the calendar -------------------------------------------------------------------
+
+    def closed_because(self, day: date) -> str | None:
+        """Why the center is shut all day, or None."""
+        if day in self.rules.closures:
+            return f"{day_label(day)}中心不开门（{self.rules.closures[day]}）"
+        if self._calendar.is_public_holiday(day) and not self._calendar.is_workday(day)[0]:
+            return f"{day_label(day)}是法定节假日，中心休息"
+        return None
+
+    def opens(self, session: Session, day: date) -> bool:
+        if self.closed_because(day):
+            return False
+        working, _ = self._calendar.is_workday(day)
+        if session.days == "workdays":
+            return working
+        if session.days == "market":
+            return self.rules.is_market_day(day)
+        return day.weekday() in session.weekdays and not working
+
+    async def ensure_slots(self, window: str, sessions: Sequence[Session], first: date,
                            days: int) -> int:
         """Create the window's slots for `days` days from `first` (existing ones are kept)."""
         rows = []
         for offset in range(days):
             day = first + timedelta(days=offset)
-            for rule in rules:
-                if not self._opens(rule, day):
+            for rule in sessions:
+                if not self.opens(rule, day):
                     continue
                 start = datetime.combine(day, rule.start, CHINA)
                 end_of_rule = datetime.combine(day, rule.end, CHINA)
-                while start + timedelta(minutes=rule.minutes) <= end_of_rule:
-                    rows.append({"window": window, "kind": rule.kind, "starts_at": start,
-                                 "ends_at": start + timedelta(minutes=rule.minutes),
+                step = timedelta(minutes=rule.minutes)
+                while start + step <= end_of_rule:
+                    rows.append({"window": window, "kind": rule.kind,
+                                 "starts_at": start.astimezone(UTC),
+                                 "ends_at": (start + step).astimezone(UTC),
                                  "capacity": rule.capacity, "booked": 0})
-                    start += timedelta(minutes=rule.minutes)
+                    start += step
         if not rows:
             return 0
         async with self._sessions.begin() as session:
             # PostgreSQL in production, SQLite for `make run`: both speak ON CONFLICT.
             dialect = session.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            result = await session.execute(
-                insert(ServiceSlot).values(rows)
-                .on_conflict_do_nothing(index_elements=["window", "starts_at"]))
-            return int(getattr(result, "rowcount", 0) or 0)
+            created = 0
+            for chunk in range(0, len(rows), 2000):  # stay under the bind-parameter limit
+                result = await session.execute(
+                    insert(ServiceSlot).values(rows[chunk:chunk + 2000])
+                    .on_conflict_do_nothing(index_elements=["window", "starts_at"]))
+                created += int(getattr(result, "rowcount", 0) or 0)
+            return created
+
+    async def ensure_calendar(self) -> int:
+        """Every window's slots to the booking horizon, and every home-visit agent's
+        half-days; run at start and daily."""
+        today, visits = self.today(), self.rules.home_visit
+        created = 0
+        for window in self.rules.windows:
+            created += await self.ensure_slots(window.id, window.sessions, today,
+                                               self.rules.horizon_days + 1)
+        for agent in visits.agents:
+            halves = [Session("home", "workdays", start, end,
+                              (end.hour - start.hour) * 60 + end.minute - start.minute,
+                              agent.per_half_day) for start, end in (visits.morning,
+                                                                     visits.afternoon)]
+            created += await self.ensure_slots(agent.window, halves, today,
+                                               visits.days_ahead + 1)
+        return created
+
+    # --- finding a time -----------------------------------------------------------------
 
     async def open_slots(self, window: str, first: date, last: date,
                          limit: int = 20) -> list[ServiceSlot]:
         """Future slots with a free place, earliest first."""
-        start = max(datetime.combine(first, time(0), CHINA), self._clock())
-        end = datetime.combine(last + timedelta(days=1), time(0), CHINA)
+        start = datetime.combine(first, time(0), CHINA).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), time(0), CHINA).astimezone(UTC)
         async with self._sessions() as session:
             return list(await session.scalars(
                 select(ServiceSlot).where(ServiceSlot.window == window,
                                           ServiceSlot.starts_at >= start,
+                                          ServiceSlot.starts_at > self._clock(),
                                           ServiceSlot.starts_at < end,
                                           ServiceSlot.booked < ServiceSlot.capacity)
                 .order_by(ServiceSlot.starts_at).limit(limit)))
 
-    async def book(self, slot_id: int, user_id: str, matter_id: str, key: str) -> Booking:
-        if existing := await self._by_key(key):
+    def _fits(self, slot: ServiceSlot, when: When, with_hour: bool) -> bool:
+        start = local(slot.starts_at)
+        if when.market and not self.rules.is_market_day(start.date()):
+            return False
+        if when.part and part_of_day(start) != when.part:
+            return False
+        if with_hour and when.hour is not None:
+            return start.hour == when.hour or local(slot.ends_at).hour > when.hour >= start.hour
+        return True
+
+    def _why_nothing(self, window: Window, when: When) -> str:
+        day = when.first
+        if when.one_day:
+            closed = self.closed_because(day)
+            if closed:
+                return closed
+            if not any(self.opens(s, day) for s in window.sessions):
+                return f"{day_label(day)}{window.name}不办公"
+            where = day_label(day)
+        else:
+            where = "赶集日" if when.market else "这几天"
+        if when.hour is not None:
+            return f"{where}{when.hour}点没有可约的时段"
+        if when.part:
+            return f"{where}{PART_WORDS[when.part]}没有可约的时段"
+        return f"{where}的时段都约满了"
+
+    async def offer(self, window: Window, when: When) -> Offer:
+        """Free slots for what the villager asked; if none, why, and the nearest others."""
+        found = await self.open_slots(window.id, when.first, when.last, limit=400)
+        fitting = [s for s in found if self._fits(s, when, with_hour=True)]
+        if not fitting and when.hour is not None:  # 「晚上8点」: the hours around it
+            fitting = [s for s in found if self._fits(s, when, with_hour=False)]
+            if fitting:
+                return Offer(_spread(fitting, when.one_day),
+                             f"{when.hour}点不在办公时间，这些时间可以约：")
+        if fitting:
+            return Offer(_spread(fitting, when.one_day))
+        horizon = self.today() + timedelta(days=self.rules.horizon_days)
+        nearest = await self.open_slots(window.id, when.first, horizon, limit=40) or \
+            await self.open_slots(window.id, self.today(), horizon, limit=40)
+        return Offer(_spread(nearest, False), self._why_nothing(window, when))
+
+    # --- booking ------------------------------------------------------------------------
+
+    async def book(self, request: BookingRequest) -> Booking:
+        if existing := await self._by_key(request.key):
             return existing
         now = self._clock()
         try:
             async with self._sessions.begin() as session:
+                await self._check_allowed(session, request, now)
                 taken = await session.scalar(
                     update(ServiceSlot)
-                    .where(ServiceSlot.id == slot_id, ServiceSlot.booked < ServiceSlot.capacity,
+                    .where(ServiceSlot.id == request.slot_id,
+                           ServiceSlot.booked < ServiceSlot.capacity,
                            ServiceSlot.starts_at > now)
                     .values(booked=ServiceSlot.booked + 1).returning(ServiceSlot.id))
                 if taken is None:
                     raise BookingError(SLOT_TAKEN)
-                booking = Booking(booking_no=_booking_no(now), idempotency_key=key,
-                                  slot_id=slot_id, user_id=user_id, matter_id=matter_id,
-                                  status="booked", created_at=now)
+                booking = Booking(booking_no=_booking_no(now), idempotency_key=request.key,
+                                  slot_id=request.slot_id, user_id=request.user_id,
+                                  matter_id=request.matter_id, name=request.name,
+                                  phone=request.phone, status=ACTIVE, created_at=now)
                 session.add(booking)
                 await session.flush()
-                session.add(_event("booking.created", booking, now))
-            return booking
+                kind = "booking.created"
+                if request.replaces:
+                    await self._release(session, request.replaces, request.user_id, "moved",
+                                        now, moved_to=booking.booking_no)
+                    kind = "booking.changed"
+                session.add(_event(kind, booking, now, replaces=request.replaces))
         except IntegrityError:
-            if existing := await self._by_key(key):
+            if existing := await self._by_key(request.key):
                 return existing  # the same confirmation raced itself
             raise
+        booked = await self._by_key(request.key)
+        assert booked is not None
+        return booked
+
+    async def _check_allowed(self, session: AsyncSession, request: BookingRequest,
+                             now: datetime) -> None:
+        """The no-show pause, one booking per matter, and the cap on open bookings."""
+        rule = self.rules.no_show
+        misses = list(await session.scalars(
+            select(Booking.updated_at).where(
+                Booking.user_id == request.user_id, Booking.status.in_(COUNTED_MISSES),
+                Booking.updated_at >= now - timedelta(days=rule.within_days))
+            .order_by(Booking.updated_at.desc())))
+        if len(misses) >= rule.limit and misses[0] is not None:
+            until = local(misses[0]).date() + timedelta(days=rule.pause_days)
+            if self.today() < until:
+                raise BookingError(
+                    f"您最近有{len(misses)}次预约没来或临时取消，{until.month}月{until.day}日"
+                    f"前不能在手机上预约。可以直接到窗口办理，或打电话预约。")
+        active = [b for b in await session.scalars(
+            select(Booking).join(ServiceSlot).where(
+                Booking.user_id == request.user_id, Booking.status == ACTIVE,
+                ServiceSlot.starts_at > now)) if b.booking_no != request.replaces]
+        same = next((b for b in active if b.matter_id == request.matter_id), None)
+        if same is not None:
+            raise BookingError(f"您已经约了{slot_label(same.slot)}，预约号{same.booking_no}。"
+                               f"要改时间请发“改预约”。")
+        if len(active) >= self.rules.max_active:
+            raise BookingError(f"您已经有{len(active)}个预约还没办，办完或取消后再约新的。"
+                               f"发“我的预约”可以查看。")
+
+    async def _release(self, session: AsyncSession, booking_no: str, user_id: str | None,
+                       status: str, now: datetime, moved_to: str | None = None) -> Booking:
+        query = select(Booking).where(Booking.booking_no == booking_no)
+        if user_id is not None:
+            query = query.where(Booking.user_id == user_id)
+        booking = await session.scalar(query.with_for_update(of=Booking))
+        if booking is None:
+            raise BookingError("没有找到您的这个预约")
+        if booking.status != ACTIVE:
+            raise BookingError("这个预约已经取消或办过了")
+        booking.status, booking.moved_to = status, moved_to
+        booking.cancelled_at = booking.updated_at = now
+        await session.execute(update(ServiceSlot).where(ServiceSlot.id == booking.slot_id)
+                              .values(booked=ServiceSlot.booked - 1))
+        return booking
 
     async def cancel(self, booking_no: str, user_id: str) -> Booking:
+        """Cancel and free the place; close to the start it counts as a late cancellation."""
         now = self._clock()
         async with self._sessions.begin() as session:
-            booking = await session.scalar(
-                select(Booking).where(Booking.booking_no == booking_no,
-                                      Booking.user_id == user_id).with_for_update())
+            booking = await session.scalar(select(Booking).where(
+                Booking.booking_no == booking_no, Booking.user_id == user_id))
+            late = booking is not None and local(booking.slot.starts_at) - local(now) < \
+                timedelta(hours=self.rules.late_cancel_hours)
+            released = await self._release(session, booking_no, user_id,
+                                            "late_cancelled" if late else "cancelled", now)
+            session.add(_event("booking.cancelled", released, now, late=late))
+            return released
+
+    async def mark(self, booking_no: str, to: str, clerk: str) -> Booking:
+        """A clerk records that the villager came (arrived), did not (no_show), or was
+        served (done)."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            booking = await session.scalar(select(Booking).where(
+                Booking.booking_no == booking_no).with_for_update(of=Booking))
             if booking is None:
-                raise BookingError("没有找到您的这个预约")
-            if booking.status != "booked":
-                raise BookingError("这个预约已经取消或办过了")
-            booking.status, booking.cancelled_at = "cancelled", now
-            await session.execute(update(ServiceSlot).where(ServiceSlot.id == booking.slot_id)
-                                  .values(booked=ServiceSlot.booked - 1))
-            session.add(_event("booking.cancelled", booking, now))
+                raise BookingError("没有这个预约号")
+            if to not in CLERK_MOVES.get(booking.status, set()):
+                raise BookingError(f"预约状态是 {booking.status}，不能改为 {to}")
+            if to == "no_show" and local(booking.slot.starts_at) > local(now):
+                raise BookingError("预约时间还没到，不能记爽约")
+            booking.status, booking.updated_at = to, now
+            session.add(_event(f"booking.{to}", booking, now, clerk=clerk))
             return booking
+
+    async def bookings_of(self, user_id: str) -> list[Booking]:
+        """The villager's bookings still to come, earliest first."""
+        async with self._sessions() as session:
+            return list(await session.scalars(
+                select(Booking).join(ServiceSlot).where(
+                    Booking.user_id == user_id, Booking.status == ACTIVE,
+                    ServiceSlot.starts_at > self._clock())
+                .order_by(ServiceSlot.starts_at)))
+
+    async def day_view(self, day: date, window: str | None = None) -> list[Booking]:
+        """A day's bookings (not cancelled or moved), by window and time."""
+        start = datetime.combine(day, time(0), CHINA).astimezone(UTC)
+        query = select(Booking).join(ServiceSlot).where(
+            ServiceSlot.starts_at >= start, ServiceSlot.starts_at < start + timedelta(days=1),
+            Booking.status.in_(("booked", "arrived", "done", "no_show")))
+        if window:
+            query = query.where(ServiceSlot.window == window)
+        async with self._sessions() as session:
+            return list(await session.scalars(
+                query.order_by(ServiceSlot.window, ServiceSlot.starts_at, Booking.id)))
+
+    async def count_slots(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(ServiceSlot)) or 0)
 
     async def _by_key(self, key: str) -> Booking | None:
         async with self._sessions() as session:
@@ -149,11 +365,29 @@ class BookingService:
             return found
 
 
+def _spread(slots: Sequence[ServiceSlot], one_day: bool) -> tuple[ServiceSlot, ...]:
+    """The nearest slots, at most PER_HALF_DAY from one half-day unless one day was asked,
+    so that a villager sees more than one morning to choose from."""
+    chosen: list[ServiceSlot] = []
+    per_half: dict[tuple[date, str], int] = {}
+    for slot in slots:
+        start = local(slot.starts_at)
+        half = (start.date(), part_of_day(start))
+        if not one_day and per_half.get(half, 0) >= PER_HALF_DAY:
+            continue
+        per_half[half] = per_half.get(half, 0) + 1
+        chosen.append(slot)
+        if len(chosen) == OFFERED:
+            break
+    return tuple(chosen)
+
+
 def _booking_no(now: datetime) -> str:
     return f"YY{now:%y%m%d}" + "".join(secrets.choice(BOOKING_ALPHABET) for _ in range(5))
 
 
-def _event(kind: str, booking: Booking, now: datetime) -> DomainEvent:
+def _event(kind: str, booking: Booking, now: datetime, **extra: object) -> DomainEvent:
     return DomainEvent(kind=kind, case_id=None, created_at=now,
                        payload={"booking_no": booking.booking_no, "slot_id": booking.slot_id,
-                                "user_id": booking.user_id, "matter": booking.matter_id})
+                                "user_id": booking.user_id, "matter": booking.matter_id,
+                                "phone": booking.phone, **extra})

@@ -52,3 +52,9 @@ def phone_problem(text: str) -> str | None:
 
 def mask_phone(number: str) -> str:
     return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"
+
+
+def age_on(number: str, day: date) -> int:
+    """Full years of age on `day`, from the birth date in a valid ID number."""
+    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.appointments.service import BookingError
 from bot.cases.application import CaseError
 from bot.cases.identity import normalize
 from bot.cases.progress import timeline
@@ -28,6 +29,8 @@ from bot.catalogue.model import Catalogue, Matter
 from bot.dialogue.state import ConversationState, StateStore
 from bot.flows import END, FlowContext, Step
 from bot.flows import apply as apply_flow
+from bot.flows import booking as booking_flow
+from bot.flows import home_visit as home_visit_flow
 from bot.flows import supplement as supplement_flow
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
@@ -46,10 +49,16 @@ MISSING_WORDS = frozenset({"还差什么", "还差啥", "还缺什么", "还缺�
 SUPPLEMENT_WORDS = frozenset({"补交", "补交材料", "补材料", "补正", "我要补交"})
 # The flows, by name: each module has STEPS, looks_like_answer, prompt_again, remaining.
 FLOWS: dict[str, Any] = {apply_flow.FLOW_NAME: apply_flow,
-                         supplement_flow.FLOW_NAME: supplement_flow}
+                         supplement_flow.FLOW_NAME: supplement_flow,
+                         booking_flow.FLOW_NAME: booking_flow,
+                         home_visit_flow.FLOW_NAME: home_visit_flow}
+CASE_FLOWS = frozenset({apply_flow.FLOW_NAME, supplement_flow.FLOW_NAME})
+MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 MAX_RECEIPT_ATTEMPTS = 3  # wrong last-four answers before lookups by number stop
 
+BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
+                             Intent.BOOK_HOME_VISIT})
 MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
 MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
 
@@ -98,6 +107,7 @@ class Dialogue:
     def __init__(self, understanding: Understanding, store: StateStore, catalogue: Catalogue,
                  center: Center, *, intake: Intake | None = None,
                  cases: CaseLookup | None = None,
+                 appointments: booking_flow.Appointments | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._understanding = understanding
         self._store = store
@@ -105,6 +115,7 @@ class Dialogue:
         self._center = center
         self._intake = intake
         self._cases = cases
+        self._appointments = appointments
         self._clock = clock
 
     async def handle(self, message: Incoming) -> Turn:
@@ -126,6 +137,8 @@ class Dialogue:
             if state.flow:
                 return await self._in_flow(message, "", state)
             return [texts.MEDIA_RECEIVED.format(what=MEDIA_WORDS[message.kind])]
+        if message.kind is Kind.LOCATION and state.flow:
+            return await self._in_flow(message, "", state)
         if message.kind is Kind.LOCATION:
             place = message.location.label if message.location else ""
             label = f"（{place}）" if place else ""
@@ -156,6 +169,8 @@ class Dialogue:
             return await self._start_flow(
                 state, await supplement_flow.start(self._intake, message.user_id),
                 supplement_flow.FLOW_NAME)
+        if command in MY_BOOKINGS_WORDS and self._appointments is not None:
+            return await self._my_bookings(message)
         receipt = RECEIPT.search(normalize(command))
         if receipt:
             return await self._progress_by_receipt(message, receipt.group(), None, state)
@@ -220,6 +235,11 @@ class Dialogue:
             return self._not_understood(state)
         if intent is Intent.APPLY:
             return await self._start_apply(matter, state)
+        if intent is Intent.BOOK_APPOINTMENT:
+            if self._appointments is None:
+                return [texts.BOOKING_NOT_YET.format(phone=self._center.phone,
+                                                     hours=self._center.hours.weekdays)]
+            return await self._start_booking(matter, "", state)
         return self._answer(intent, matter, state)
 
     def _answer(self, intent: Intent, matter: Matter, state: ConversationState) -> list[str]:
@@ -251,7 +271,8 @@ class Dialogue:
     def _ask_matter_choice(self, result: NluResult, intent: Intent | None,
                            state: ConversationState) -> list[str]:
         self._clear_pending(state)
-        pending = intent if intent in QUESTION_INTENTS else None
+        pending = intent if intent in QUESTION_INTENTS or intent is Intent.BOOK_APPOINTMENT \
+            else None
         state.awaiting, state.choices = "matter", [c.matter for c in result.candidates]
         state.pending_intent = (pending or Intent(state.last_intent or Intent.ASK_MATERIALS)).value
         options = "\n".join(
@@ -299,6 +320,8 @@ class Dialogue:
             return await self._start_apply(matter, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
             return await self._progress(message, state)
+        if self._appointments is not None and intent in BOOKING_INTENTS:
+            return await self._appointment_intent(intent, message, matter, state)
         fixed = {
             Intent.GREET: texts.GREETING,
             Intent.THANKS: texts.THANKS,
@@ -315,6 +338,40 @@ class Dialogue:
         if intent in (Intent.AFFIRM, Intent.DENY):
             return [texts.NOTHING_TO_CANCEL if intent is Intent.DENY else texts.GREETING]
         return [fixed[intent].format(phone=center.phone, hours=hours)]
+
+    async def _appointment_intent(self, intent: Intent, message: Incoming,
+                                  matter: Matter | None, state: ConversationState) -> list[str]:
+        assert self._appointments is not None
+        if intent is Intent.CANCEL_APPOINTMENT:
+            return await self._start_flow(state, await booking_flow.start_manage(
+                self._appointments, message.user_id, self._catalogue), booking_flow.FLOW_NAME)
+        if intent is Intent.BOOK_HOME_VISIT:
+            return await self._start_flow(state, home_visit_flow.start(
+                matter.id if matter else None), home_visit_flow.FLOW_NAME)
+        if matter is None:
+            self._clear_pending(state)
+            state.awaiting, state.pending_intent = "matter", intent.value
+            return [texts.ASK_WHICH_MATTER_TO_BOOK]
+        return await self._start_booking(matter, message.text, state)
+
+    async def _start_booking(self, matter: Matter, text: str,
+                             state: ConversationState) -> list[str]:
+        assert self._appointments is not None
+        self._clear_pending(state)
+        state.matter = matter.id
+        return await self._start_flow(state, await booking_flow.start(
+            self._appointments, matter, text, state.variant), booking_flow.FLOW_NAME)
+
+    async def _my_bookings(self, message: Incoming) -> list[str]:
+        assert self._appointments is not None
+        items = await booking_flow.listing(self._appointments, message.user_id,
+                                           self._catalogue)
+        if not items:
+            return [booking_flow.NONE_BOOKED]
+        return [f"您的预约：\n{booking_flow.numbered(items)}\n{texts.CHANGE_BOOKING_HINT}"]
+
+    def _services(self, flow: str) -> Any:
+        return self._intake if flow in CASE_FLOWS else self._appointments
 
     async def _in_flow(self, message: Incoming, command: str,
                        state: ConversationState) -> list[str]:
@@ -349,10 +406,11 @@ class Dialogue:
 
     async def _flow_step(self, message: Incoming, state: ConversationState) -> list[str]:
         step_fn = FLOWS[str(state.flow)].STEPS[str(state.flow_state)]
-        context = FlowContext(message, state.slots, self._catalogue, self._intake)
+        context = FlowContext(message, state.slots, self._catalogue,
+                              self._services(str(state.flow)))
         try:
             step = await step_fn(context)
-        except CaseError as refused:  # the submission was refused: say why, stay put
+        except (CaseError, BookingError) as refused:  # refused: say why, stay put
             return [str(refused)]
         state.slots.update(step.slots)
         if step.next_state == END:
@@ -373,7 +431,7 @@ class Dialogue:
             return answer
         state.slots = flow_slots
         self._clear_pending(state)
-        context = FlowContext(message, state.slots, self._catalogue, self._intake)
+        context = FlowContext(message, state.slots, self._catalogue, self._services(state.flow))
         again = FLOWS[state.flow].prompt_again(flow_state, state.slots, context)
         return [*answer, f"{texts.APPLY_RESUME}{again}"]
 

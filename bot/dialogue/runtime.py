@@ -1,4 +1,5 @@
-"""Dialogue stage, wiring: the Dialogue with its NLU, Redis, catalogue, center and cases.
+"""Dialogue stage, wiring: the Dialogue with its NLU, Redis, catalogue, center, cases and
+appointments.
 
 Shared by the web service and `bot shell`. With REDIS_URL unset, Redis is an in-process
 substitute (fakeredis), so `make run` needs no server; production sets REDIS_URL and every
@@ -7,13 +8,17 @@ worker shares the same conversations.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.appointments.home_visits import HomeVisitService
+from bot.appointments.rules import load_booking_rules
+from bot.appointments.service import BookingService
 from bot.cases.intake import CaseIntake, MediaSource
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
@@ -21,6 +26,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.config import Settings
 from bot.dialogue.manager import Dialogue
 from bot.dialogue.state import StateStore
+from bot.flows.booking import Appointments
 from bot.nlu.understand import Understanding
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
@@ -58,15 +64,30 @@ async def open_file_store(settings: Settings) -> AsyncIterator[FileStore]:
 
 def build_dialogue(settings: Settings, understanding: Understanding, redis: Redis, *,
                    cases: CaseService | None = None, files: FileStore | None = None,
-                   media: MediaSource | None = None) -> Dialogue:
-    """The dialogue; with `cases` it also takes applications and answers 「办到哪了」."""
+                   media: MediaSource | None = None,
+                   appointments: Appointments | None = None) -> Dialogue:
+    """The dialogue; with `cases` it also takes applications and answers 「办到哪了」, with
+    `appointments` it books window times and home visits."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
     return Dialogue(understanding, StateStore(redis), load_catalogue(settings.catalogue_dir),
-                    load_center(settings.catalogue_dir), intake=intake, cases=cases)
+                    load_center(settings.catalogue_dir), intake=intake, cases=cases,
+                    appointments=appointments)
 
 
 def build_case_service(settings: Settings,
                        sessions: async_sessionmaker[AsyncSession]) -> CaseService:
     return CaseService(sessions, load_catalogue(settings.catalogue_dir),
                        load_work_calendar(settings.catalogue_dir))
+
+
+def build_appointments(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                       clock: Callable[[], datetime] | None = None) -> Appointments:
+    """Window bookings and home visits, on the center's rules (catalogue/booking.yml)."""
+    catalogue = load_catalogue(settings.catalogue_dir)
+    rules = load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
+    calendar = load_work_calendar(settings.catalogue_dir)
+    bookings = BookingService(sessions, calendar, rules, clock) if clock else \
+        BookingService(sessions, calendar, rules)
+    return Appointments(bookings, HomeVisitService(bookings),
+                        load_center(settings.catalogue_dir).phone)

@@ -22,12 +22,14 @@ NOT_UNDERSTOOD = "没太明白您要办什么事。能再说说吗？比如：�
 NOT_UNDERSTOOD_AGAIN = (
     "对不起，我还是没弄明白。发“转人工”，工作人员会回复您;也可以打电话 {phone}。"
 )
+ASK_WHICH_MATTER_TO_BOOK = "约办什么事？比如：低保、高龄补贴、残疾证。"
+CHANGE_BOOKING_HINT = "要改时间或取消，发“改预约”。"
 ASK_WHICH_MATTER = "您问的是办哪件事？比如：低保、高龄补贴、残疾证、户口迁入。"
 CHOOSE_MATTER = "您问的是哪一个？"
 REPLY_WITH_NUMBER = "回复数字就行。"
 MATTER_MENU = (
     "想接着问【{name}】，回复数字：\n1 要带啥　2 怎么办　3 条件\n4 多久　5 在哪办　6 收费"
-    "\n7 在手机上申请"
+    "\n7 在手机上申请　8 预约时间来办"
 )
 NO_SUCH_CHOICE = "没有这个选项，请回复列表里的数字。"
 CANCELLED = "好的，已取消。还有别的事可以直接问我。"

@@ -6,6 +6,7 @@
     case_status_changes    who moved a case, when, why (and the 补正 list)
     service_slots          bookable periods per window, capacity enforced by the database
     bookings               a villager's appointment in a slot (one per confirmation)
+    home_visits            a request for 上门服务, its agent and (once agreed) its half-day slot
     domain_events          the outbox: written in the same transaction as the change, read
                            by the notice workers (issue #6)
 """
@@ -140,6 +141,47 @@ class Booking(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("service_slots.id"), index=True)
     user_id: Mapped[str] = mapped_column(String(128), index=True)
     matter_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # booked / cancelled / arrived / no_show
+    name: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    # booked → arrived → done; booked → cancelled / late_cancelled / no_show / moved
+    status: Mapped[str] = mapped_column(String(16))
+    moved_to: Mapped[str | None] = mapped_column(String(20))  # the booking it was changed to
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    slot: Mapped[ServiceSlot] = relationship(lazy="joined", innerjoin=True)
+
+
+class HomeVisit(Base):
+    """上门服务: requested by the villager, scheduled by the agent covering the village."""
+
+    __tablename__ = "home_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_no: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    person_name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str] = mapped_column(String(18))
+    for_self: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(16))  # age / disability / illness
+    age: Mapped[int | None] = mapped_column(Integer)
+    matter_id: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(200))
+    village: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    phone: Mapped[str] = mapped_column(String(20))
+    preferred: Mapped[list[str]] = mapped_column(JSON)  # ["2026-11-24 am", …]
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # requested/scheduled/done/…
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("service_slots.id"), index=True)
+    # the agent proposed a time the villager had not offered
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    slot: Mapped[ServiceSlot | None] = relationship(lazy="joined")

@@ -32,7 +32,7 @@ TOKENS = web.AppKey("clerk_tokens", dict)  # token → clerk name
 Handler = Callable[[web.Request, str], Awaitable[web.Response]]
 
 
-def _json(body: object, status: int = 200) -> web.Response:
+def json_response(body: object, status: int = 200) -> web.Response:
     return web.json_response(body, status=status,
                              dumps=lambda obj: json.dumps(obj, ensure_ascii=False, default=str))
 
@@ -50,7 +50,7 @@ def authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Res
     async def checked(request: web.Request) -> web.Response:
         clerk = _clerk(request)
         if clerk is None:
-            return _json({"error": "请先登录（缺少或错误的令牌）"}, 401)
+            return json_response({"error": "请先登录（缺少或错误的令牌）"}, 401)
         return await handler(request, clerk)
 
     return checked
@@ -76,10 +76,10 @@ async def list_cases(request: web.Request, clerk: str) -> web.Response:
     try:
         status = Status(raw) if raw else None
     except ValueError:
-        return _json({"error": f"没有这个状态：{raw}"}, 400)
+        return json_response({"error": f"没有这个状态：{raw}"}, 400)
     cases = await request.app[CASES].list_cases(status)
     today = date.today()
-    return _json({"cases": [case_summary(case, today) for case in cases]})
+    return json_response({"cases": [case_summary(case, today) for case in cases]})
 
 
 @authenticated
@@ -87,14 +87,14 @@ async def show_case(request: web.Request, clerk: str) -> web.Response:
     try:
         case = await request.app[CASES].get(request.match_info["receipt"])
     except CaseError as missing:
-        return _json({"error": str(missing)}, 404)
+        return json_response({"error": str(missing)}, 404)
     body = case_summary(case, date.today())
     body["materials"] = [{"name": m.name, "state": m.state, "file_id": m.file_id}
                          for m in case.materials]
     body["history"] = [{"from": c.from_status, "to": c.to_status, "by": c.actor,
                         "reason": c.reason, "missing": c.missing, "at": c.at.isoformat()}
                        for c in case.changes]
-    return _json(body)
+    return json_response(body)
 
 
 @authenticated
@@ -104,7 +104,8 @@ async def move_case(request: web.Request, clerk: str) -> web.Response:
         target = Status(body["to"])
         missing = [str(item) for item in body.get("missing", [])]
     except (ValueError, KeyError, TypeError):
-        return _json({"error": "格式:{\"to\": 状态, \"reason\": …, \"missing\": [...]}"}, 400)
+        return json_response(
+            {"error": "格式:{\"to\": 状态, \"reason\": …, \"missing\": [...]}"}, 400)
     cases = request.app[CASES]
     try:
         case = await cases.move(request.match_info["receipt"], target, clerk,
@@ -112,15 +113,15 @@ async def move_case(request: web.Request, clerk: str) -> web.Response:
                                 result=body.get("result"))
     except CaseError as refused:
         status = 404 if "没有这个受理编号" in str(refused) else 409
-        return _json({"error": str(refused)}, status)
-    return _json(case_summary(case, date.today()))
+        return json_response({"error": str(refused)}, status)
+    return json_response(case_summary(case, date.today()))
 
 
 @authenticated
 async def supervision(request: web.Request, clerk: str) -> web.Response:
     today = date.today()
     warning, overdue = await request.app[CASES].supervision(today)
-    return _json({"warning": [case_summary(c, today) for c in warning],
+    return json_response({"warning": [case_summary(c, today) for c in warning],
                   "overdue": [case_summary(c, today) for c in overdue]})
 
 
