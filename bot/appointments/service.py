@@ -55,8 +55,12 @@ def slot_label(slot: ServiceSlot) -> str:
     """「11月28日（周六）上午9:00（延时服务）」."""
     start = local(slot.starts_at)
     kind = KIND_WORDS.get(slot.kind, "")
-    return (f"{day_label(start.date())}{PART_WORDS[part_of_day(start)]}"
-            f"{start.hour}:{start.minute:02d}" + (f"（{kind}）" if kind else ""))
+    # The way villagers say it: 上午9:00, 中午12:00, 下午1:30, 晚上6:00
+    part = "上午" if start.hour < 12 else "中午" if start.hour < 13 else \
+        "下午" if start.hour < 18 else "晚上"
+    hour = start.hour - 12 if start.hour > 12 else start.hour
+    return (f"{day_label(start.date())}{part}{hour}:{start.minute:02d}"
+            + (f"（{kind}）" if kind else ""))
 
 
 @dataclass(frozen=True, slots=True)

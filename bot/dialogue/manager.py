@@ -184,11 +184,11 @@ class Dialogue:
             return self._next_page(state) if state.more_pages else [texts.NO_MORE]
         choice = parse_choice(command)
         if choice is not None and state.awaiting and state.choices:
-            return await self._on_choice(choice, state)
+            return await self._on_choice(choice, state, message.user_id)
         if state.awaiting == "variant":
             picked = self._variant_named(command, state)
             if picked:
-                return await self._on_choice(picked, state)
+                return await self._on_choice(picked, state, message.user_id)
         result = await self._understanding.understand(message.text)
         if result.skipped:
             return [texts.EMPTY_MESSAGE]
@@ -214,7 +214,8 @@ class Dialogue:
         if intent in QUESTION_INTENTS:
             if intent is Intent.ASK_LOCATION and not (matter_id or state.matter):
                 return [guide.center_location(self._center)]
-            return await self._question(intent, matter_id or state.matter, state)
+            return await self._question(intent, matter_id or state.matter, state,
+                                        message.user_id)
         return await self._other_intent(intent, message, matter_id or state.matter, state)
 
     @staticmethod
@@ -224,7 +225,7 @@ class Dialogue:
         return Intent(chosen) if chosen else None
 
     async def _question(self, intent: Intent, matter_id: str | None,
-                  state: ConversationState) -> list[str]:
+                        state: ConversationState, user_id: str) -> list[str]:
         """Answer a question about a matter (or start applying for it), asking which first."""
         if matter_id is None:
             self._clear_pending(state)
@@ -239,7 +240,7 @@ class Dialogue:
             if self._appointments is None:
                 return [texts.BOOKING_NOT_YET.format(phone=self._center.phone,
                                                      hours=self._center.hours.weekdays)]
-            return await self._start_booking(matter, "", state)
+            return await self._start_booking(matter, "", state, user_id)
         return self._answer(intent, matter, state)
 
     def _answer(self, intent: Intent, matter: Matter, state: ConversationState) -> list[str]:
@@ -281,17 +282,18 @@ class Dialogue:
         )
         return [f"{texts.CHOOSE_MATTER}\n{options}\n{texts.REPLY_WITH_NUMBER}"]
 
-    async def _on_choice(self, number: int, state: ConversationState) -> list[str]:
+    async def _on_choice(self, number: int, state: ConversationState,
+                         user_id: str) -> list[str]:
         if not 1 <= number <= len(state.choices):
             return [texts.NO_SUCH_CHOICE]
         choice, awaiting = state.choices[number - 1], state.awaiting
         pending = Intent(state.pending_intent or Intent.ASK_MATERIALS)
         if awaiting == "matter":
-            return await self._question(pending, choice, state)
+            return await self._question(pending, choice, state, user_id)
         if awaiting == "variant" and state.matter:
             state.variant = choice
-            return await self._question(pending, state.matter, state)
-        return await self._question(Intent(choice), state.matter, state)  # the matter menu
+            return await self._question(pending, state.matter, state, user_id)
+        return await self._question(Intent(choice), state.matter, state, user_id)  # menu
 
     def _variant_named(self, text: str, state: ConversationState) -> int | None:
         matter = self._catalogue.get(state.matter or "")
@@ -352,15 +354,15 @@ class Dialogue:
             self._clear_pending(state)
             state.awaiting, state.pending_intent = "matter", intent.value
             return [texts.ASK_WHICH_MATTER_TO_BOOK]
-        return await self._start_booking(matter, message.text, state)
+        return await self._start_booking(matter, message.text, state, message.user_id)
 
-    async def _start_booking(self, matter: Matter, text: str,
-                             state: ConversationState) -> list[str]:
+    async def _start_booking(self, matter: Matter, text: str, state: ConversationState,
+                             user_id: str) -> list[str]:
         assert self._appointments is not None
         self._clear_pending(state)
         state.matter = matter.id
         return await self._start_flow(state, await booking_flow.start(
-            self._appointments, matter, text, state.variant), booking_flow.FLOW_NAME)
+            self._appointments, matter, text, state.variant, user_id), booking_flow.FLOW_NAME)
 
     async def _my_bookings(self, message: Incoming) -> list[str]:
         assert self._appointments is not None

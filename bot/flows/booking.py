@@ -70,6 +70,7 @@ CONFIRM = ("请核对：\n事项：{matter}\n时间：{slot}\n地点：{place}\n
 BOOKED = ("预约成功！预约号：{number}\n{slot}，{place}（{window}）。\n"
           "请提前10分钟到，报预约号就行。{bring}\n"
           "有变化发“改预约”或“取消预约”。")
+ALREADY_BOOKED = "您已经约了{slot}，预约号{number}。要改时间请发“改预约”。"
 MOVED = "改好了！原来的预约 {old} 已取消。\n"
 NOT_HERE = "【{name}】不在本中心的窗口办理，要到{place}办，这里约不了。"
 REPLY_1_OR_2 = "请回复 1 或 2。"
@@ -114,17 +115,24 @@ def _matter(ctx: FlowContext) -> Matter:
     return matter
 
 
-async def start(desk: Appointments, matter: Matter, text: str, variant: str | None) -> Step:
+async def start(desk: Appointments, matter: Matter, text: str, variant: str | None,
+                user_id: str) -> Step:
     """Book `matter`; a day already named in the first message is used right away."""
     window = desk.bookings.rules.window_for(matter.id)
     if window is None:
         return Step((NOT_HERE.format(name=matter.short_name, place=matter.place),), END)
+    booked = next((b for b in await desk.bookings.bookings_of(user_id)
+                   if b.matter_id == matter.id), None)
+    if booked is not None:  # said now, not after the villager has chosen a time
+        return Step((ALREADY_BOOKED.format(slot=slot_label(booked.slot),
+                                           number=booked.booking_no),), END)
     slots = {"matter": matter.id, "variant": variant, "window": window.id,
              "draft": secrets.token_hex(8)}
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if isinstance(when, When):
         step = await _offer(desk, slots, when)
-        return Step((f"预约办【{matter.short_name}】。", *step.replies), step.next_state,
+        first, *rest = step.replies
+        return Step((f"预约办【{matter.short_name}】。{first}", *rest), step.next_state,
                     {**slots, **step.slots})
     return Step((f"预约到{window.name}办【{matter.short_name}】。{ASK_DAY}",),
                 BookingState.DAY, slots)
