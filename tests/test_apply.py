@@ -57,12 +57,20 @@ class Phone:
                 f"{fake}/fake/media", data=io.BytesIO(content),
                 headers={"Content-Type": content_type}) as response:
             media_id = (await response.json())["media_id"]
+        return await self._push("image", f"<PicUrl><![CDATA[http://x]]></PicUrl>"
+                                         f"<MediaId><![CDATA[{media_id}]]></MediaId>")
+
+    async def sends_location(self, latitude, longitude, label):
+        return await self._push("location", f"<Location_X>{latitude}</Location_X><Location_Y>"
+                                            f"{longitude}</Location_Y><Scale>15</Scale>"
+                                            f"<Label><![CDATA[{label}]]></Label>")
+
+    async def _push(self, kind, fields):
         self.msg_id += 1
         xml = (f"<xml><ToUserName><![CDATA[gh_center]]></ToUserName><FromUserName>"
                f"<![CDATA[{self.user}]]></FromUserName><CreateTime>{int(time.time())}"
-               f"</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x]]>"
-               f"</PicUrl><MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{self.msg_id}</MsgId>"
-               f"</xml>")
+               f"</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{fields}"
+               f"<MsgId>{self.msg_id}</MsgId></xml>")
         _, body = await post(self.client, xml, signed_query())
         return reply_text(body)
 

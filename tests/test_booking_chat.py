@@ -2,7 +2,6 @@
 issue #5, with the clerk API showing both, and the bad input a villager types."""
 
 import dataclasses
-import time
 from datetime import datetime
 
 import pytest
@@ -14,7 +13,7 @@ from bot.appointments.service import CHINA
 from bot.storage.tables import Booking, DomainEvent, HomeVisit
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_apply import CLERK, CLERK_TOKEN, Phone
-from tests.test_wechat import post, reply_text, signed_query, wechat_settings
+from tests.test_wechat import wechat_settings
 
 MONDAY_MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=CHINA)
 
@@ -47,17 +46,6 @@ async def clerk(client, method, path, status=200, **body):
     return await response.json()
 
 
-async def sends_location(phone, latitude, longitude, label):
-    phone.msg_id += 1
-    xml = (f"<xml><ToUserName><![CDATA[gh_center]]></ToUserName><FromUserName><![CDATA["
-           f"{phone.user}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
-           f"<MsgType><![CDATA[location]]></MsgType><Location_X>{latitude}</Location_X>"
-           f"<Location_Y>{longitude}</Location_Y><Scale>15</Scale><Label><![CDATA[{label}]]>"
-           f"</Label><MsgId>{phone.msg_id}</MsgId></xml>")
-    _, body = await post(phone.client, xml, signed_query())
-    return reply_text(body)
-
-
 async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(app_client,
                                                                                sessions):
     son = Phone(app_client, "o_son")
@@ -80,7 +68,7 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     assert "姓名和身份证号" in await son.says("1")
     assert "校验不通过" in await son.says("王秀英 110105193805120021")
     assert "住在哪里" in await son.says(f"王秀英 {MOTHER}")
-    far = await sends_location(son, 39.9042, 116.4074, "北京市东城区")
+    far = await son.sends_location(39.9042, 116.4074, "北京市东城区")
     assert "超出本中心上门服务范围（20公里）" in far
     assert "回复数字" in await son.says("老街上")  # no village named: a numbered list
     assert "联系电话" in await son.says("1")  # 石桥村
@@ -161,7 +149,7 @@ async def test_home_visits_check_the_age_and_what_is_outside_the_area(app_client
     assert "姓名和身份证号" in await villager.says("3")  # ill instead
     assert "帮办什么事" in await villager.says(f"刘桂兰 {YOUNGER}")
     assert "住在哪里" in await villager.says("养老认证")
-    nearby = await sends_location(villager, 30.5800, 104.0700, "柏树村2组")
+    nearby = await villager.sends_location(30.5800, 104.0700, "柏树村2组")
     assert "联系电话" in nearby
     await villager.says("13700002222")
     assert "方便的时间：11月24日（周二）上午" in await villager.says("1")

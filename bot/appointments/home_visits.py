@@ -105,7 +105,7 @@ class HomeVisitService:
         try:
             async with self._sessions.begin() as session:
                 visit = HomeVisit(
-                    visit_no=f"SM{now:%y%m%d}" + "".join(
+                    visit_no=f"SM{local(now):%y%m%d}" + "".join(
                         secrets.choice(BOOKING_ALPHABET) for _ in range(5)),
                     idempotency_key=new.key, user_id=new.user_id, channel=new.channel,
                     person_name=new.person_name, id_number=new.id_number,

@@ -387,7 +387,7 @@ def _spread(slots: Sequence[ServiceSlot], one_day: bool) -> tuple[ServiceSlot, .
 
 
 def _booking_no(now: datetime) -> str:
-    return f"YY{now:%y%m%d}" + "".join(secrets.choice(BOOKING_ALPHABET) for _ in range(5))
+    return f"YY{local(now):%y%m%d}" + "".join(secrets.choice(BOOKING_ALPHABET) for _ in range(5))
 
 
 def _event(kind: str, booking: Booking, now: datetime, **extra: object) -> DomainEvent:
