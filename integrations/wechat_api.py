@@ -1,4 +1,5 @@
-"""Outbound: WeChat official-account server API (customer-service messages, access token).
+"""Outbound: WeChat official-account server API (customer-service and template messages,
+media, access token).
 
 The access token is shared by every bot worker through Redis and fetched from the
 stable-token endpoint (获取稳定版接口调用凭据), which — unlike /cgi-bin/token — does not
@@ -22,8 +23,19 @@ TOKEN_INVALID = frozenset({40001, 40014, 42001})  # invalid, malformed, expired
 TOKEN_MARGIN = 300  # seconds: refresh this long before WeChat's expiry
 
 
+TEMPLATE_FIELD_LIMIT = 20  # characters WeChat shows of one template field
+
+
 class QuotaExceeded(IntegrationError):
     """45047 (5 messages within 48 h used) or 45015 (user silent for 48 h): use SMS."""
+
+
+class NotReachable(IntegrationError):
+    """The user cannot get this message on WeChat (unfollowed 43004, refused 43101, unknown
+    openid 40003, template not usable 40037): use SMS."""
+
+
+UNREACHABLE = frozenset({43004, 43101, 40003, 40037, 47003})
 
 
 class WeChatApi:
@@ -41,6 +53,19 @@ class WeChatApi:
         """A customer-service text message to one follower."""
         payload = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         await self._call("/cgi-bin/message/custom/send", payload)
+
+    async def send_template(self, openid: str, template_id: str, fields: dict[str, str],
+                            client_msg_id: str, url: str | None = None) -> str:
+        """A template message (模板消息) to a follower; fields are cut to WeChat's 20
+        characters; client_msg_id makes a repeated send a no-op (防重入). Returns msgid."""
+        payload: dict[str, Any] = {
+            "touser": openid, "template_id": template_id, "client_msg_id": client_msg_id,
+            "data": {name: {"value": value[:TEMPLATE_FIELD_LIMIT]}
+                     for name, value in fields.items()}}
+        if url:
+            payload["url"] = url
+        body = await self._call("/cgi-bin/message/template/send", payload)
+        return str(body.get("msgid", ""))
 
     async def download_media(self, media_id: str, max_bytes: int) -> bytes:
         """A temporary media file a user sent (素材管理 › 获取临时素材), at most max_bytes."""
@@ -116,6 +141,8 @@ class WeChatApi:
         code = int(body.get("errcode", 0) or 0)
         if code in (45047, 45015):
             raise QuotaExceeded(PROVIDER, code, str(body.get("errmsg", "")))
+        if code in UNREACHABLE:
+            raise NotReachable(PROVIDER, code, str(body.get("errmsg", "")))
         if code:
             raise IntegrationError(PROVIDER, code, str(body.get("errmsg", "")))
         return body

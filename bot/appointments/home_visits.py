@@ -149,7 +149,8 @@ class HomeVisitService:
             visit.proposed = when.key not in visit.preferred
             visit.updated_at = now
             session.add(_event("home_visit.scheduled", visit, now, agent, when=when.label,
-                               clerk=clerk, proposed=visit.proposed))
+                               starts_at=local(starts_at).isoformat(), clerk=clerk,
+                               proposed=visit.proposed))
         found = await self._find(visit_no=visit_no)
         assert found is not None
         return found
@@ -228,5 +229,6 @@ def _event(kind: str, visit: HomeVisit, now: datetime, agent: Agent | None,
     who = {"agent": agent.name, "agent_role": agent.role} if agent else {}
     return DomainEvent(kind=kind, case_id=None, created_at=now,
                        payload={"visit_no": visit.visit_no, "user_id": visit.user_id,
-                                "phone": visit.phone, "person": visit.person_name, **who,
+                                "channel": visit.channel, "phone": visit.phone,
+                                "person": visit.person_name, "address": visit.address, **who,
                                 **extra})

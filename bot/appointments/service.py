@@ -78,6 +78,7 @@ class BookingRequest:
     name: str = ""
     phone: str = ""
     replaces: str | None = None  # the booking number this one moves
+    channel: str = "wechat"  # where the villager booked: where notices go first
 
 
 class BookingService:
@@ -241,13 +242,14 @@ class BookingService:
                     .where(ServiceSlot.id == request.slot_id,
                            ServiceSlot.booked < ServiceSlot.capacity,
                            ServiceSlot.starts_at > now)
-                    .values(booked=ServiceSlot.booked + 1).returning(ServiceSlot.id))
+                    .values(booked=ServiceSlot.booked + 1).returning(ServiceSlot))
                 if taken is None:
                     raise BookingError(SLOT_TAKEN)
                 booking = Booking(booking_no=_booking_no(now), idempotency_key=request.key,
                                   slot_id=request.slot_id, user_id=request.user_id,
                                   matter_id=request.matter_id, name=request.name,
-                                  phone=request.phone, status=ACTIVE, created_at=now)
+                                  phone=request.phone, channel=request.channel, status=ACTIVE,
+                                  created_at=now)
                 session.add(booking)
                 await session.flush()
                 kind = "booking.created"
@@ -255,7 +257,7 @@ class BookingService:
                     await self._release(session, request.replaces, request.user_id, "moved",
                                         now, moved_to=booking.booking_no)
                     kind = "booking.changed"
-                session.add(_event(kind, booking, now, replaces=request.replaces))
+                session.add(self._event(kind, booking, taken, now, replaces=request.replaces))
         except IntegrityError:
             if existing := await self._by_key(request.key):
                 return existing  # the same confirmation raced itself
@@ -317,7 +319,8 @@ class BookingService:
                 timedelta(hours=self.rules.late_cancel_hours)
             released = await self._release(session, booking_no, user_id,
                                             "late_cancelled" if late else "cancelled", now)
-            session.add(_event("booking.cancelled", released, now, late=late))
+            session.add(self._event("booking.cancelled", released, released.slot, now,
+                                    late=late))
             return released
 
     async def mark(self, booking_no: str, to: str, clerk: str) -> Booking:
@@ -334,7 +337,7 @@ class BookingService:
             if to == "no_show" and local(booking.slot.starts_at) > local(now):
                 raise BookingError("预约时间还没到，不能记爽约")
             booking.status, booking.updated_at = to, now
-            session.add(_event(f"booking.{to}", booking, now, clerk=clerk))
+            session.add(self._event(f"booking.{to}", booking, booking.slot, now, clerk=clerk))
             return booking
 
     async def bookings_of(self, user_id: str) -> list[Booking]:
@@ -361,6 +364,17 @@ class BookingService:
     async def count_slots(self) -> int:
         async with self._sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(ServiceSlot)) or 0)
+
+    def _event(self, kind: str, booking: Booking, slot: ServiceSlot, now: datetime,
+               **extra: object) -> DomainEvent:
+        """The outbox record: what the notices need, said as the villager will read it."""
+        window = self.rules.window(slot.window)
+        return DomainEvent(kind=kind, case_id=None, created_at=now, payload={
+            "booking_no": booking.booking_no, "slot_id": booking.slot_id,
+            "starts_at": local(slot.starts_at).isoformat(), "when": slot_label(slot),
+            "place": f"{window.place}（{window.name}）" if window else slot.window,
+            "user_id": booking.user_id, "channel": booking.channel, "matter": booking.matter_id,
+            "phone": booking.phone, **extra})
 
     async def _by_key(self, key: str) -> Booking | None:
         async with self._sessions() as session:
@@ -390,8 +404,4 @@ def _booking_no(now: datetime) -> str:
     return f"YY{local(now):%y%m%d}" + "".join(secrets.choice(BOOKING_ALPHABET) for _ in range(5))
 
 
-def _event(kind: str, booking: Booking, now: datetime, **extra: object) -> DomainEvent:
-    return DomainEvent(kind=kind, case_id=None, created_at=now,
-                       payload={"booking_no": booking.booking_no, "slot_id": booking.slot_id,
-                                "user_id": booking.user_id, "matter": booking.matter_id,
-                                "phone": booking.phone, **extra})
+

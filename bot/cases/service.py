@@ -240,4 +240,5 @@ class CaseService:
                      "from": previous.value if previous else None, "to": case.status,
                      "reason": reason, "missing": missing,
                      "due_date": case.due_date.isoformat() if case.due_date else None,
-                     "user_id": case.user_id, "channel": case.channel})
+                     "user_id": case.user_id, "channel": case.channel, "phone": case.phone,
+                     "result": case.result})

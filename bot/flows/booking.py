@@ -228,7 +228,8 @@ async def confirm(ctx: FlowContext) -> Step:
         booking = await desk.bookings.book(BookingRequest(
             slot_id=int(slots["slot_id"]), user_id=ctx.message.user_id, matter_id=matter.id,
             key=f"{slots['draft']}:{slots['slot_id']}", name=slots["name"],
-            phone=slots["phone"], replaces=slots.get("replaces")))
+            phone=slots["phone"], replaces=slots.get("replaces"),
+            channel=ctx.message.channel.value))
     except BookingError as refused:
         if str(refused) != SLOT_TAKEN:
             return Step((str(refused),), END)

@@ -8,7 +8,11 @@
     bookings               a villager's appointment in a slot (one per confirmation)
     home_visits            a request for 上门服务, its agent and (once agreed) its half-day slot
     domain_events          the outbox: written in the same transaction as the change, read
-                           by the notice workers (issue #6)
+                           by the notice workers, each turned into at most one notice
+    notices                one message to one villager: text, channel plan, next attempt,
+                           the lease of the worker sending it
+    notice_attempts        the delivery log: each try, its channel, provider, outcome, id
+    notice_preferences     per villager: WeChat first or SMS only, opted out
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -111,7 +116,10 @@ class DomainEvent(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # when the notice workers turned it into a notice (or decided it needs none)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # reminders are written by every worker's scheduler: the key makes one of them win
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
 
 class ServiceSlot(Base):
@@ -143,6 +151,7 @@ class Booking(Base):
     matter_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(64), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="wechat")
     # booked → arrived → done; booked → cancelled / late_cancelled / no_show / moved
     status: Mapped[str] = mapped_column(String(16))
     moved_to: Mapped[str | None] = mapped_column(String(20))  # the booking it was changed to
@@ -185,3 +194,52 @@ class HomeVisit(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     slot: Mapped[ServiceSlot | None] = relationship(lazy="joined")
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_due", "status", "next_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("domain_events.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    openid: Mapped[str | None] = mapped_column(String(128))  # a WeChat follower
+    phone: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)  # the SMS / customer-service text
+    values: Mapped[dict[str, str]] = mapped_column(JSON)  # template parameters
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # pending / sent / failed / cancelled
+    sent_via: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeAttempt(Base):
+    __tablename__ = "notice_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(16))  # wechat / sms
+    provider: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))  # sent / retry / fallback / failed / later
+    code: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class NoticePreference(Base):
+    """How a villager wants to be told; keyed by user id (openid…) or by phone number."""
+
+    __tablename__ = "notice_preferences"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16), default="wechat_first")  # or sms_only
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,9 +3,11 @@
 Speaks the real endpoints and error codes: /cgi-bin/token and /cgi-bin/stable_token issue
 tokens that expire (42001) and that a plain /cgi-bin/token call invalidates (40001), and
 /cgi-bin/message/custom/send enforces 5 messages per user until the user writes again
-(45047). Sent messages are kept for inspection (`GET /fake/outbox?openid=`), which the
-simulator page polls to show answers that came by the customer-service API; `POST
-/fake/media` stands for a phone uploading a photo to WeChat and answers its media id.
+(45047), and /cgi-bin/message/template/send takes template messages for followers only
+(43004), with 防重入 by client_msg_id. Sent messages are kept for inspection (`GET
+/fake/outbox?openid=`), which the simulator page polls to show answers that came by the
+customer-service API; `POST /fake/media` stands for a phone uploading a photo to WeChat
+and answers its media id.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class FakeWeChatState:
     quota_used: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     token_requests: int = 0
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id → content, type
+    unfollowed: set[str] = field(default_factory=set)  # openids that no longer follow
+    template_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # client_msg_id
+    repeats: int = 0  # template sends with a client_msg_id already used
 
     def issue(self) -> str:
         token = secrets.token_hex(16)
@@ -98,6 +103,33 @@ async def send_custom(request: web.Request) -> web.Response:
     return _error(0, "ok")
 
 
+async def send_template(request: web.Request) -> web.Response:
+    """模板消息: followers only (43004), fields of at most 20 characters, and one message per
+    openid + client_msg_id (防重入)."""
+    state = request.app[FAKE_STATE]
+    code = state.check(request.query.get("access_token", ""))
+    if code:
+        return _error(code, "access_token invalid or expired")
+    body = await request.json()
+    openid = str(body.get("touser", ""))
+    if not body.get("template_id"):
+        return _error(40037, "invalid template_id")
+    if openid in state.unfollowed:
+        return _error(43004, "require subscribe")
+    data = body.get("data") or {}
+    if any(len(str(item.get("value", ""))) > 20 for item in data.values()):
+        return _error(47003, "argument invalid! data.value exceeds 20 characters")
+    key = (openid, str(body.get("client_msg_id", "")))
+    if key[1] and key in state.template_ids:
+        state.repeats += 1
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": state.template_ids[key]})
+    msgid = len(state.outbox) + 1
+    if key[1]:
+        state.template_ids[key] = msgid
+    state.outbox.append({**body, "msgtype": "template", "msgid": msgid})
+    return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+
 async def get_media(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
     code = state.check(request.query.get("access_token", ""))
@@ -132,6 +164,7 @@ def create_fake_wechat_app(state: FakeWeChatState) -> web.Application:
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/stable_token", stable_token)
     app.router.add_post("/cgi-bin/message/custom/send", send_custom)
+    app.router.add_post("/cgi-bin/message/template/send", send_template)
     app.router.add_get("/cgi-bin/media/get", get_media)
     app.router.add_get("/fake/outbox", outbox)
     app.router.add_post("/fake/media", put_media)
