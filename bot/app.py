@@ -5,11 +5,13 @@
     /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
                        day views of bookings, home visits         bot/web/clerk_appointments.py
+                       notices and their delivery log             bot/web/clerk_notices.py
     /healthz
 
 Resources are opened once in `services` (a cleanup_ctx) in pipeline order — NLU, Redis,
 WeChat API (a local fake when no credentials are set), database (migrated on start),
-dialogue, channel — and closed in reverse; nothing is built at import time.
+appointments, notices (and an in-process notice worker unless NOTICE_WORKER=0), dialogue,
+channel — and closed in reverse; nothing is built at import time.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from bot.dialogue.runtime import (
     open_redis,
 )
 from bot.nlu.runtime import open_understanding
+from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.storage.db import open_database
-from bot.web import clerk_api, clerk_appointments, nlu_api, simulator
+from bot.web import clerk_api, clerk_appointments, clerk_notices, nlu_api, simulator
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
@@ -83,14 +86,28 @@ def services(settings: Settings, clock: Clock | None
             stack.callback(calendar_task.cancel)
             app[clerk_appointments.BOOKINGS] = appointments.bookings
             app[clerk_appointments.VISITS] = appointments.visits
+            notices = build_notice_store(settings, sessions, clock)
+            app[clerk_notices.NOTICES] = notices
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
-                                      media=api, appointments=appointments)
+                                      media=api, appointments=appointments,
+                                      preferences=notices)
+            if settings.notice_worker:
+                worker = build_notice_worker(settings, sessions, redis, session, api, cases,
+                                             appointments, store=notices)
+                stop = asyncio.Event()
+                worker_task = asyncio.create_task(worker.run(stop))
+                stack.push_async_callback(_stop_worker, stop, worker_task)
             webhook = app[WEBHOOK]
             webhook.connect(config, dialogue, redis, api)
             stack.push_async_callback(webhook.close)
             yield
 
     return context
+
+
+async def _stop_worker(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    stop.set()
+    await task
 
 
 async def keep_calendar(bookings: BookingService) -> None:
@@ -114,7 +131,7 @@ def clerk_tokens(settings: Settings) -> dict[str, str]:
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    """The service; `clock` sets the appointments' "now" (tests and demos of a given day)."""
+    """The service; `clock` sets the appointments' and notices' "now" (tests, demos)."""
     app = web.Application(client_max_size=nlu_api.MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[WEBHOOK] = WeChatWebhook(budget=settings.wechat_reply_budget,
@@ -125,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     nlu_api.setup_routes(app)
     clerk_api.setup_routes(app, clerk_tokens(settings))
     clerk_appointments.setup_routes(app)
+    clerk_notices.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))
     return app

@@ -1,4 +1,4 @@
-"""The `bot` console command: serve, train, parse, catalog check/list, nlu evaluate.
+"""The `bot` console command: serve, worker, train, parse, catalog check/list, nlu evaluate.
 
 Each command is one boundary: it prints a clear message and exits non-zero on failure,
 never a traceback for problems a center's staff can fix (a catalogue typo, no model yet).
@@ -187,6 +187,41 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _work(settings: Settings, concurrency: int) -> None:
+    import signal
+
+    import aiohttp
+
+    from bot.dialogue.runtime import build_appointments, build_case_service, open_redis
+    from bot.notices.runtime import build_notice_worker
+    from bot.storage.db import open_database
+    from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with (open_redis(settings) as redis, aiohttp.ClientSession() as session,
+                open_database(settings.database_url) as sessions):
+        wechat = None
+        if settings.wechat_app_id and settings.wechat_secret:
+            wechat = WeChatApi(session, redis, settings.wechat_app_id,
+                               str(settings.wechat_secret),
+                               settings.wechat_api_base or DEFAULT_API_BASE)
+        else:
+            logging.warning("WECHAT_APPID is not set: notices go by SMS only")
+        worker = build_notice_worker(settings, sessions, redis, session, wechat,
+                                     build_case_service(settings, sessions),
+                                     build_appointments(settings, sessions), concurrency)
+        print(f"通知发送进程已启动(短信: {settings.sms_provider})", flush=True)
+        await worker.run(stop)
+
+
+def worker_command(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_work(settings, args.concurrency))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description="便民服务中心微信机器人")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=serve_command)
+
+    work = commands.add_parser("worker", help="只运行通知发送(可多开;serve 默认自带一个)")
+    work.add_argument("--concurrency", type=int, default=20, help="同时发送的通知数")
+    work.set_defaults(handler=worker_command)
 
     train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
     train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")

@@ -60,6 +60,16 @@ class Settings:
     # Clerk API tokens, "李四:token,王五:token". Unset: one random token for this run,
     # printed at start-up (make run).
     clerk_tokens: str = ""
+    # SMS: console (make run: printed and appended to sms_log), aliyun or tencent. Endpoints
+    # default to the providers' own; tests point them at local fakes.
+    sms_provider: str = "console"
+    sms_endpoint: str | None = None
+    sms_key_id: str | None = None
+    sms_secret: Secret | None = None
+    sms_app_id: str | None = None  # Tencent's SmsSdkAppId
+    sms_log: Path = ROOT / ".data" / "sms.log"
+    # `bot serve` also runs one notice worker unless NOTICE_WORKER=0 (then run `bot worker`).
+    notice_worker: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -71,6 +81,13 @@ class Settings:
             raise ValueError("NLU_URL is set but NLU_TOKEN is not: the NLU service needs its token")
         if bool(env.get("WECHAT_APPID")) != bool(env.get("WECHAT_SECRET")):
             raise ValueError("WECHAT_APPID and WECHAT_SECRET go together")
+        provider = env.get("SMS_PROVIDER", defaults.sms_provider)
+        if provider not in ("console", "aliyun", "tencent"):
+            raise ValueError("SMS_PROVIDER is console, aliyun or tencent")
+        if provider != "console" and not (env.get("SMS_KEY_ID") and env.get("SMS_SECRET")):
+            raise ValueError(f"SMS_PROVIDER={provider} needs SMS_KEY_ID and SMS_SECRET")
+        if provider == "tencent" and not env.get("SMS_APP_ID"):
+            raise ValueError("SMS_PROVIDER=tencent needs SMS_APP_ID (SmsSdkAppId)")
         aes_key = env.get("WECHAT_AES_KEY")
         if aes_key and len(aes_key) != 43:
             raise ValueError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
@@ -112,4 +129,10 @@ class Settings:
             clerk_tokens=env.get("CLERK_TOKENS", ""),
             wechat_rate_limit=int(env.get("WECHAT_RATE_LIMIT", defaults.wechat_rate_limit)),
             simulator=env.get("SIMULATOR", "1" if not env.get("WECHAT_TOKEN") else "0") == "1",
+            sms_provider=provider, sms_endpoint=env.get("SMS_ENDPOINT") or None,
+            sms_key_id=env.get("SMS_KEY_ID") or None,
+            sms_secret=Secret(env["SMS_SECRET"]) if env.get("SMS_SECRET") else None,
+            sms_app_id=env.get("SMS_APP_ID") or None,
+            sms_log=path("SMS_LOG", defaults.sms_log),
+            notice_worker=env.get("NOTICE_WORKER", "1") != "0",
         )

@@ -28,8 +28,10 @@ async def nlu_service(nlu_settings):
 
 @pytest.fixture(scope="session")
 def remote_settings(nlu_settings, nlu_service) -> Settings:
-    """Settings of a bot worker pointed at the running NLU service."""
-    return dataclasses.replace(nlu_settings, nlu_url=nlu_service.url)
+    """Settings of a bot worker pointed at the running NLU service. Its notice worker is off
+    (tests of other things count messages at the fake WeChat API); the notice tests turn it
+    on."""
+    return dataclasses.replace(nlu_settings, nlu_url=nlu_service.url, notice_worker=False)
 
 
 TEST_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own, emptied around each test
@@ -73,6 +75,6 @@ async def sessions(database):
     async with database.begin() as session:
         await session.execute(text(
             "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
-            "service_slots, bookings, home_visits "
+            "service_slots, bookings, home_visits, notices, notice_attempts, notice_preferences "
             "RESTART IDENTITY CASCADE"))
     return database

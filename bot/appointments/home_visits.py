@@ -27,6 +27,7 @@ from bot.appointments.service import (
     part_of_day,
 )
 from bot.appointments.when import day_label
+from bot.storage.db import event_row, insert_new
 from bot.storage.tables import DomainEvent, HomeVisit, ServiceSlot
 
 HALF_WORDS = {"am": "上午", "pm": "下午"}
@@ -195,6 +196,21 @@ class HomeVisitService:
                 ServiceSlot.starts_at >= start, ServiceSlot.starts_at < start + timedelta(days=1))
         async with self._sessions() as session:
             return list(await session.scalars(query.order_by(HomeVisit.created_at)))
+
+    async def remind(self) -> int:
+        """A reminder event for each visit scheduled tomorrow, once per visit and time."""
+        now, tomorrow = self._bookings.now(), self._bookings.today() + timedelta(days=1)
+        events = []
+        for visit in await self.listing("scheduled", tomorrow):
+            half = visit_half(visit)
+            event = _event("home_visit.reminder", visit, now, self.rules.agent(visit.agent_id),
+                           when=half.label if half else "")
+            event.dedup_key = f"reminder:{visit.visit_no}:{visit.slot_id}"
+            events.append(event_row(event))
+        if not events:
+            return 0
+        async with self._sessions.begin() as session:
+            return await insert_new(session, DomainEvent, events, ["dedup_key"])
 
     async def _locked(self, session: AsyncSession, visit_no: str,
                       user_id: str | None = None) -> HomeVisit:

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.appointments.rules import KIND_WORDS, BookingRules, Session, Window
 from bot.appointments.when import PART_WORDS, When, day_label
+from bot.storage.db import event_row, insert_new
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import WorkCalendar
 
@@ -141,16 +140,7 @@ class BookingService:
         if not rows:
             return 0
         async with self._sessions.begin() as session:
-            # PostgreSQL in production, SQLite for `make run`: both speak ON CONFLICT.
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            created = 0
-            for chunk in range(0, len(rows), 2000):  # stay under the bind-parameter limit
-                result = await session.execute(
-                    insert(ServiceSlot).values(rows[chunk:chunk + 2000])
-                    .on_conflict_do_nothing(index_elements=["window", "starts_at"]))
-                created += int(getattr(result, "rowcount", 0) or 0)
-            return created
+            return await insert_new(session, ServiceSlot, rows, ["window", "starts_at"])
 
     async def ensure_calendar(self) -> int:
         """Every window's slots to the booking horizon, and every home-visit agent's
@@ -360,6 +350,24 @@ class BookingService:
         async with self._sessions() as session:
             return list(await session.scalars(
                 query.order_by(ServiceSlot.window, ServiceSlot.starts_at, Booking.id)))
+
+    async def remind(self) -> int:
+        """Write a reminder event for each of tomorrow's bookings, once (dedup_key): several
+        workers may run this. Bookings made within the last 12 hours are not reminded."""
+        now = self._clock()
+        tomorrow = self.today() + timedelta(days=1)
+        events = []
+        for booking in await self.day_view(tomorrow):
+            just_made = local(now) - local(booking.created_at) < timedelta(hours=12)
+            if booking.status != ACTIVE or just_made:
+                continue
+            event = self._event("booking.reminder", booking, booking.slot, now)
+            event.dedup_key = f"reminder:{booking.booking_no}"
+            events.append(event_row(event))
+        if not events:
+            return 0
+        async with self._sessions.begin() as session:
+            return await insert_new(session, DomainEvent, events, ["dedup_key"])
 
     async def count_slots(self) -> int:
         async with self._sessions() as session:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from bot.cases.application import CaseError, MaterialItem, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
+from bot.storage.db import event_row, insert_new
 from bot.storage.files import SavedFile
 from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
 from bot.workdays import WorkCalendar
@@ -147,6 +148,27 @@ class CaseService:
                                    Case.status == Status.NEEDS_MATERIALS.value)
                 .options(selectinload(Case.changes)).order_by(Case.accepted_at))
             return list(rows)
+
+    async def remind_waiting(self, days: int) -> int:
+        """A reminder event for each case waiting `days` days or more in 待补正, once per
+        pause (dedup_key)."""
+        today = self._clock().date()  # the same day paused_since was written with
+        async with self._sessions() as session:
+            waiting = list(await session.scalars(
+                select(Case).where(Case.status == Status.NEEDS_MATERIALS.value,
+                                   Case.paused_since <= today - timedelta(days=days))
+                .options(selectinload(Case.changes))))
+        events = []
+        for case in waiting:
+            asked = case.changes[-1].missing if case.changes else []
+            event = self._event(case, Status.NEEDS_MATERIALS, "", list(asked))
+            event.kind, event.dedup_key = "case.waiting_reminder", \
+                f"waiting:{case.receipt_no}:{case.paused_since}"
+            events.append(event_row(event))
+        if not events:
+            return 0
+        async with self._sessions.begin() as session:
+            return await insert_new(session, DomainEvent, events, ["dedup_key"])
 
     def _run_clock(self, case: Case, current: Status, target: Status, today: date) -> None:
         """Stop the promised clock during 补正; on resuming, push the due date by the pause."""

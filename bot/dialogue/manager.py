@@ -53,6 +53,11 @@ FLOWS: dict[str, Any] = {apply_flow.FLOW_NAME: apply_flow,
                          booking_flow.FLOW_NAME: booking_flow,
                          home_visit_flow.FLOW_NAME: home_visit_flow}
 CASE_FLOWS = frozenset({apply_flow.FLOW_NAME, supplement_flow.FLOW_NAME})
+# Notices: 退订 stops them, 只发短信 sends them by SMS only, 恢复通知 undoes 退订.
+NOTICE_WORDS: dict[str, dict[str, Any]] = {"退订": {"opted_out": True}, "TD": {"opted_out": True},
+                "不要通知": {"opted_out": True}, "别发通知了": {"opted_out": True},
+                "恢复通知": {"opted_out": False, "mode": "wechat_first"},
+                "只发短信": {"mode": "sms_only"}, "短信通知我": {"mode": "sms_only"}}
 MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 MAX_RECEIPT_ATTEMPTS = 3  # wrong last-four answers before lookups by number stop
@@ -94,6 +99,13 @@ class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Proto
     """What the flows need of the case services (bot/cases/intake.py)."""
 
 
+class Preferences(Protocol):
+    """How the villager wants notices (bot/notices/outbox.py)."""
+
+    async def set_preference(self, key: str, *, mode: str | None = None,
+                             opted_out: bool | None = None) -> None: ...
+
+
 class CaseLookup(Protocol):
     """What the dialogue needs of the case service for 「办到哪了」."""
 
@@ -108,6 +120,7 @@ class Dialogue:
                  center: Center, *, intake: Intake | None = None,
                  cases: CaseLookup | None = None,
                  appointments: booking_flow.Appointments | None = None,
+                 preferences: Preferences | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._understanding = understanding
         self._store = store
@@ -116,6 +129,7 @@ class Dialogue:
         self._intake = intake
         self._cases = cases
         self._appointments = appointments
+        self._preferences = preferences
         self._clock = clock
 
     async def handle(self, message: Incoming) -> Turn:
@@ -165,12 +179,9 @@ class Dialogue:
         command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
         if state.flow:
             return await self._in_flow(message, command, state)
-        if command in SUPPLEMENT_WORDS and self._intake is not None:
-            return await self._start_flow(
-                state, await supplement_flow.start(self._intake, message.user_id),
-                supplement_flow.FLOW_NAME)
-        if command in MY_BOOKINGS_WORDS and self._appointments is not None:
-            return await self._my_bookings(message)
+        answered = await self._keyword(message, command, state)
+        if answered is not None:
+            return answered
         receipt = RECEIPT.search(normalize(command))
         if receipt:
             return await self._progress_by_receipt(message, receipt.group(), None, state)
@@ -193,6 +204,23 @@ class Dialogue:
         if result.skipped:
             return [texts.EMPTY_MESSAGE]
         return await self._on_understood(message, result, state)
+
+    async def _keyword(self, message: Incoming, command: str,
+                       state: ConversationState) -> list[str] | None:
+        """Fixed words that start something without the NLU: 补交, 退订…, 我的预约."""
+        if command in SUPPLEMENT_WORDS and self._intake is not None:
+            return await self._start_flow(
+                state, await supplement_flow.start(self._intake, message.user_id),
+                supplement_flow.FLOW_NAME)
+        if command.upper() in NOTICE_WORDS and self._preferences is not None:
+            change = NOTICE_WORDS[command.upper()]
+            await self._preferences.set_preference(message.user_id, **change)
+            return [texts.NOTICES_OFF if change.get("opted_out") else
+                    texts.NOTICES_SMS_ONLY if change.get("mode") == "sms_only" else
+                    texts.NOTICES_ON]
+        if command in MY_BOOKINGS_WORDS and self._appointments is not None:
+            return await self._my_bookings(message)
+        return None
 
     async def _on_understood(self, message: Incoming, result: NluResult,
                              state: ConversationState) -> list[str]:

@@ -24,7 +24,7 @@ from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
 from bot.config import Settings
-from bot.dialogue.manager import Dialogue
+from bot.dialogue.manager import Dialogue, Preferences
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.nlu.understand import Understanding
@@ -65,14 +65,15 @@ async def open_file_store(settings: Settings) -> AsyncIterator[FileStore]:
 def build_dialogue(settings: Settings, understanding: Understanding, redis: Redis, *,
                    cases: CaseService | None = None, files: FileStore | None = None,
                    media: MediaSource | None = None,
-                   appointments: Appointments | None = None) -> Dialogue:
+                   appointments: Appointments | None = None,
+                   preferences: Preferences | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」, with
     `appointments` it books window times and home visits."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
     return Dialogue(understanding, StateStore(redis), load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
-                    appointments=appointments)
+                    appointments=appointments, preferences=preferences)
 
 
 def build_case_service(settings: Settings,

@@ -70,3 +70,6 @@ PROGRESS_NONE = "没查到您申请的事项。有受理编号的话，直接发
 PROGRESS_ASK_PHONE = "为了保护隐私，请发申请时留的电话号码的后4位。"
 PROGRESS_NOT_FOUND = "没查到这个受理编号，或者和电话对不上。请核对后再发。"
 PROGRESS_LOCKED = "核对次数太多了。请带身份证到窗口查询，或打电话 {phone}。"
+NOTICES_OFF = "好的，以后不再给您发办事通知。想恢复请发“恢复通知”。"
+NOTICES_ON = "好的，办事进度会再通知您。"
+NOTICES_SMS_ONLY = "好的，以后办事通知都发短信。"

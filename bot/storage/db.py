@@ -11,9 +11,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -37,6 +40,26 @@ def alembic_config(url: str) -> Config:
 async def upgrade(url: str) -> None:
     """Apply every migration (Alembic's own engine, in a thread: its API is synchronous)."""
     await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+
+
+async def insert_new(session: AsyncSession, table: Any, rows: list[dict[str, Any]],
+                     unique: list[str]) -> int:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in chunks; returns the rows added.
+    PostgreSQL in production, SQLite for `make run`: both speak it."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    added = 0
+    for start in range(0, len(rows), 2000):  # stay under the bind-parameter limit
+        result = await session.execute(insert(table).values(rows[start:start + 2000])
+                                       .on_conflict_do_nothing(index_elements=unique))
+        added += int(getattr(result, "rowcount", 0) or 0)
+    return added
+
+
+def event_row(event: Any) -> dict[str, Any]:
+    """A DomainEvent as a row for insert_new (reminders, keyed by dedup_key)."""
+    return {"kind": event.kind, "case_id": event.case_id, "payload": event.payload,
+            "created_at": event.created_at, "dedup_key": event.dedup_key}
 
 
 @event.listens_for(Engine, "connect")

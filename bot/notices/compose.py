@@ -1,0 +1,77 @@
+"""Domain services stage: a domain event → the notice the villager reads, or none.
+
+Events carry what happened (bookings and visits also their time and place as shown);
+this adds the matter's name and place and the center's phone, picks the template by
+kind (a case's status change by its new status), and fills it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.catalogue.center import Center
+from bot.catalogue.model import Catalogue
+from bot.notices.rules import NoticeRules, fill
+
+CASE_STATUSES = frozenset({"accepted", "needs_materials", "completed", "rejected", "returned"})
+WECHAT = "wechat"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    kind: str
+    user_id: str
+    openid: str | None
+    phone: str | None
+    values: dict[str, str]
+    text: str
+    urgent: bool
+
+
+def notice_kind(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "case.status_changed":
+        return f"case.{payload.get('to')}"
+    return kind
+
+
+def _due(payload: dict[str, Any]) -> str:
+    raw = payload.get("due_date")
+    if not raw:
+        return "材料齐全当天办好"
+    due = date.fromisoformat(str(raw))
+    return f"预计{due.month}月{due.day}日前办结"
+
+
+class Composer:
+    def __init__(self, rules: NoticeRules, catalogue: Catalogue, center: Center) -> None:
+        self.rules = rules
+        self._catalogue = catalogue
+        self._center = center
+
+    def compose(self, kind: str, payload: dict[str, Any]) -> Draft | None:
+        """The notice for an event, or None when the event needs none (审核中, marks…)."""
+        template = self.rules.templates.get(notice_kind(kind, payload))
+        user_id = str(payload.get("user_id") or "")
+        phone = str(payload.get("phone") or "") or None
+        openid = user_id if payload.get("channel") == WECHAT and user_id else None
+        if template is None or not (openid or phone):
+            return None
+        matter = self._catalogue.get(str(payload.get("matter") or ""))
+        values = {
+            "matter": matter.short_name if matter else "",
+            "receipt": str(payload.get("receipt_no") or ""),
+            "due": _due(payload), "reason": str(payload.get("reason") or ""),
+            "missing": "、".join(str(m) for m in payload.get("missing") or []),
+            "place": str(payload.get("place") or (matter.place if matter else "")),
+            "phone": self._center.phone,
+            "booking": str(payload.get("booking_no") or ""),
+            "when": str(payload.get("when") or ""), "visit": str(payload.get("visit_no") or ""),
+            "person": str(payload.get("person") or ""), "agent": str(payload.get("agent") or ""),
+            "address": str(payload.get("address") or ""),
+        }
+        values["outcome"] = (f"请带身份证到{values['place']}领取"
+                             if payload.get("result") == "可领取" else "结果已送达")
+        return Draft(template.kind, user_id, openid, phone, values,
+                     fill(template.sms, values), template.urgent)

@@ -1,0 +1,55 @@
+"""Domain services stage: the SMS providers' per-number limits, kept before submitting.
+
+A submission counts against the provider's limit even when it fails, so a message that
+would break a limit is not submitted but scheduled for when the limit lifts: Aliyun about
+50 a day per number and template; Tencent one identical text per 30 s and 10 a day per
+number. Counters live in Redis, shared by every worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from redis.asyncio import Redis
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderLimits:
+    per_day: int
+    per_template: bool  # the daily count is per number and template (Aliyun)
+    same_text_seconds: int  # an identical text to one number waits this long (Tencent)
+
+
+LIMITS = {"aliyun": ProviderLimits(50, True, 0), "tencent": ProviderLimits(10, False, 30)}
+MORNING = time(8, 0)
+
+
+class SmsLimiter:
+    def __init__(self, redis: Redis, provider: str) -> None:
+        self._redis = redis
+        self._provider = provider
+        self._limits = LIMITS.get(provider)
+
+    async def admit(self, phone: str, template: str, text: str, now: datetime
+                    ) -> datetime | None:
+        """None: submit now (and it is counted); else when it may be submitted. `now` is
+        China time."""
+        limits = self._limits
+        if limits is None:
+            return None
+        if limits.same_text_seconds:
+            digest = hashlib.sha1(text.encode()).hexdigest()[:16]
+            fresh = await self._redis.set(f"bm:sms:same:{phone}:{digest}", 1, nx=True,
+                                          ex=limits.same_text_seconds)
+            if not fresh:
+                return now + timedelta(seconds=limits.same_text_seconds)
+        scope = f"{phone}:{template}" if limits.per_template else phone
+        key = f"bm:sms:day:{self._provider}:{scope}:{now:%Y%m%d}"
+        count = await self._redis.incr(key)
+        if count == 1:
+            await self._redis.expire(key, 2 * 86400)
+        if count > limits.per_day:
+            return datetime.combine(now.date() + timedelta(days=1), MORNING, now.tzinfo)
+        return None
