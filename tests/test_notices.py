@@ -1,0 +1,322 @@
+"""Notices on real PostgreSQL and Redis, through the real WeChat client and the real Aliyun
+and Tencent adapters, against local fakes of WeChat's API and of both SMS providers."""
+
+import asyncio
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.catalogue.center import load_center
+from bot.catalogue.loader import load_catalogue
+from bot.config import ROOT
+from bot.notices.compose import Composer
+from bot.notices.limits import SmsLimiter
+from bot.notices.outbox import NoticeStore
+from bot.notices.rules import load_notice_rules
+from bot.notices.worker import CHINA, NoticeWorker
+from bot.storage.tables import DomainEvent, Notice, NoticeAttempt
+from integrations.fakes.sms import KEY_ID, SECRET, TENCENT_APP, start_fake_sms
+from integrations.fakes.wechat_api import start_fake_wechat
+from integrations.sms import segments
+from integrations.sms.aliyun import AliyunSms
+from integrations.sms.tencent import TencentSms
+from integrations.wechat_api import WeChatApi
+
+RULES = load_notice_rules(ROOT / "catalogue")
+SMS_TEMPLATES = {code: t.sms for t in RULES.templates.values() for code in (t.aliyun, t.tencent)}
+CATALOGUE = load_catalogue(ROOT / "catalogue")
+CENTER = load_center(ROOT / "catalogue")
+DAYTIME = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA)
+
+
+class Clock:
+    def __init__(self, moment):
+        self.now = moment
+
+    def __call__(self):
+        return self.now.astimezone(UTC)
+
+
+@pytest.fixture
+async def fakes():
+    async with start_fake_wechat() as wechat, start_fake_sms(SMS_TEMPLATES) as sms, \
+            aiohttp.ClientSession() as session:
+        yield wechat, sms, session
+
+
+def make_worker(sessions, redis, fakes, clock, provider="aliyun", rules=RULES, secret=SECRET):
+    wechat, sms, session = fakes
+    store = NoticeStore(sessions, Composer(rules, CATALOGUE, CENTER), clock)
+    api = WeChatApi(session, redis, wechat.app_id, wechat.secret, wechat.url)
+    adapter = AliyunSms(session, KEY_ID, secret, sms.aliyun_endpoint) if provider == "aliyun" \
+        else TencentSms(session, KEY_ID, secret, TENCENT_APP, sms.tencent_endpoint)
+    return NoticeWorker(store, adapter, SmsLimiter(redis, provider), api), store
+
+
+async def add_event(sessions, kind, **payload):
+    async with sessions.begin() as session:
+        session.add(DomainEvent(kind=kind, case_id=None, created_at=datetime.now(UTC),
+                                payload={"matter": "senior_allowance", **payload}))
+
+
+def booked(user="o_villager", phone="13800001234", channel="wechat", **extra):
+    return {"booking_no": "YY261123ABCDE", "when": "11月28日（周六）上午9:00（延时服务）",
+            "place": "便民服务大厅2号窗口（民政窗口）", "user_id": user, "channel": channel,
+            "phone": phone, **extra}
+
+
+async def log_of(sessions):
+    async with sessions() as session:
+        return [(a.channel, a.outcome, a.code) for a in
+                await session.scalars(select(NoticeAttempt).order_by(NoticeAttempt.id))]
+
+
+async def test_a_follower_gets_a_customer_service_message(sessions, real_redis, fakes):
+    worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))
+    await add_event(sessions, "booking.created", **booked())
+    assert await worker.run_once() == 1
+    [sent] = fakes[0].state.outbox
+    assert sent["touser"] == "o_villager"
+    assert sent["text"]["content"] == (
+        "预约成功：11月28日（周六）上午9:00（延时服务）到便民服务大厅2号窗口（民政窗口）"
+        "办高龄补贴，预约号YY261123ABCDE。请带齐材料，提前10分钟到。")
+    assert await log_of(sessions) == [("wechat", "sent", "")]
+    assert await worker.run_once() == 0  # nothing twice
+
+
+async def test_an_unfollowed_user_gets_an_sms_instead(sessions, real_redis, fakes):
+    kinds = dict(RULES.templates)
+    kinds["booking.created"] = dataclasses.replace(kinds["booking.created"],
+                                                   wechat_template_id="TPL_BOOKED")
+    worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME),
+                            rules=dataclasses.replace(RULES, templates=kinds))
+    fakes[0].state.unfollowed.add("o_gone")
+    await add_event(sessions, "booking.created", **booked(user="o_gone"))
+    await add_event(sessions, "booking.created", **booked(user="o_here", phone="13900002222"))
+    await worker.run_once()
+    [template] = fakes[0].state.outbox
+    assert template["touser"] == "o_here" and template["data"]["keyword1"]["value"] == "高龄补贴"
+    assert all(len(field["value"]) <= 20 for field in template["data"].values())
+    [sms] = fakes[1].state.outbox
+    assert sms["phone"] == "13800001234"
+    assert sms["text"].startswith("【示例镇便民服务中心】预约成功")
+    assert ("wechat", "fallback", "43004") in await log_of(sessions)
+
+
+async def test_quiet_hours_hold_sms_until_morning_but_not_urgent_ones(sessions, real_redis,
+                                                                       fakes):
+    clock = Clock(datetime(2026, 11, 23, 22, 30, tzinfo=CHINA))
+    worker, _ = make_worker(sessions, real_redis, fakes, clock)
+    await add_event(sessions, "booking.created", **booked(channel="sms"))
+    await worker.run_once()
+    assert fakes[1].state.outbox == []
+    async with sessions() as session:
+        notice = await session.scalar(select(Notice))
+    assert notice.next_at.astimezone(CHINA) == datetime(2026, 11, 24, 8, 0, tzinfo=CHINA)
+    assert notice.attempts == 0  # waiting is not a failed attempt
+    clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=CHINA)
+    await worker.run_once()
+    assert len(fakes[1].state.outbox) == 1
+
+
+async def test_bad_numbers_fail_for_good_and_show_in_the_clerk_listing(sessions, real_redis,
+                                                                        fakes):
+    worker, store = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))
+    await add_event(sessions, "booking.created", **booked(channel="sms", phone="12345"))
+    await worker.run_once()
+    [(notice, attempts)] = await store.listing("failed")
+    assert notice.last_error.startswith("isv.MOBILE_NUMBER_ILLEGAL")
+    assert [a.outcome for a in attempts] == ["failed"]
+    assert await store.retry(notice.id) and not await store.retry(notice.id)
+
+
+async def test_a_provider_outage_is_retried_with_backoff(sessions, real_redis, fakes):
+    clock = Clock(DAYTIME)
+    worker, _ = make_worker(sessions, real_redis, fakes, clock)
+    fakes[1].state.faults += ["500", "error"]
+    await add_event(sessions, "booking.created", **booked(channel="sms"))
+    await worker.run_once()
+    await worker.run_once()  # not due yet: the backoff holds it
+    assert fakes[1].state.requests == 1
+    clock.now += timedelta(seconds=31)
+    await worker.run_once()
+    clock.now += timedelta(seconds=61)
+    await worker.run_once()
+    assert len(fakes[1].state.outbox) == 1
+    assert await log_of(sessions) == [("sms", "retry", "500"), ("sms", "retry", "isp.SYSTEM_ERROR"),
+                                      ("sms", "sent", "OK")]
+
+
+async def test_tencent_limits_are_kept_before_submitting(sessions, real_redis, fakes):
+    clock = Clock(DAYTIME)
+    worker, _ = make_worker(sessions, real_redis, fakes, clock, provider="tencent")
+    for _ in range(2):  # the same text twice within 30 s
+        await add_event(sessions, "booking.created", **booked(channel="sms"))
+    await worker.run_once()
+    assert len(fakes[1].state.outbox) == 1 and fakes[1].state.requests == 1
+    assert ("sms", "later", "number_limit") in await log_of(sessions)
+    async with sessions() as session:
+        waiting = await session.scalar(select(Notice).where(Notice.status == "pending"))
+    assert waiting.next_at.astimezone(CHINA) == DAYTIME + timedelta(seconds=30)
+
+
+async def test_a_wrong_secret_is_refused_by_both_providers(sessions, real_redis, fakes):
+    for provider, code in (("aliyun", "SignatureDoesNotMatch"),
+                           ("tencent", "AuthFailure.SignatureFailure")):
+        worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME), provider,
+                                secret="wrong")
+        await add_event(sessions, "booking.created", **booked(channel="sms",
+                                                              phone=f"1380000{len(code):04d}"))
+        await worker.run_once()
+        assert ("sms", "failed", code) in await log_of(sessions)
+    assert fakes[1].state.outbox == []
+
+
+async def test_opted_out_and_sms_only_villagers(sessions, real_redis, fakes):
+    worker, store = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))
+    await store.set_preference("o_quiet", opted_out=True)
+    await store.set_preference("o_sms", mode="sms_only")
+    await add_event(sessions, "booking.created", **booked(user="o_quiet"))
+    await add_event(sessions, "booking.created", **booked(user="o_sms", phone="13700003333"))
+    await worker.run_once()
+    assert fakes[0].state.outbox == []
+    assert [m["phone"] for m in fakes[1].state.outbox] == ["13700003333"]
+    assert [n.status for n, _ in await store.listing()] == ["sent", "cancelled"]
+
+
+async def test_two_workers_share_the_work_and_a_dead_one_is_taken_over(sessions, real_redis,
+                                                                       fakes):
+    clock = Clock(DAYTIME)
+    first, first_store = make_worker(sessions, real_redis, fakes, clock)
+    second, _ = make_worker(sessions, real_redis, fakes, clock)
+    for n in range(120):
+        await add_event(sessions, "booking.created",
+                        **booked(user=f"o_{n}", channel="sms", phone=f"138{n:08d}"))
+    await first_store.plan()
+    dead = await first_store.claim(batch=20)  # claimed, then the worker died
+    while await first.run_once() + await second.run_once():
+        pass
+    assert len(fakes[1].state.outbox) == 100
+    clock.now += timedelta(seconds=61)  # the dead worker's lease runs out
+    await second.run_once()
+    phones = [m["phone"] for m in fakes[1].state.outbox]
+    assert len(phones) == len(set(phones)) == 120 and len(dead) == 20
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Notice)
+                                    .where(Notice.status == "sent")) == 120
+
+
+async def test_a_repeated_send_after_a_crash_reaches_the_phone_once(sessions, real_redis, fakes):
+    """A worker sent, then died before recording: the next one sends with the same key."""
+    clock = Clock(DAYTIME)
+    worker, store = make_worker(sessions, real_redis, fakes, clock)
+    await add_event(sessions, "booking.created", **booked(channel="sms"))
+    await store.plan()
+    [notice] = await store.claim()
+    await worker.deliver(notice)  # sent, and recorded…
+    async with sessions.begin() as session:  # …but say the record was lost with the worker
+        (await session.get(Notice, notice.id)).status = "pending"
+    clock.now += timedelta(seconds=61)
+    await worker.run_once()
+    assert len(fakes[1].state.outbox) == 1 and fakes[1].state.repeats == 1
+
+
+def test_chinese_sms_segments():
+    assert [segments("字" * n) for n in (70, 71, 134, 135)] == [1, 2, 2, 3]
+
+
+async def test_reminders_are_written_once_by_any_number_of_workers(sessions):
+    from bot.appointments.home_visits import HomeVisitService
+    from bot.appointments.rules import load_booking_rules
+    from bot.appointments.service import BookingRequest, BookingService
+    from bot.workdays import load_work_calendar
+
+    clock = Clock(datetime(2026, 11, 23, 8, 0, tzinfo=CHINA))
+    bookings = BookingService(sessions, load_work_calendar(ROOT / "catalogue"),
+                              load_booking_rules(ROOT / "catalogue"), clock)
+    await bookings.ensure_calendar()
+    [slot, *_] = await bookings.open_slots("civil", date(2026, 11, 25), date(2026, 11, 25))
+    await bookings.book(BookingRequest(slot.id, "o_a", "dibao", "k1", "王", "13800001234"))
+    assert await bookings.remind() == 0  # 11-25 is not tomorrow yet
+    clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=CHINA)
+    results = await asyncio.gather(bookings.remind(), bookings.remind(),
+                                   HomeVisitService(bookings).remind())
+    assert sum(results) == 1
+    async with sessions() as session:
+        [reminder] = await session.scalars(select(DomainEvent).where(
+            DomainEvent.kind == "booking.reminder"))
+    assert reminder.payload["when"] == "11月25日（周三）上午9:00"
+
+
+async def until(check, seconds=10.0):
+    """Wait for the in-process notice worker (it polls every half second)."""
+    for _ in range(int(seconds * 20)):
+        if found := await check():
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("the notice did not arrive")
+
+
+async def test_each_status_change_of_the_application_story_reaches_the_phone(
+        remote_settings, real_redis, sessions, tmp_path):
+    """Issue #6 is done when this works: the 高龄补贴 story of issue #4, with the notice
+    worker inside `bot serve`: WeChat while the villager follows, SMS once they ask."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+    from bot.web.simulator import FAKE_WECHAT_URL
+    from tests.conftest import TEST_DATABASE_URL
+    from tests.test_apply import CLERK, CLERK_TOKEN, Phone, clerk_moves, fill_in_applicant
+    from tests.test_wechat import wechat_settings
+
+    async with start_fake_sms(SMS_TEMPLATES) as sms:
+        settings = dataclasses.replace(
+            wechat_settings(remote_settings), wechat_rate_limit=1000, notice_worker=True,
+            database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
+            clerk_tokens=f"民政窗口李四:{CLERK_TOKEN}", sms_provider="aliyun",
+            sms_endpoint=sms.aliyun_endpoint, sms_key_id=KEY_ID, sms_secret=SECRET)
+        client = TestClient(TestServer(create_app(settings, clock=Clock(DAYTIME))))
+        await client.start_server()
+        try:
+            phone = Phone(client, "o_notice")
+            await fill_in_applicant(phone)
+            for answer in ("1", "1", "1", "1", "1"):
+                reply = await phone.says(answer)
+            receipt_no = reply.split("受理编号：")[1].split("\n")[0]
+            fake_wechat = client.server.app[FAKE_WECHAT_URL]
+
+            async def wechat_notice():
+                async with aiohttp.ClientSession() as session, session.get(
+                        f"{fake_wechat}/fake/outbox?openid=o_notice") as response:
+                    return [m["text"]["content"] for m in await response.json()]
+
+            [accepted] = await until(wechat_notice)
+            assert accepted.startswith(f"您申请的高龄补贴已受理，编号{receipt_no}，预计")
+            assert "好的，以后办事通知都发短信" in await phone.says("只发短信")
+            await clerk_moves(client, receipt_no, to="reviewing")
+            await clerk_moves(client, receipt_no, to="needs_materials",
+                              missing=["高龄老人生活补贴审批表"])
+            [missing] = await until(lambda: _texts(sms))
+            assert missing == (f"【示例镇便民服务中心】您的高龄补贴申请（{receipt_no}）还需补交："
+                               "高龄老人生活补贴审批表。可在公众号发“补交”拍照上传，或带到窗口。")
+            for target in ("reviewing", "reported"):
+                await clerk_moves(client, receipt_no, to=target)
+            await clerk_moves(client, receipt_no, to="completed", result="可领取")
+            done = (await until(lambda: _texts(sms, 2)))[-1]
+            assert done.startswith(f"【示例镇便民服务中心】您的高龄补贴（{receipt_no}）已办结，"
+                                   "请带身份证到")
+            assert len(await wechat_notice()) == 1  # 审核中 and 已上报 are not worth a message
+            listed = await (await client.get("/api/clerk/notices?user=o_notice",
+                                             headers=CLERK)).json()
+            assert [n["sent_via"] for n in listed["notices"]] == ["sms", "sms", "wechat"]
+            assert listed["notices"][0]["log"][0]["message_id"].startswith("aliyun-")
+        finally:
+            await client.close()
+
+
+async def _texts(sms, at_least=1):
+    texts = [m["text"] for m in sms.state.outbox]
+    return texts if len(texts) >= at_least else None
