@@ -26,6 +26,7 @@ bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat
 	$(BIN)/python -m bench.wechat
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.bookings
+	$(BIN)/python -m bench.notices
 
 bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/
 	$(BIN)/python -m bench.nlu --pipelines

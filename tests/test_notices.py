@@ -13,8 +13,8 @@ from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
 from bot.notices.compose import Composer
-from bot.notices.limits import SmsLimiter
-from bot.notices.outbox import NoticeStore
+from bot.notices.limits import SendMarks, SmsLimiter
+from bot.notices.outbox import LEASE, NoticeStore, Preference
 from bot.notices.rules import load_notice_rules
 from bot.notices.worker import CHINA, NoticeWorker
 from bot.storage.tables import DomainEvent, Notice, NoticeAttempt
@@ -53,7 +53,7 @@ def make_worker(sessions, redis, fakes, clock, provider="aliyun", rules=RULES, s
     api = WeChatApi(session, redis, wechat.app_id, wechat.secret, wechat.url)
     adapter = AliyunSms(session, KEY_ID, secret, sms.aliyun_endpoint) if provider == "aliyun" \
         else TencentSms(session, KEY_ID, secret, TENCENT_APP, sms.tencent_endpoint)
-    return NoticeWorker(store, adapter, SmsLimiter(redis, provider), api), store
+    return NoticeWorker(store, adapter, SmsLimiter(redis, provider), SendMarks(redis), api), store
 
 
 async def add_event(sessions, kind, **payload):
@@ -74,36 +74,50 @@ async def log_of(sessions):
                 await session.scalars(select(NoticeAttempt).order_by(NoticeAttempt.id))]
 
 
-async def test_a_follower_gets_a_customer_service_message(sessions, real_redis, fakes):
-    worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))
-    await add_event(sessions, "booking.created", **booked())
-    assert await worker.run_once() == 1
-    [sent] = fakes[0].state.outbox
-    assert sent["touser"] == "o_villager"
-    assert sent["text"]["content"] == (
-        "预约成功：11月28日（周六）上午9:00（延时服务）到便民服务大厅2号窗口（民政窗口）"
-        "办高龄补贴，预约号YY261123ABCDE。请带齐材料，提前10分钟到。")
-    assert await log_of(sessions) == [("wechat", "sent", "")]
-    assert await worker.run_once() == 0  # nothing twice
-
-
-async def test_an_unfollowed_user_gets_an_sms_instead(sessions, real_redis, fakes):
+def without_template(kind):
+    """The rules with no WeChat template for `kind`: customer-service messages instead."""
     kinds = dict(RULES.templates)
-    kinds["booking.created"] = dataclasses.replace(kinds["booking.created"],
-                                                   wechat_template_id="TPL_BOOKED")
-    worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME),
-                            rules=dataclasses.replace(RULES, templates=kinds))
+    kinds[kind] = dataclasses.replace(kinds[kind], wechat_template_id="")
+    return dataclasses.replace(RULES, templates=kinds)
+
+
+async def test_followers_get_template_messages_and_the_unfollowed_an_sms(sessions, real_redis,
+                                                                        fakes):
+    worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))
     fakes[0].state.unfollowed.add("o_gone")
     await add_event(sessions, "booking.created", **booked(user="o_gone"))
     await add_event(sessions, "booking.created", **booked(user="o_here", phone="13900002222"))
-    await worker.run_once()
+    assert await worker.run_once() == 2
     [template] = fakes[0].state.outbox
-    assert template["touser"] == "o_here" and template["data"]["keyword1"]["value"] == "高龄补贴"
-    assert all(len(field["value"]) <= 20 for field in template["data"].values())
+    assert template["touser"] == "o_here" and template["template_id"] == "TPL_BOOKING_CREATED"
+    assert {k: v["value"] for k, v in template["data"].items()} == {
+        "first": "预约成功", "keyword1": "高龄补贴",
+        "keyword2": "11月28日（周六）上午9:00（延时服",  # cut at 20 characters, as WeChat does
+        "keyword3": "YY261123ABCDE"}
+    assert template["client_msg_id"] == "bm-notice-2"
     [sms] = fakes[1].state.outbox
     assert sms["phone"] == "13800001234"
-    assert sms["text"].startswith("【示例镇便民服务中心】预约成功")
+    assert sms["text"] == ("【示例镇便民服务中心】预约成功：11月28日（周六）上午9:00（延时服务）"
+                           "到便民服务大厅2号窗口（民政窗口）办高龄补贴，预约号YY261123ABCDE。"
+                           "请带齐材料，提前10分钟到。")
     assert ("wechat", "fallback", "43004") in await log_of(sessions)
+    assert await worker.run_once() == 0  # nothing twice
+
+
+async def test_without_a_template_a_customer_service_message_never_twice(sessions, real_redis,
+                                                                         fakes):
+    worker, _ = make_worker(sessions, real_redis, fakes, Clock(DAYTIME),
+                            rules=without_template("booking.created"))
+    await add_event(sessions, "booking.created", **booked())
+    await worker.run_once()
+    [sent] = fakes[0].state.outbox
+    assert sent["text"]["content"].startswith("预约成功：11月28日（周六）")
+    async with sessions.begin() as session:  # say the worker died before recording it
+        notice = await session.scalar(select(Notice))
+        notice.status, notice.lease_until = "pending", None
+    await worker.run_once()
+    assert len(fakes[0].state.outbox) == 1  # not again on WeChat: by SMS instead
+    assert [m["phone"] for m in fakes[1].state.outbox] == ["13800001234"]
 
 
 async def test_quiet_hours_hold_sms_until_morning_but_not_urgent_ones(sessions, real_redis,
@@ -200,7 +214,7 @@ async def test_two_workers_share_the_work_and_a_dead_one_is_taken_over(sessions,
     while await first.run_once() + await second.run_once():
         pass
     assert len(fakes[1].state.outbox) == 100
-    clock.now += timedelta(seconds=61)  # the dead worker's lease runs out
+    clock.now += LEASE + timedelta(seconds=1)  # the dead worker's lease runs out
     await second.run_once()
     phones = [m["phone"] for m in fakes[1].state.outbox]
     assert len(phones) == len(set(phones)) == 120 and len(dead) == 20
@@ -216,10 +230,10 @@ async def test_a_repeated_send_after_a_crash_reaches_the_phone_once(sessions, re
     await add_event(sessions, "booking.created", **booked(channel="sms"))
     await store.plan()
     [notice] = await store.claim()
-    await worker.deliver(notice)  # sent, and recorded…
+    await worker.deliver(notice, Preference())  # sent, and recorded…
     async with sessions.begin() as session:  # …but say the record was lost with the worker
         (await session.get(Notice, notice.id)).status = "pending"
-    clock.now += timedelta(seconds=61)
+    clock.now += LEASE + timedelta(seconds=1)
     await worker.run_once()
     assert len(fakes[1].state.outbox) == 1 and fakes[1].state.repeats == 1
 
@@ -291,10 +305,13 @@ async def test_each_status_change_of_the_application_story_reaches_the_phone(
             async def wechat_notice():
                 async with aiohttp.ClientSession() as session, session.get(
                         f"{fake_wechat}/fake/outbox?openid=o_notice") as response:
-                    return [m["text"]["content"] for m in await response.json()]
+                    return [{k: v["value"] for k, v in m["data"].items()}
+                            for m in await response.json()]
 
             [accepted] = await until(wechat_notice)
-            assert accepted.startswith(f"您申请的高龄补贴已受理，编号{receipt_no}，预计")
+            assert accepted["first"] == "申请已受理" and accepted["keyword1"] == receipt_no
+            assert accepted["keyword2"] == "高龄补贴"
+            assert accepted["keyword3"].startswith("预计") and accepted["keyword3"].endswith("办结")
             assert "好的，以后办事通知都发短信" in await phone.says("只发短信")
             await clerk_moves(client, receipt_no, to="reviewing")
             await clerk_moves(client, receipt_no, to="needs_materials",

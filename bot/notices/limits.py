@@ -53,3 +53,14 @@ class SmsLimiter:
         if count > limits.per_day:
             return datetime.combine(now.date() + timedelta(days=1), MORNING, now.tzinfo)
         return None
+
+
+class SendMarks:
+    """Customer-service messages carry no idempotency key: a mark in Redis, set just before
+    sending, tells a worker taking over from a dead one that this message may have gone."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def first(self, key: str) -> bool:
+        return bool(await self._redis.set(f"bm:notice:cs:{key}", 1, nx=True, ex=2 * 86400))

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.notices.compose import Composer
 from bot.storage.tables import DomainEvent, Notice, NoticeAttempt, NoticePreference
 
-LEASE = timedelta(seconds=60)
+# Longer than one round takes (sends time out after 10 s); a dead worker's notices wait this
+# long before another worker takes them.
+LEASE = timedelta(seconds=30)
 MODES = frozenset({"wechat_first", "sms_only"})
 
 
@@ -117,15 +119,18 @@ class NoticeStore:
                 .values(status="pending", attempts=0, next_at=self._clock(), lease_until=None))
             return bool(getattr(result, "rowcount", 0))
 
-    async def preference(self, user_id: str, phone: str | None) -> Preference:
-        keys = [user_id] + ([phone] if phone else [])
+    async def preferences(self, notices: list[Notice]) -> dict[int, Preference]:
+        """Each notice's villager's preference (by user id, then phone), in one query."""
+        keys = {k for n in notices for k in (n.user_id, n.phone) if k}
         async with self._sessions() as session:
             found = {p.key: p for p in await session.scalars(
                 select(NoticePreference).where(NoticePreference.key.in_(keys)))}
-        mine = [found[k] for k in keys if k in found]
-        if not mine:
-            return Preference()
-        return Preference(mine[0].mode, any(p.opted_out for p in mine))
+        chosen = {}
+        for notice in notices:
+            mine = [found[k] for k in (notice.user_id, notice.phone) if k and k in found]
+            chosen[notice.id] = Preference(mine[0].mode, any(p.opted_out for p in mine)) \
+                if mine else Preference()
+        return chosen
 
     async def set_preference(self, key: str, *, mode: str | None = None,
                              opted_out: bool | None = None) -> None:

@@ -16,7 +16,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.config import Settings
 from bot.flows.booking import Appointments
 from bot.notices.compose import Composer
-from bot.notices.limits import SmsLimiter
+from bot.notices.limits import SendMarks, SmsLimiter
 from bot.notices.outbox import NoticeStore
 from bot.notices.rules import load_notice_rules
 from bot.notices.worker import NoticeWorker, WeChatSender
@@ -58,6 +58,6 @@ def build_notice_worker(settings: Settings, sessions: async_sessionmaker[AsyncSe
         return await cases.remind_waiting(days)
 
     return NoticeWorker(store, build_sms(settings, session),
-                        SmsLimiter(redis, settings.sms_provider), wechat,
+                        SmsLimiter(redis, settings.sms_provider), SendMarks(redis), wechat,
                         reminders=(appointments.bookings.remind, appointments.visits.remind,
                                    waiting), concurrency=concurrency)

@@ -4,8 +4,9 @@ One round: new events become notices; due notices are claimed (several workers s
 work through SKIP LOCKED) and delivered concurrently:
 
     opted out ─→ cancelled
-    WeChat (followers, unless SMS only): a template message when the kind has one, else a
-        customer-service message ─→ sent | not reachable / quota used ─→ SMS | down ─→ later
+    WeChat (followers, unless SMS only): a template message (防重入 by client_msg_id) when
+        the kind has one, else a customer-service message (marked in Redis first, never
+        sent twice) ─→ sent | not reachable / quota used ─→ SMS | down ─→ later
     SMS: quiet hours (not urgent) ─→ at 08:00 | a provider limit ─→ when it lifts |
         sent | retry with backoff | failed (bad number…) — surfaced to clerks
 
@@ -23,8 +24,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from bot.notices.limits import SmsLimiter
-from bot.notices.outbox import Attempt, NoticeStore, idempotency_key
+from bot.notices.limits import SendMarks, SmsLimiter
+from bot.notices.outbox import Attempt, NoticeStore, Preference, idempotency_key
 from bot.notices.rules import NoticeRules, fill
 from bot.storage.tables import Notice
 from integrations.errors import IntegrationError, ServiceUnavailable
@@ -45,13 +46,14 @@ class WeChatSender(Protocol):
 
 class NoticeWorker:
     def __init__(self, store: NoticeStore, sms: SmsProvider, limiter: SmsLimiter,
-                 wechat: WeChatSender | None,
+                 marks: SendMarks, wechat: WeChatSender | None,
                  reminders: Sequence[Callable[[], Awaitable[int]]] = (),
                  concurrency: int = 20) -> None:
         self._store = store
         self._rules: NoticeRules = store.composer.rules
         self._sms = sms
         self._limiter = limiter
+        self._marks = marks
         self._wechat = wechat
         self._reminders = reminders
         self._slots = asyncio.Semaphore(concurrency)
@@ -60,7 +62,9 @@ class NoticeWorker:
         """One round; returns how many notices it handled."""
         await self._store.plan()
         claimed = await self._store.claim()
-        await asyncio.gather(*(self._guarded(notice) for notice in claimed))
+        if claimed:
+            preferences = await self._store.preferences(claimed)
+            await asyncio.gather(*(self._guarded(n, preferences[n.id]) for n in claimed))
         return len(claimed)
 
     async def remind(self) -> int:
@@ -85,15 +89,14 @@ class NoticeWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_for)
 
-    async def _guarded(self, notice: Notice) -> None:
+    async def _guarded(self, notice: Notice, preference: Preference) -> None:
         async with self._slots:
             try:
-                await self.deliver(notice)
+                await self.deliver(notice, preference)
             except Exception:  # recorded nothing: the lease runs out and it is tried again
                 log.exception("notice %s: delivery round failed", notice.id)
 
-    async def deliver(self, notice: Notice) -> None:
-        preference = await self._store.preference(notice.user_id, notice.phone)
+    async def deliver(self, notice: Notice, preference: Preference) -> None:
         if preference.opted_out:
             await self._store.record(notice.id, [Attempt("none", "", "cancelled", "opted_out",
                                                          "退订")], "cancelled")
@@ -133,6 +136,10 @@ class NoticeWorker:
                     notice.openid, template.wechat_template_id, fields,
                     idempotency_key(notice.id))
                 return Attempt("wechat", "template", "sent", message_id=message_id)
+            if not await self._marks.first(idempotency_key(notice.id)):
+                # a worker died around this send: it may have arrived; SMS rather than twice
+                return Attempt("wechat", "custom", "fallback", "maybe_sent",
+                               "上次发送中断，改发短信")
             await self._wechat.send_text(notice.openid, notice.text)
             return Attempt("wechat", "custom", "sent")
         except (NotReachable, QuotaExceeded) as refused:
