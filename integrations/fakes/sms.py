@@ -43,6 +43,7 @@ class FakeSmsState:
     last_text: dict[str, tuple[str, float]] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     requests: int = 0
+    delay: float = 0.0  # seconds before each answer, like a slow provider
 
     def render(self, template: str, values: list[str] | dict[str, str]) -> str:
         text = self.templates[template]
@@ -68,6 +69,8 @@ STATE = web.AppKey("fake_sms_state", FakeSmsState)
 
 async def _fault(state: FakeSmsState) -> web.Response | None:
     state.requests += 1
+    if state.delay:
+        await asyncio.sleep(state.delay)
     if not state.faults:
         return None
     fault = state.faults.pop(0)
