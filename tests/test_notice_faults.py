@@ -5,6 +5,7 @@ import asyncio
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from datetime import timedelta
 
@@ -97,3 +98,41 @@ async def test_redis_stopped_in_the_middle_of_a_round(sessions, tmp_path):
             server.terminate()
             server.wait(10)
     assert [m["phone"] for m in sms.state.outbox] == ["13800001234"]
+
+
+def postgresql(action):
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+                   check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None, reason="needs Debian's PostgreSQL")
+async def test_postgresql_stopped_between_sending_and_recording(sessions, real_redis):
+    """The SMS went, the database was gone before the worker could say so: when it is back
+    the notice is sent again with the same key, and the villager gets it once."""
+    from bot.notices.outbox import Preference
+
+    clock = Clock(DAYTIME)
+    async with start_fake_sms(SMS_TEMPLATES) as sms, aiohttp.ClientSession() as session:
+        worker, store = make_worker(sessions, real_redis, (None, sms, session), clock)
+        await add_event(sessions, "booking.created", **booked(channel="sms"))
+        await store.plan()
+        [notice] = await store.claim()
+        postgresql("stop")
+        try:
+            with pytest.raises(OSError):  # asyncpg cannot connect: nothing recorded
+                await worker.deliver(notice, Preference())
+        finally:
+            postgresql("start")
+        assert len(sms.state.outbox) == 1
+        clock.now += LEASE + timedelta(seconds=1)
+        for _ in range(100):  # the database takes a moment to accept connections again
+            try:
+                handled = await worker.run_once()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        assert handled == 1
+    assert len(sms.state.outbox) == 1 and sms.state.repeats == 1
+    async with sessions() as session:
+        assert (await session.scalar(select(Notice))).status == "sent"
