@@ -34,16 +34,19 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.appointments.rules import load_booking_rules
     from bot.catalogue.center import load_center
+    from bot.notices.rules import load_notice_rules
     from bot.workdays import load_work_calendar
 
     catalogue = load_catalogue(settings.catalogue_dir)
     center = load_center(settings.catalogue_dir)
     calendar = load_work_calendar(settings.catalogue_dir)
     rules = load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
+    notices = load_notice_rules(settings.catalogue_dir)
     unconfirmed = sum(1 for m in catalogue if m.to_confirm)
     print(f"事项目录检查通过:{len(catalogue)} 个事项,"
           f"其中 {unconfirmed} 个标记为待确认(to_confirm);中心:{center.name};"
-          f"预约窗口 {len(rules.windows)} 个,上门服务人员 {len(rules.home_visit.agents)} 人。")
+          f"预约窗口 {len(rules.windows)} 个,上门服务人员 {len(rules.home_visit.agents)} 人,"
+          f"通知模板 {len(notices.templates)} 种。")
     next_year = date.today().year + 1
     if not calendar.covers(next_year):
         print(f"提醒:{next_year} 年的放假安排还没有录入 catalogue/holidays.yml,"

@@ -338,3 +338,13 @@ async def test_each_status_change_of_the_application_story_reaches_the_phone(
 async def _texts(sms, at_least=1):
     texts = [m["text"] for m in sms.state.outbox]
     return texts if len(texts) >= at_least else None
+
+
+def test_a_misspelt_name_in_a_notice_template_is_reported(tmp_path):
+    from bot.catalogue.loader import CatalogueError
+
+    text = (ROOT / "catalogue" / "notices.yml").read_text(encoding="utf-8")
+    (tmp_path / "notices.yml").write_text(text.replace("编号{receipt}，{due}", "编号{reciept}"),
+                                          encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"kinds.case.accepted: 不认识的 \{reciept\}"):
+        load_notice_rules(tmp_path)

@@ -17,6 +17,9 @@ import yaml
 from bot.catalogue.loader import CatalogueError, CatalogueProblem
 
 NAME = re.compile(r"\{(\w+)\}")
+# What a notice can say (bot/notices/compose.py fills these in).
+KNOWN = frozenset({"matter", "receipt", "due", "reason", "missing", "place", "phone",
+                   "booking", "when", "visit", "person", "agent", "address", "outcome"})
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -84,6 +87,9 @@ def _template(kind: str, item: Any, file: str,
     if not isinstance(fields, dict):
         problems.append(CatalogueProblem(file, f"kinds.{kind}.wechat.fields", "应为键值对"))
         fields = {}
+    for text in (item["sms"], *map(str, fields.values())):
+        for name in set(NAME.findall(text)) - KNOWN:
+            problems.append(CatalogueProblem(file, f"kinds.{kind}", f"不认识的 {{{name}}}"))
     return NoticeTemplate(kind, item["sms"], str(wechat.get("template_id") or ""),
                           {str(k): str(v) for k, v in fields.items()},
                           str(item.get("aliyun") or ""), str(item.get("tencent") or ""),
