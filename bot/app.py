@@ -2,6 +2,7 @@
 
     /wechat            the official account's endpoint          bot/channels/wechat.py
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
+    /sms/receipts/…    SMS delivery receipts (Aliyun, Tencent)   bot/channels/sms_receipts.py
     /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
                        day views of bookings, home visits         bot/web/clerk_appointments.py
@@ -27,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.appointments.service import CHINA, BookingService
+from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
@@ -87,7 +89,7 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_appointments.BOOKINGS] = appointments.bookings
             app[clerk_appointments.VISITS] = appointments.visits
             notices = build_notice_store(settings, sessions, clock)
-            app[clerk_notices.NOTICES] = notices
+            app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices)
@@ -143,6 +145,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     clerk_api.setup_routes(app, clerk_tokens(settings))
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)
+    sms_receipts.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))
     return app

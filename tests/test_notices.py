@@ -348,3 +348,32 @@ def test_a_misspelt_name_in_a_notice_template_is_reported(tmp_path):
                                           encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"kinds.case.accepted: 不认识的 \{reciept\}"):
         load_notice_rules(tmp_path)
+
+
+async def test_delivery_receipts_count_once_and_failures_reach_the_clerks(sessions, real_redis,
+                                                                          fakes):
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.channels import sms_receipts
+
+    worker, store = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))
+    await add_event(sessions, "booking.created", **booked(channel="sms"))
+    await add_event(sessions, "booking.created", **booked(channel="sms", phone="13900009999"))
+    await worker.run_once()
+    app = web.Application()
+    app[sms_receipts.RECEIPTS] = store
+    sms_receipts.setup_routes(app)
+    async with TestClient(TestServer(app)) as client:
+        delivered = [{"biz_id": "aliyun-1", "success": True, "err_code": "DELIVERED",
+                      "phone_number": "13800001234"}]
+        for _ in range(2):  # the provider pushes it twice
+            response = await client.post("/sms/receipts/aliyun", json=delivered)
+            assert (await response.json()) == {"code": 0, "msg": "成功"}
+        lost = [{"biz_id": "aliyun-2", "success": False, "err_code": "MK:0001"}]
+        await client.post("/sms/receipts/aliyun", json=lost)
+        assert (await client.post("/sms/receipts/aliyun", data=b"not json")).status == 400
+    by_phone = {n.phone: (n.status, [a.receipt for a in log]) for n, log in
+                await store.listing()}
+    assert by_phone == {"13800001234": ("sent", ["DELIVERED"]),
+                        "13900009999": ("failed", ["MK:0001"])}

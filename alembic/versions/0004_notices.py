@@ -60,11 +60,14 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('message_id', sa.String(length=128), nullable=True),
+    sa.Column('receipt', sa.String(length=64), nullable=True),
+    sa.Column('receipt_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('notice_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notice_attempts_notice_id'), ['notice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notice_attempts_message_id'), ['message_id'], unique=False)
 
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('channel', sa.String(length=16), nullable=False, server_default='wechat'))
@@ -87,6 +90,7 @@ def downgrade() -> None:
         batch_op.drop_column('channel')
 
     with op.batch_alter_table('notice_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notice_attempts_message_id'))
         batch_op.drop_index(batch_op.f('ix_notice_attempts_notice_id'))
 
     op.drop_table('notice_attempts')

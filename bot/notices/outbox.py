@@ -119,6 +119,26 @@ class NoticeStore:
                 .values(status="pending", attempts=0, next_at=self._clock(), lease_until=None))
             return bool(getattr(result, "rowcount", 0))
 
+    async def receipt(self, provider: str, message_id: str, delivered: bool, code: str) -> bool:
+        """A provider's delivery receipt. Receipts repeat: the first one counts. A phone
+        that did not get the SMS (off, number gone) makes the notice failed, for clerks."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            attempt = await session.scalar(
+                select(NoticeAttempt).where(NoticeAttempt.provider == provider,
+                                            NoticeAttempt.message_id == message_id)
+                .with_for_update())
+            if attempt is None:
+                return False
+            if attempt.receipt is None:
+                attempt.receipt, attempt.receipt_at = code or ("DELIVERED" if delivered
+                                                               else "FAILED"), now
+                if not delivered:
+                    await session.execute(update(Notice).where(Notice.id == attempt.notice_id)
+                                          .values(status="failed",
+                                                  last_error=f"回执：{code}"))
+            return True
+
     async def preferences(self, notices: list[Notice]) -> dict[int, Preference]:
         """Each notice's villager's preference (by user id, then phone), in one query."""
         keys = {k for n in notices for k in (n.user_id, n.phone) if k}

@@ -231,7 +231,10 @@ class NoticeAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # sent / retry / fallback / failed / later
     code: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
-    message_id: Mapped[str | None] = mapped_column(String(128))
+    message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # the provider's delivery receipt (it may come more than once; the first one counts)
+    receipt: Mapped[str | None] = mapped_column(String(64))
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class NoticePreference(Base):

@@ -29,7 +29,8 @@ def notice_summary(notice: Notice, attempts: list[NoticeAttempt]) -> dict[str, A
             "last_error": notice.last_error,
             "log": [{"at": a.at, "channel": a.channel, "provider": a.provider,
                      "outcome": a.outcome, "code": a.code, "detail": a.detail,
-                     "message_id": a.message_id} for a in attempts]}
+                     "message_id": a.message_id, "receipt": a.receipt,
+                     "receipt_at": a.receipt_at} for a in attempts]}
 
 
 @authenticated
