@@ -4,6 +4,7 @@
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
     /sms/receipts/…    SMS delivery receipts (Aliyun, Tencent)   bot/channels/sms_receipts.py
     /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
+    /console/…         the clerks' console (login, handoffs…)    bot/web/console.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
                        day views of bookings, home visits         bot/web/clerk_appointments.py
                        notices and their delivery log             bot/web/clerk_notices.py
@@ -26,23 +27,36 @@ from datetime import datetime, time, timedelta
 
 import aiohttp
 from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.appointments.rules import load_booking_rules
 from bot.appointments.service import CHINA, BookingService
+from bot.cases.service import CaseService
+from bot.catalogue.center import load_center
+from bot.catalogue.loader import CatalogueError, load_catalogue
 from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
+from bot.console.accounts import Accounts
 from bot.dialogue.runtime import (
+    WeComPost,
     build_appointments,
     build_case_service,
     build_dialogue,
+    build_handoffs,
     open_file_store,
     open_redis,
 )
+from bot.flows.booking import Appointments
+from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
+from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.storage.db import open_database
-from bot.web import clerk_api, clerk_appointments, clerk_notices, nlu_api, simulator
+from bot.web import clerk_api, clerk_appointments, clerk_notices, console, nlu_api, simulator
+from integrations import wecom
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
@@ -90,12 +104,17 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_appointments.VISITS] = appointments.visits
             notices = build_notice_store(settings, sessions, clock)
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
+            handoffs = build_handoffs(settings, sessions, redis, appointments,
+                                      wecom_poster(settings, session), clock)
+            app[console.CONSOLE] = await console_services(settings, sessions, redis, cases,
+                                                          appointments, handoffs)
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
-                                      preferences=notices)
+                                      preferences=notices, handoffs=handoffs)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
-                                             appointments, store=notices)
+                                             appointments, store=notices,
+                                             periodic=(handoffs.escalate_overdue,))
                 stop = asyncio.Event()
                 worker_task = asyncio.create_task(worker.run(stop))
                 stack.push_async_callback(_stop_worker, stop, worker_task)
@@ -105,6 +124,51 @@ def services(settings: Settings, clock: Clock | None
             yield
 
     return context
+
+
+def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPost | None:
+    webhook = settings.wecom_webhook
+    if webhook is None:
+        return None
+
+    async def post(text: str) -> None:
+        await wecom.post_text(session, webhook, text)
+
+    return post
+
+
+async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                           redis: Redis, cases: CaseService, appointments: Appointments,
+                           handoffs: HandoffService) -> console.ConsoleServices:
+    accounts = Accounts(sessions, redis)
+    if await accounts.count() == 0:  # a fresh install: one admin, its password shown once
+        password = secrets.token_urlsafe(12)
+        await accounts.add("admin", "管理员", "admin", None, password)
+        log.warning("console: first start, user admin, password %s (add clerks with "
+                    "`bot clerk add`)", password)
+
+    async def publish() -> str:
+        return await publish_catalogue(settings)
+
+    return console.ConsoleServices(
+        accounts, handoffs, cases, appointments.bookings, appointments.visits,
+        load_catalogue(settings.catalogue_dir), load_center(settings.catalogue_dir), sessions,
+        redis, publish)
+
+
+async def publish_catalogue(settings: Settings) -> str:
+    """「发布更新」: check every catalogue file, then retrain the NLU model in a thread."""
+    from bot.cli import ensure_model
+
+    try:
+        catalogue = load_catalogue(settings.catalogue_dir)
+        load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
+        load_notice_rules(settings.catalogue_dir)
+    except CatalogueError as error:
+        return "检查没通过：" + "；".join(str(p) for p in error.problems)
+    model = await asyncio.to_thread(ensure_model, settings)
+    return (f"检查通过，{len(catalogue)} 个事项；问答模型已更新（{model.name}），"
+            "服务重启后使用新模型。")
 
 
 async def _stop_worker(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
@@ -146,6 +210,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)
     sms_receipts.setup_routes(app)
+    console.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))
     return app

@@ -195,7 +195,12 @@ async def _work(settings: Settings, concurrency: int) -> None:
 
     import aiohttp
 
-    from bot.dialogue.runtime import build_appointments, build_case_service, open_redis
+    from bot.dialogue.runtime import (
+        build_appointments,
+        build_case_service,
+        build_handoffs,
+        open_redis,
+    )
     from bot.notices.runtime import build_notice_worker
     from bot.storage.db import open_database
     from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
@@ -213,15 +218,38 @@ async def _work(settings: Settings, concurrency: int) -> None:
                                settings.wechat_api_base or DEFAULT_API_BASE)
         else:
             logging.warning("WECHAT_APPID is not set: notices go by SMS only")
+        appointments = build_appointments(settings, sessions)
+        handoffs = build_handoffs(settings, sessions, redis, appointments)
         worker = build_notice_worker(settings, sessions, redis, session, wechat,
-                                     build_case_service(settings, sessions),
-                                     build_appointments(settings, sessions), concurrency)
+                                     build_case_service(settings, sessions), appointments,
+                                     concurrency, periodic=(handoffs.escalate_overdue,))
         print(f"通知发送进程已启动(短信: {settings.sms_provider})", flush=True)
         await worker.run(stop)
 
 
 def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_work(settings, args.concurrency))
+    return 0
+
+
+async def _add_clerk(settings: Settings, args: argparse.Namespace) -> str:
+    import secrets
+
+    from bot.console.accounts import Accounts
+    from bot.dialogue.runtime import open_redis
+    from bot.storage.db import open_database
+
+    password = args.password or secrets.token_urlsafe(12)
+    async with open_redis(settings) as redis, open_database(settings.database_url) as sessions:
+        await Accounts(sessions, redis).add(args.username, args.name, args.role, args.window,
+                                            password)
+    return password
+
+
+def clerk_add_command(settings: Settings, args: argparse.Namespace) -> int:
+    password = asyncio.run(_add_clerk(settings, args))
+    shown = "(你给的密码)" if args.password else password
+    print(f"已添加 {args.username}({args.name},{args.role}),密码: {shown}")
     return 0
 
 
@@ -237,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     work = commands.add_parser("worker", help="只运行通知发送(可多开;serve 默认自带一个)")
     work.add_argument("--concurrency", type=int, default=20, help="同时发送的通知数")
     work.set_defaults(handler=worker_command)
+
+    clerk = commands.add_parser("clerk", help="工作台账号").add_subparsers(
+        dest="clerk_command", required=True)
+    add = clerk.add_parser("add", help="添加账号(不给密码就随机生成一个并显示)")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="姓名")
+    add.add_argument("--role", default="clerk", choices=["clerk", "supervisor", "director",
+                                                          "admin"])
+    add.add_argument("--window", help="窗口编号(booking.yml 里的 windows[].id),窗口人员必填")
+    add.add_argument("--password")
+    add.set_defaults(handler=clerk_add_command)
 
     train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
     train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")

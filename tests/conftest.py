@@ -75,6 +75,7 @@ async def sessions(database):
     async with database.begin() as session:
         await session.execute(text(
             "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
-            "service_slots, bookings, home_visits, notices, notice_attempts, notice_preferences "
+            "service_slots, bookings, home_visits, notices, notice_attempts, notice_preferences, "
+            "clerks, handoffs, handoff_messages, audit_log "
             "RESTART IDENTITY CASCADE"))
     return database

@@ -58,6 +58,9 @@ NOTICE_WORDS: dict[str, dict[str, Any]] = {"退订": {"opted_out": True}, "TD": 
                 "不要通知": {"opted_out": True}, "别发通知了": {"opted_out": True},
                 "恢复通知": {"opted_out": False, "mode": "wechat_first"},
                 "只发短信": {"mode": "sms_only"}, "短信通知我": {"mode": "sms_only"}}
+CANCEL_HANDOFF_WORDS = frozenset({"取消人工", "不用人工了", "不要人工了", "取消转人工"})
+DELETE_WORDS = frozenset({"删除我的信息", "删除我的资料", "注销我的信息", "删除我的个人信息"})
+NO_COMMENT_WORDS = frozenset({"没有", "没", "无", "不用了", "没了"})
 MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 MAX_RECEIPT_ATTEMPTS = 3  # wrong last-four answers before lookups by number stop
@@ -106,6 +109,23 @@ class Preferences(Protocol):
                              opted_out: bool | None = None) -> None: ...
 
 
+class HandoffDesk(Protocol):
+    """转人工 (bot/handoff/service.py)."""
+
+    async def open(self, user_id: str, channel: str, reason: str, matter_id: str | None,
+                   transcript: list[dict[str, str]]) -> Any: ...
+
+    async def state(self, handoff_id: int) -> tuple[str, int | None] | None: ...
+
+    async def villager_says(self, handoff_id: int, text: str) -> None: ...
+
+    async def cancel(self, handoff_id: int) -> None: ...
+
+    async def rate(self, handoff_id: int, rating: int) -> None: ...
+
+    async def comment(self, handoff_id: int, text: str) -> None: ...
+
+
 class CaseLookup(Protocol):
     """What the dialogue needs of the case service for 「办到哪了」."""
 
@@ -121,6 +141,7 @@ class Dialogue:
                  cases: CaseLookup | None = None,
                  appointments: booking_flow.Appointments | None = None,
                  preferences: Preferences | None = None,
+                 handoffs: HandoffDesk | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._understanding = understanding
         self._store = store
@@ -130,6 +151,7 @@ class Dialogue:
         self._cases = cases
         self._appointments = appointments
         self._preferences = preferences
+        self._handoffs = handoffs
         self._clock = clock
 
     async def handle(self, message: Incoming) -> Turn:
@@ -145,6 +167,10 @@ class Dialogue:
     async def _respond(self, message: Incoming, state: ConversationState) -> list[str]:
         if message.kind is Kind.EVENT:
             return await self._on_event(message, state)
+        if self._handoffs is not None and (state.handoff_id or state.comment_for):
+            answered = await self._in_handoff(message, state)
+            if answered is not None:
+                return answered
         if message.kind is Kind.VOICE and not message.text.strip():
             return [texts.VOICE_NOT_RECOGNISED]
         if message.kind in MEDIA_WORDS:
@@ -203,7 +229,13 @@ class Dialogue:
         result = await self._understanding.understand(message.text)
         if result.skipped:
             return [texts.EMPTY_MESSAGE]
-        return await self._on_understood(message, result, state)
+        await self._store.count_question(message.received_at)
+        replies = await self._on_understood(message, result, state)
+        if state.misunderstood >= 2 and self._handoffs is not None:  # a person takes over
+            state.misunderstood = 0
+            promise = await self._open_handoff(message, state, "not_understood")
+            return [texts.NOT_UNDERSTOOD_HANDED.format(promise=promise)]
+        return replies
 
     async def _keyword(self, message: Incoming, command: str,
                        state: ConversationState) -> list[str] | None:
@@ -220,6 +252,9 @@ class Dialogue:
                     texts.NOTICES_ON]
         if command in MY_BOOKINGS_WORDS and self._appointments is not None:
             return await self._my_bookings(message)
+        if command in DELETE_WORDS and self._handoffs is not None:
+            promise = await self._open_handoff(message, state, "delete_my_data")
+            return [texts.DELETE_REQUESTED.format(promise=promise)]
         return None
 
     async def _on_understood(self, message: Incoming, result: NluResult,
@@ -342,10 +377,9 @@ class Dialogue:
         if intent is Intent.HUMAN_HANDOFF:
             return await self._handoff(message, state, "asked")
         if intent is Intent.COMPLAIN:
-            await self._store.request_handoff(message.channel.value, message.user_id,
-                                              "complaint", message.received_at)
-            state.handoff_requested = True
-            return [texts.COMPLAINT_TAKEN.format(phone=center.phone)]
+            promise = await self._open_handoff(message, state, "complaint")
+            taken = texts.COMPLAINT_TAKEN.format(phone=center.phone)
+            return [f"{taken}{promise}。" if promise else taken]
         if intent is Intent.APPLY and matter is not None:
             return await self._start_apply(matter, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
@@ -495,12 +529,59 @@ class Dialogue:
 
     async def _handoff(self, message: Incoming, state: ConversationState,
                        reason: str) -> list[str]:
-        await self._store.request_handoff(message.channel.value, message.user_id, reason,
-                                          message.received_at)
-        state.handoff_requested = True
         self._clear_pending(state)
-        return [texts.HANDOFF_TAKEN.format(hours=self._center.hours.weekdays,
-                                           phone=self._center.phone)]
+        promise = await self._open_handoff(message, state, reason)
+        if promise is None:
+            return [texts.HANDOFF_TAKEN.format(hours=self._center.hours.weekdays,
+                                               phone=self._center.phone)]
+        return [texts.HANDOFF_OPENED.format(promise=promise)]
+
+    async def _open_handoff(self, message: Incoming, state: ConversationState,
+                            reason: str) -> str | None:
+        """Hand the conversation to the clerks; the promise of when they answer (None
+        without a handoff desk: the request is only recorded)."""
+        state.handoff_requested = True
+        channel, user = message.channel.value, message.user_id
+        if self._handoffs is None:
+            await self._store.request_handoff(channel, user, reason, message.received_at)
+            return None
+        opened = await self._handoffs.open(user, channel, reason, state.matter,
+                                           await self._store.transcript(channel, user))
+        state.handoff_id = opened.handoff_id
+        return str(opened.promise)
+
+    async def _in_handoff(self, message: Incoming, state: ConversationState
+                          ) -> list[str] | None:
+        """While clerks have the conversation the bot stays quiet (the clerk sees every
+        message) except for 「取消人工」; after they close it, a 1–5 is the rating and the
+        next text the comment. None: the bot answers as usual."""
+        assert self._handoffs is not None
+        command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
+        if state.comment_for is not None:
+            handoff_id, state.comment_for = state.comment_for, None
+            if message.kind is Kind.TEXT and parse_choice(command) is None:
+                if command not in NO_COMMENT_WORDS:
+                    await self._handoffs.comment(handoff_id, message.text)
+                return [texts.COMMENT_THANKS]
+            return None
+        assert state.handoff_id is not None
+        found = await self._handoffs.state(state.handoff_id)
+        if found is not None and found[0] in ("waiting", "claimed"):
+            if command in CANCEL_HANDOFF_WORDS:
+                await self._handoffs.cancel(state.handoff_id)
+                state.handoff_id = None
+                return [texts.HANDOFF_CANCELLED]
+            said = message.text or f"[{message.kind.value}]"
+            await self._handoffs.villager_says(state.handoff_id, said)
+            return []
+        handoff_id, state.handoff_id = state.handoff_id, None
+        rating = parse_choice(command)
+        if found is not None and found[0] == "closed" and found[1] is None and \
+                rating is not None and 1 <= rating <= 5:
+            await self._handoffs.rate(handoff_id, rating)
+            state.comment_for = handoff_id
+            return [texts.RATING_THANKS]
+        return None
 
     def _not_understood(self, state: ConversationState) -> list[str]:
         state.misunderstood += 1

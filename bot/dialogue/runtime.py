@@ -8,9 +8,11 @@ worker shares the same conversations.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, time
+from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -24,13 +26,16 @@ from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
 from bot.config import Settings
-from bot.dialogue.manager import Dialogue, Preferences
+from bot.dialogue.manager import Dialogue, HandoffDesk, Preferences
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
+from bot.handoff.service import HandoffService
 from bot.nlu.understand import Understanding
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
 from integrations.object_store import S3ObjectStore
+
+WeComPost = Callable[[str], Awaitable[None]]
 
 
 @asynccontextmanager
@@ -66,14 +71,15 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                    cases: CaseService | None = None, files: FileStore | None = None,
                    media: MediaSource | None = None,
                    appointments: Appointments | None = None,
-                   preferences: Preferences | None = None) -> Dialogue:
+                   preferences: Preferences | None = None,
+                   handoffs: HandoffDesk | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」, with
     `appointments` it books window times and home visits."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
     return Dialogue(understanding, StateStore(redis), load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
-                    appointments=appointments, preferences=preferences)
+                    appointments=appointments, preferences=preferences, handoffs=handoffs)
 
 
 def build_case_service(settings: Settings,
@@ -92,3 +98,33 @@ def build_appointments(settings: Settings, sessions: async_sessionmaker[AsyncSes
         BookingService(sessions, calendar, rules)
     return Appointments(bookings, HomeVisitService(bookings),
                         load_center(settings.catalogue_dir).phone)
+
+
+CONSOLE_ALERTS = "bm:console:alerts"
+ALERT_WORDS = {"handoff.opened": "新的人工请求", "handoff.escalated": "人工请求超时未接手"}
+
+
+def build_handoffs(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                   redis: Redis, appointments: Appointments, post: WeComPost | None = None,
+                   clock: Callable[[], datetime] | None = None) -> HandoffService:
+    """转人工: windows from booking.yml, office hours from its general window; alerts go to
+    the consoles (Redis pub/sub) and, when configured, to the clerks' WeCom group."""
+    rules = appointments.bookings.rules
+    general = rules.window("general")
+    office = [(s.start, s.end) for s in (general.sessions if general else ())
+              if s.kind == "regular" and s.days == "workdays"] or [(time(9), time(12)),
+                                                                    (time(13), time(17))]
+
+    def window_for(matter_id: str | None) -> str:
+        window = rules.window_for(matter_id or "")
+        return window.id if window else "general"
+
+    async def alert(what: dict[str, Any]) -> None:
+        await redis.publish(CONSOLE_ALERTS, json.dumps(what, ensure_ascii=False))
+        if post is not None and what["type"] in ALERT_WORDS:
+            await post(f"{ALERT_WORDS[what['type']]} #{what['id']}，请到工作台处理。")
+
+    calendar = load_work_calendar(settings.catalogue_dir)
+    if clock is not None:
+        return HandoffService(sessions, calendar, office, window_for, alert, clock)
+    return HandoffService(sessions, calendar, office, window_for, alert)

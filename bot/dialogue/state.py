@@ -21,6 +21,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.console.figures import CHINA, count_question
+
 STATE_VERSION = 1
 CONVERSATION_TTL = 7 * 24 * 3600  # a draft application waits a week for the villager
 TRANSCRIPT_TTL = 30 * 24 * 3600
@@ -59,6 +61,8 @@ class ConversationState:
     more_pages: list[str] = field(default_factory=list)  # rest of a long answer (「继续」)
     misunderstood: int = 0  # consecutive messages the bot did not understand
     handoff_requested: bool = False
+    handoff_id: int | None = None  # a handoff open (or closed and not yet rated)
+    comment_for: int | None = None  # a handoff whose rating came: the next text is a comment
     flow: str | None = None  # a flow under way ("apply"), its state and its slots (the draft)
     flow_state: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
@@ -109,6 +113,10 @@ class StateStore:
     async def transcript(self, channel: str, user: str) -> list[dict[str, str]]:
         lines = await self._redis.lrange(transcript_key(channel, user), 0, -1)
         return [json.loads(line) for line in reversed(lines)]
+
+    async def count_question(self, at: datetime) -> None:
+        """For the director's bot containment: questions the bot was asked, per day."""
+        await count_question(self._redis, at.astimezone(CHINA).date())
 
     async def request_handoff(self, channel: str, user: str, reason: str, at: datetime) -> None:
         entry = json.dumps({"channel": channel, "user": user, "reason": reason,

@@ -73,3 +73,11 @@ PROGRESS_LOCKED = "核对次数太多了。请带身份证到窗口查询，或�
 NOTICES_OFF = "好的，以后不再给您发办事通知。想恢复请发“恢复通知”。"
 NOTICES_ON = "好的，办事进度会再通知您。"
 NOTICES_SMS_ONLY = "好的，以后办事通知都发短信。"
+HANDOFF_OPENED = (
+    "好的，已为您转人工。{promise}。您接着发的消息工作人员都能看到；不需要了请发“取消人工”。"
+)
+HANDOFF_CANCELLED = "已取消人工服务。有事可以接着问我。"
+RATING_THANKS = "谢谢您的评价！还有什么意见或建议？直接说就行，没有请回复“没有”。"
+COMMENT_THANKS = "谢谢，您的意见我们记下了。"
+DELETE_REQUESTED = "已记录您删除个人信息的请求。{promise}，核实后会告诉您结果。"
+NOT_UNDERSTOOD_HANDED = "对不起，我没弄明白，已经转给工作人员。{promise}。"

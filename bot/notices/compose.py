@@ -70,6 +70,7 @@ class Composer:
             "when": str(payload.get("when") or ""), "visit": str(payload.get("visit_no") or ""),
             "person": str(payload.get("person") or ""), "agent": str(payload.get("agent") or ""),
             "address": str(payload.get("address") or ""),
+            "text": str(payload.get("text") or ""),
         }
         values["outcome"] = (f"请带身份证到{values['place']}领取"
                              if payload.get("result") == "可领取" else "结果已送达")

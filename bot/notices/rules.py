@@ -19,7 +19,8 @@ from bot.catalogue.loader import CatalogueError, CatalogueProblem
 NAME = re.compile(r"\{(\w+)\}")
 # What a notice can say (bot/notices/compose.py fills these in).
 KNOWN = frozenset({"matter", "receipt", "due", "reason", "missing", "place", "phone",
-                   "booking", "when", "visit", "person", "agent", "address", "outcome"})
+                   "booking", "when", "visit", "person", "agent", "address", "outcome",
+                   "text"})
 
 
 def fill(text: str, values: dict[str, str]) -> str:

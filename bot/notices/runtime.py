@@ -3,7 +3,7 @@ API, reminders of appointments, visits and waiting cases)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import aiohttp
@@ -50,7 +50,8 @@ def build_notice_worker(settings: Settings, sessions: async_sessionmaker[AsyncSe
                         redis: Redis, session: aiohttp.ClientSession,
                         wechat: WeChatSender | None, cases: CaseService,
                         appointments: Appointments, concurrency: int = 20,
-                        store: NoticeStore | None = None) -> NoticeWorker:
+                        store: NoticeStore | None = None,
+                        periodic: Sequence[Callable[[], Awaitable[int]]] = ()) -> NoticeWorker:
     store = store or build_notice_store(settings, sessions)
     days = store.composer.rules.waiting_reminder_days
 
@@ -60,4 +61,4 @@ def build_notice_worker(settings: Settings, sessions: async_sessionmaker[AsyncSe
     return NoticeWorker(store, build_sms(settings, session),
                         SmsLimiter(redis, settings.sms_provider), SendMarks(redis), wechat,
                         reminders=(appointments.bookings.remind, appointments.visits.remind,
-                                   waiting), concurrency=concurrency)
+                                   waiting, *periodic), concurrency=concurrency)

@@ -13,6 +13,10 @@
                            the lease of the worker sending it
     notice_attempts        the delivery log: each try, its channel, provider, outcome, id
     notice_preferences     per villager: WeChat first or SMS only, opted out
+    clerks                 console users: role, window, scrypt password hash
+    handoffs               转人工: window, who claimed it, promised time, rating
+    handoff_messages       what the villager and the clerk said after the handoff
+    audit_log              every console action: who, what, when, before and after
 """
 
 from __future__ import annotations
@@ -246,3 +250,66 @@ class NoticePreference(Base):
     mode: Mapped[str] = mapped_column(String(16), default="wechat_first")  # or sms_only
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Clerk(Base):
+    """A console user: clerk of a window, supervisor, director or admin."""
+
+    __tablename__ = "clerks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # clerk / supervisor / director / admin
+    window: Mapped[str | None] = mapped_column(String(64))  # a clerk's window (booking.yml)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Handoff(Base):
+    """转人工: one villager's question handed to the clerks, from opening to the rating."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))  # asked / complaint / not_understood / …
+    matter_id: Mapped[str | None] = mapped_column(String(64))
+    window: Mapped[str] = mapped_column(String(64), index=True)  # or "general"
+    status: Mapped[str] = mapped_column(String(16), index=True)  # waiting/claimed/closed/…
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    transcript: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # the chat before it
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # promised answer
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1 非常满意 … 5 非常不满意
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class HandoffMessage(Base):
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    author: Mapped[str] = mapped_column(String(64))  # "villager" or the clerk's username
+    text: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Who did what in the console, when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)

@@ -1,0 +1,1 @@
+"""Domain services stage: the clerks' console — accounts, sessions, audit, figures."""

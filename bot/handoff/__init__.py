@@ -1,0 +1,1 @@
+"""Domain services stage: 转人工 — questions handed to the clerks, answered, rated."""

@@ -1,0 +1,278 @@
+"""Domain services stage: handoffs (转人工, 首问负责) from opening to the villager's rating.
+
+    open (the villager asked, complained, was not understood twice, or asked to delete their
+    data) ─→ waiting ─ claim (one clerk: a conditional UPDATE) ─→ claimed ─ reply… ─→ closed
+    ─→ rated 1–5 and a comment          waiting/claimed ─ 「取消人工」 ─→ cancelled
+    waiting past its promised time ─→ escalated (supervisors alerted)
+
+The villager is promised an answer by office hours: within the hour when the center is
+open, else after it opens (「工作人员将在明天上午9点后回复您」). Clerks' replies and the
+closing question are domain events, delivered by the notice workers (WeChat, else SMS).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import desc, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.appointments.when import day_label
+from bot.storage.tables import (
+    Booking,
+    Case,
+    DomainEvent,
+    Handoff,
+    HandoffMessage,
+    HomeVisit,
+)
+from bot.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+CHINA = timezone(timedelta(hours=8))
+OPEN = ("waiting", "claimed")
+GENERAL = "general"
+ANSWER_WITHIN = timedelta(minutes=60)  # promised when the center is open
+RATINGS = {1: "非常满意", 2: "满意", 3: "一般", 4: "不满意", 5: "非常不满意"}
+Alert = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class HandoffError(Exception):
+    """Refused; the message is for the clerk."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    handoff_id: int
+    promise: str  # 「工作人员将在明天上午9点后回复您」
+    already: bool = False
+
+
+class HandoffService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
+                 office: Sequence[tuple[time, time]], window_for: Callable[[str | None], str],
+                 alert: Alert | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._sessions = sessions
+        self._calendar = calendar
+        self._office = sorted(office)
+        self._window_for = window_for
+        self._alert = alert
+        self._clock = clock
+
+    # --- office hours ---------------------------------------------------------------
+
+    def _opens_next(self, now: datetime) -> datetime | None:
+        """None while the center is open; else when it next opens (China time)."""
+        local = now.astimezone(CHINA)
+        for offset in range(0, 30):
+            day = local.date() + timedelta(days=offset)
+            if not self._calendar.is_workday(day)[0]:
+                continue
+            for start, end in self._office:
+                opens = datetime.combine(day, start, CHINA)
+                if offset == 0 and opens <= local < datetime.combine(day, end, CHINA):
+                    return None
+                if opens > local:
+                    return opens
+        return local + timedelta(days=1)
+
+    def promise(self, now: datetime) -> tuple[str, datetime]:
+        """What the villager is told, and the time the answer is due."""
+        opens = self._opens_next(now)
+        if opens is None:
+            return "工作人员会尽快回复您（上班时间一般1小时内）", now + ANSWER_WITHIN
+        today = now.astimezone(CHINA).date()
+        when = "今天" if opens.date() == today else "明天" if opens.date() == today + \
+            timedelta(days=1) else day_label(opens.date())
+        part = "上午" if opens.hour < 12 else "下午"
+        hour = opens.hour - 12 if opens.hour > 12 else opens.hour
+        return f"工作人员将在{when}{part}{hour}点后回复您", opens + ANSWER_WITHIN
+
+    # --- the villager's side ------------------------------------------------------------
+
+    async def open(self, user_id: str, channel: str, reason: str, matter_id: str | None,
+                   transcript: list[dict[str, str]]) -> Opened:
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            current = await session.scalar(select(Handoff).where(
+                Handoff.user_id == user_id, Handoff.status.in_(OPEN)).with_for_update())
+            if current is not None:
+                return Opened(current.id, self.promise(now)[0], already=True)
+            promise, due = self.promise(now)
+            handoff = Handoff(user_id=user_id, channel=channel, reason=reason,
+                              matter_id=matter_id, window=self._window_for(matter_id),
+                              status="waiting", transcript=transcript[-50:], opened_at=now,
+                              due_at=due)
+            session.add(handoff)
+            await session.flush()
+            handoff_id = handoff.id
+            window = handoff.window
+        await self._tell({"type": "handoff.opened", "id": handoff_id, "window": window,
+                          "reason": reason, "user": user_id[-6:]})
+        return Opened(handoff_id, promise)
+
+    async def state(self, handoff_id: int) -> tuple[str, int | None] | None:
+        """(status, rating) of a handoff, or None."""
+        async with self._sessions() as session:
+            found = await session.get(Handoff, handoff_id)
+            return (found.status, found.rating) if found else None
+
+    async def villager_says(self, handoff_id: int, text: str) -> None:
+        await self._message(handoff_id, "villager", text)
+        await self._tell({"type": "handoff.message", "id": handoff_id})
+
+    async def cancel(self, handoff_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(Handoff).where(
+                Handoff.id == handoff_id, Handoff.status.in_(OPEN))
+                .values(status="cancelled", closed_at=self._clock()))
+        await self._tell({"type": "handoff.cancelled", "id": handoff_id})
+
+    async def rate(self, handoff_id: int, rating: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(Handoff).where(Handoff.id == handoff_id)
+                                  .values(rating=rating))
+
+    async def comment(self, handoff_id: int, text: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(Handoff).where(Handoff.id == handoff_id)
+                                  .values(comment=text[:500]))
+
+    # --- the clerks' side -----------------------------------------------------------------
+
+    async def claim(self, handoff_id: int, clerk: str) -> Handoff:
+        """One clerk only: whoever's UPDATE finds it still waiting."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            claimed = await session.scalar(
+                update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
+                .values(status="claimed", claimed_by=clerk, claimed_at=now)
+                .returning(Handoff.id))
+            if claimed is None:
+                found = await session.get(Handoff, handoff_id)
+                if found is None:
+                    raise HandoffError("没有这个人工服务")
+                if found.claimed_by:
+                    raise HandoffError(f"已由 {found.claimed_by} 接手")
+                raise HandoffError("这个人工服务已经结束")
+        await self._tell({"type": "handoff.claimed", "id": handoff_id, "by": clerk})
+        return await self.get(handoff_id)
+
+    async def reply(self, handoff_id: int, clerk: str, clerk_name: str, text: str) -> None:
+        """The clerk's answer: recorded, and delivered by the notice workers."""
+        text = text.strip()
+        if not text:
+            raise HandoffError("回复不能为空")
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            handoff = await self._mine(session, handoff_id, clerk)
+            session.add(HandoffMessage(handoff_id=handoff_id, at=now, author=clerk,
+                                       text=text[:1500]))
+            handoff.first_reply_at = handoff.first_reply_at or now
+            session.add(await self._event(session, "handoff.reply", handoff, now,
+                                          text=text[:1500], agent=clerk_name))
+
+    async def close(self, handoff_id: int, clerk: str) -> None:
+        """Closed: the bot answers again and the villager is asked for a rating."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            handoff = await self._mine(session, handoff_id, clerk)
+            handoff.status, handoff.closed_at = "closed", now
+            session.add(await self._event(session, "handoff.closed", handoff, now))
+        await self._tell({"type": "handoff.closed", "id": handoff_id})
+
+    async def escalate_overdue(self) -> int:
+        """Waiting past the promised time: flag it and alert the supervisors."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            overdue = list(await session.scalars(
+                update(Handoff).where(Handoff.status == "waiting", Handoff.due_at < now,
+                                      Handoff.escalated_at.is_(None))
+                .values(escalated_at=now).returning(Handoff.id)))
+        for handoff_id in overdue:
+            await self._tell({"type": "handoff.escalated", "id": handoff_id})
+        return len(overdue)
+
+    async def queue(self, windows: Sequence[str] | None) -> list[Handoff]:
+        """Open handoffs, oldest first; `windows` None: every window (supervisors)."""
+        query = select(Handoff).where(Handoff.status.in_(OPEN)).order_by(Handoff.opened_at)
+        if windows is not None:
+            query = query.where(Handoff.window.in_([*windows, GENERAL]))
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
+
+    async def get(self, handoff_id: int) -> Handoff:
+        async with self._sessions() as session:
+            found = await session.get(Handoff, handoff_id)
+            if found is None:
+                raise HandoffError("没有这个人工服务")
+            return found
+
+    async def messages(self, handoff_id: int) -> list[HandoffMessage]:
+        async with self._sessions() as session:
+            return list(await session.scalars(select(HandoffMessage).where(
+                HandoffMessage.handoff_id == handoff_id).order_by(HandoffMessage.id)))
+
+    async def figures(self, first: date, last: date) -> dict[str, Any]:
+        """Ratings, response times and counts of the handoffs opened in [first, last]."""
+        start = datetime.combine(first, time(0), CHINA)
+        end = datetime.combine(last + timedelta(days=1), time(0), CHINA)
+        async with self._sessions() as session:
+            rows = list(await session.scalars(select(Handoff).where(
+                Handoff.opened_at >= start, Handoff.opened_at < end)))
+        waits = sorted((h.first_reply_at - h.opened_at).total_seconds() / 60
+                       for h in rows if h.first_reply_at)
+        ratings = {label: sum(1 for h in rows if h.rating == n) for n, label in RATINGS.items()}
+        return {"handoffs": len(rows), "answered": len(waits),
+                "median_minutes": waits[len(waits) // 2] if waits else None,
+                "ratings": ratings,
+                "satisfied": sum(1 for h in rows if h.rating in (1, 2)),
+                "rated": sum(1 for h in rows if h.rating)}
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _message(self, handoff_id: int, author: str, text: str) -> None:
+        async with self._sessions.begin() as session:
+            session.add(HandoffMessage(handoff_id=handoff_id, at=self._clock(), author=author,
+                                       text=text[:1500]))
+
+    @staticmethod
+    async def _mine(session: AsyncSession, handoff_id: int, clerk: str) -> Handoff:
+        handoff = await session.scalar(select(Handoff).where(Handoff.id == handoff_id)
+                                       .with_for_update())
+        if handoff is None:
+            raise HandoffError("没有这个人工服务")
+        if handoff.status != "claimed" or handoff.claimed_by != clerk:
+            raise HandoffError("请先接手这个人工服务（或它已由别人接手、已结束）")
+        return handoff
+
+    @staticmethod
+    async def _event(session: AsyncSession, kind: str, handoff: Handoff, now: datetime,
+                     **extra: object) -> DomainEvent:
+        """An outbox event to the villager; the phone for SMS comes from their latest case,
+        booking or home visit."""
+        phone = None
+        for column, table in ((Case.phone, Case), (Booking.phone, Booking),
+                              (HomeVisit.phone, HomeVisit)):
+            phone = await session.scalar(select(column).where(
+                table.user_id == handoff.user_id, column != "").order_by(
+                desc(table.id)).limit(1))
+            if phone:
+                break
+        return DomainEvent(kind=kind, case_id=None, created_at=now, payload={
+            "handoff": handoff.id, "user_id": handoff.user_id, "channel": handoff.channel,
+            "phone": phone, "matter": handoff.matter_id, **extra})
+
+    async def _tell(self, what: dict[str, Any]) -> None:
+        if self._alert is None:
+            return
+        try:
+            await self._alert(what)
+        except Exception:  # an alert lost is not a handoff lost: the queue shows it
+            log.exception("console alert failed")
+

@@ -1,0 +1,470 @@
+"""Channel stage (staff): `/console` — the clerks' web console, server-rendered.
+
+    /console/login                sign in (scrypt-hashed passwords; session in Redis)
+    /console                      人工队列: open handoffs of my window, live (server-sent events)
+    /console/handoffs/{id}        transcript, the villager's cases and bookings; claim, reply
+                                  (with a matter's guide attached), close
+    /console/cases[/{receipt}]    办件 with 电子监察 colours; one case and its moves
+    /console/today                today's appointments and home visits
+    /console/figures[.csv]        the director's figures, charts drawn as SVG, CSV export
+    /console/catalogue            事项 and 「发布更新」 (validate, retrain the NLU model)
+    /console/audit                who did what
+
+Every POST carries the session's CSRF token (403 without it); no session: the login page
+(GET) or 401. A clerk sees their own window's work (and the general desk's); supervisors,
+directors and admins see all. Every action is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hmac
+import io
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.appointments.home_visits import HomeVisitService, visit_half
+from bot.appointments.service import BookingError, BookingService, slot_label
+from bot.cases.application import CaseError
+from bot.cases.identity import mask_id_number, mask_phone
+from bot.cases.service import CaseService
+from bot.cases.status import Status
+from bot.catalogue.center import Center
+from bot.catalogue.model import Catalogue
+from bot.console.accounts import Accounts, Who
+from bot.console.figures import figures
+from bot.handoff.service import RATINGS, HandoffError, HandoffService
+from bot.intents import Intent, guide
+
+COOKIE = "bm_console"
+ALERTS = "bm:console:alerts"
+REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投诉",
+           "not_understood": "机器人没听懂", "delete_my_data": "删除个人信息",
+           "clerk": "工作人员发起"}
+STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
+                "cancelled": "已取消"}
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+
+
+@dataclass
+class ConsoleServices:
+    accounts: Accounts
+    handoffs: HandoffService
+    cases: CaseService
+    bookings: BookingService
+    visits: HomeVisitService
+    catalogue: Catalogue
+    center: Center
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    publish: Callable[[], Awaitable[str]]  # validate the catalogue and retrain: a report
+
+    def window_of(self, matter_id: str | None) -> str:
+        window = self.bookings.rules.window_for(matter_id or "")
+        return window.id if window else "general"
+
+    def window_name(self, window_id: str) -> str:
+        window = self.bookings.rules.window(window_id)
+        return window.name if window else "综合窗口"
+
+
+CONSOLE = web.AppKey("console", ConsoleServices)
+Handler = Callable[[web.Request, Who], Awaitable[web.StreamResponse]]
+
+
+def render(name: str, who: Who | None, status: int = 200, **context: Any) -> web.Response:
+    html = TEMPLATES.get_template(name).render(who=who, **context)
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+def page(*roles: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[Any]]]:
+    """Signed in (else the login page, or 401), in one of `roles` (else 403), and for a POST
+    the session's CSRF token (else 403)."""
+
+    def decorate(handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            services = request.app[CONSOLE]
+            who = await services.accounts.who(request.cookies.get(COOKIE, ""))
+            if who is None:
+                if request.method == "GET":
+                    raise web.HTTPFound("/console/login")
+                return web.Response(status=401, text="请先登录")
+            if roles and who.role not in roles:
+                return render("error.html", who, 403, message="您的角色不能做这件事")
+            if request.method == "POST":
+                form = await request.post()
+                if not hmac.compare_digest(str(form.get("csrf", "")), who.csrf):
+                    return render("error.html", who, 403, message="页面已过期，请刷新后再试")
+            return await handler(request, who)
+
+        return checked
+
+    return decorate
+
+
+# --- signing in -----------------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return render("login.html", None)
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    session_id = await request.app[CONSOLE].accounts.sign_in(
+        str(form.get("username", "")), str(form.get("password", "")))
+    if session_id is None:
+        return render("login.html", None, 401, error="用户名或密码不对")
+    response = web.HTTPFound("/console")
+    response.set_cookie(COOKIE, session_id, httponly=True, samesite="Strict",
+                        path="/console", secure=request.secure)
+    raise response
+
+
+@page()
+async def logout(request: web.Request, who: Who) -> web.Response:
+    await request.app[CONSOLE].accounts.sign_out(request.cookies.get(COOKIE, ""))
+    response = web.HTTPFound("/console/login")
+    response.del_cookie(COOKIE, path="/console")
+    raise response
+
+
+# --- handoffs ---------------------------------------------------------------------------
+
+
+@page()
+async def queue(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    handoffs = await services.handoffs.queue(who.windows)
+    rows = [{"id": h.id, "reason": REASONS.get(h.reason, h.reason),
+             "status": STATUS_WORDS.get(h.status, h.status), "claimed_by": h.claimed_by,
+             "window": services.window_name(h.window), "opened": h.opened_at,
+             "matter": _matter_name(services, h.matter_id), "overdue": bool(h.escalated_at),
+             "waiting": h.status == "waiting"} for h in handoffs]
+    return render("queue.html", who, handoffs=rows)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: new, claimed and closed handoffs, as they happen."""
+    services = request.app[CONSOLE]
+    if await services.accounts.who(request.cookies.get(COOKIE, "")) is None:
+        return web.Response(status=401, text="请先登录")
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                           "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    pubsub = services.redis.pubsub()
+    await pubsub.subscribe(ALERTS)
+    try:
+        await response.write(b": connected\n\n")
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=15)
+            payload = message["data"] if message else None
+            line = f"data: {payload}\n\n" if payload else ": keep-alive\n\n"
+            await response.write(line.encode())
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        await pubsub.unsubscribe(ALERTS)
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    return response
+
+
+async def _handoff_for(request: web.Request, who: Who) -> Any:
+    services = request.app[CONSOLE]
+    try:
+        handoff = await services.handoffs.get(int(request.match_info["handoff_id"]))
+    except (HandoffError, ValueError):
+        raise web.HTTPNotFound(text="没有这个人工服务") from None
+    if not who.sees(handoff.window):
+        raise web.HTTPForbidden(text="这是别的窗口的人工服务")
+    return handoff
+
+
+@page()
+async def handoff_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    handoff = await _handoff_for(request, who)
+    cases = await services.cases.cases_of(handoff.user_id)
+    bookings = await services.bookings.bookings_of(handoff.user_id)
+    visits = await services.visits.visits_of(handoff.user_id)
+    return render(
+        "handoff.html", who, handoff=handoff, reason=REASONS.get(handoff.reason, handoff.reason),
+        state=STATUS_WORDS.get(handoff.status, handoff.status),
+        messages=await services.handoffs.messages(handoff.id),
+        cases=[{"receipt": c.receipt_no, "matter": _matter_name(services, c.matter_id),
+                "status": Status(c.status).label, "due": c.due_date} for c in cases],
+        bookings=[{"number": b.booking_no, "when": slot_label(b.slot),
+                   "matter": _matter_name(services, b.matter_id)} for b in bookings],
+        visits=[{"number": v.visit_no, "person": v.person_name,
+                 "when": (half.label if (half := visit_half(v)) else "待安排")} for v in visits],
+        matters=sorted(((m.id, m.name) for m in services.catalogue), key=lambda m: m[1]),
+        ratings=RATINGS, mine=handoff.claimed_by == who.username)
+
+
+async def _act(request: web.Request, who: Who, action: str,
+               run: Callable[[int], Awaitable[Any]]) -> web.Response:
+    handoff = await _handoff_for(request, who)
+    try:
+        await run(handoff.id)
+    except HandoffError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await request.app[CONSOLE].accounts.audit(who.username, action, f"handoff:{handoff.id}",
+                                              {"status": handoff.status})
+    raise web.HTTPFound(f"/console/handoffs/{handoff.id}")
+
+
+@page("clerk", "supervisor", "admin")
+async def claim(request: web.Request, who: Who) -> web.Response:
+    handoffs = request.app[CONSOLE].handoffs
+    return await _act(request, who, "handoff.claim",
+                      lambda hid: handoffs.claim(hid, who.username))
+
+
+@page("clerk", "supervisor", "admin")
+async def reply(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    form = await request.post()  # read once by the CSRF check; aiohttp keeps it
+    text = str(form.get("text", "")).strip()
+    attached = services.catalogue.get(str(form.get("guide", "")))
+    if attached is not None:  # 「附上办事指南」: the matter's whole materials list
+        answer = guide.answer(Intent.ASK_MATERIALS, attached, None, services.center)
+        text = f"{text}\n{answer}".strip()
+    return await _act(request, who, "handoff.reply",
+                      lambda hid: services.handoffs.reply(hid, who.username, who.name, text))
+
+
+@page("clerk", "supervisor", "admin")
+async def close(request: web.Request, who: Who) -> web.Response:
+    handoffs = request.app[CONSOLE].handoffs
+    return await _act(request, who, "handoff.close",
+                      lambda hid: handoffs.close(hid, who.username))
+
+
+# --- cases, today -------------------------------------------------------------------------
+
+
+def _matter_name(services: ConsoleServices, matter_id: str | None) -> str:
+    matter = services.catalogue.get(matter_id or "")
+    return matter.short_name if matter else (matter_id or "")
+
+
+def _colour(case: Any, today: date, warning: set[str]) -> str:
+    if case.due_date and case.due_date < today and not Status(case.status).closed:
+        return "overdue"
+    return "warning" if case.receipt_no in warning else "ok"
+
+
+@page()
+async def cases_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    raw = request.query.get("status") or None
+    status = Status(raw) if raw and raw in {s.value for s in Status} else None
+    today = services.bookings.today()
+    warning, _ = await services.cases.supervision(today)
+    flagged = {c.receipt_no for c in warning}
+    rows = [{"receipt": c.receipt_no, "matter": _matter_name(services, c.matter_id),
+             "applicant": c.applicant_name, "id_number": mask_id_number(c.applicant_id_number),
+             "phone": mask_phone(c.phone), "village": c.village, "status": Status(c.status).label,
+             "due": c.due_date, "colour": _colour(c, today, flagged)}
+            for c in await services.cases.list_cases(status, limit=200)
+            if who.sees(services.window_of(c.matter_id))]
+    return render("cases.html", who, cases=rows, statuses=list(Status), chosen=raw)
+
+
+async def _case_for(request: web.Request, who: Who) -> Any:
+    services = request.app[CONSOLE]
+    try:
+        case = await services.cases.get(request.match_info["receipt"])
+    except CaseError:
+        raise web.HTTPNotFound(text="没有这个受理编号") from None
+    if not who.sees(services.window_of(case.matter_id)):
+        raise web.HTTPForbidden(text="这是别的窗口的办件")
+    return case
+
+
+@page()
+async def case_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    case = await _case_for(request, who)
+    # the full ID number and phone are shown here only, and who looked is logged
+    await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
+    return render("case.html", who, case=case, matter=_matter_name(services, case.matter_id),
+                  case_status=Status(case.status), statuses=list(Status))
+
+
+@page("clerk", "supervisor", "admin")
+async def move_case(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    case = await _case_for(request, who)
+    form = await request.post()
+    missing = [m.strip() for m in str(form.get("missing", "")).split("、") if m.strip()]
+    try:
+        target = Status(str(form.get("to", "")))
+        moved = await services.cases.move(case.receipt_no, target, who.name,
+                                          reason=str(form.get("reason", "")), missing=missing,
+                                          result=str(form.get("result", "")) or None)
+    except (ValueError, CaseError) as refused:
+        return render("error.html", who, 409, message=str(refused) or "没有这个状态")
+    await services.accounts.audit(who.username, "case.move", f"case:{case.receipt_no}",
+                                  {"status": case.status}, {"status": moved.status})
+    raise web.HTTPFound(f"/console/cases/{case.receipt_no}")
+
+
+@page()
+async def today_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    day = services.bookings.today()
+    windows = who.windows
+    bookings = [{"number": b.booking_no, "when": slot_label(b.slot), "name": b.name,
+                 "phone": mask_phone(b.phone), "matter": _matter_name(services, b.matter_id),
+                 "window": services.window_name(b.slot.window), "status": b.status}
+                for b in await services.bookings.day_view(day)
+                if windows is None or b.slot.window in windows]
+    visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
+               "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
+              for v in await services.visits.listing(day=day)]
+    return render("today.html", who, day=day, bookings=bookings, visits=visits)
+
+
+@page("clerk", "supervisor", "admin")
+async def mark_booking(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    number, to = request.match_info["booking_no"], str((await request.post()).get("to", ""))
+    try:
+        await services.bookings.mark(number, to, who.name)
+    except BookingError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.accounts.audit(who.username, "booking.mark", f"booking:{number}",
+                                  None, {"status": to})
+    raise web.HTTPFound("/console/today")
+
+
+# --- figures, catalogue, audit ---------------------------------------------------------------
+
+
+def _period(request: web.Request, today: date) -> tuple[date, date]:
+    try:
+        first = date.fromisoformat(request.query["from"]) if "from" in request.query \
+            else today.replace(day=1)
+        last = date.fromisoformat(request.query["to"]) if "to" in request.query else today
+    except ValueError:
+        raise web.HTTPBadRequest(text="日期格式应为 YYYY-MM-DD") from None
+    return first, last
+
+
+async def _figures(request: web.Request) -> Any:
+    services = request.app[CONSOLE]
+    first, last = _period(request, services.bookings.today())
+    names = {m.id: m.short_name for m in services.catalogue}
+    return await figures(services.sessions, services.redis, services.handoffs, first, last,
+                         names)
+
+
+def bars(rows: list[tuple[str, int]], width: int = 520) -> dict[str, Any]:
+    """An SVG bar chart's geometry: drawn by the template, no script, no CDN."""
+    top = max((n for _, n in rows), default=0) or 1
+    return {"height": 22 * len(rows) + 4, "width": width,
+            "bars": [{"label": label, "count": n, "y": 22 * i + 2,
+                      "w": max(1, int((width - 190) * n / top))}
+                     for i, (label, n) in enumerate(rows[:15])]}
+
+
+@page("director", "supervisor", "admin")
+async def figures_page(request: web.Request, who: Who) -> web.Response:
+    found = await _figures(request)
+    charts = {"按事项": bars(found.by_matter), "按村": bars(found.by_village),
+              "按渠道": bars(found.by_channel), "按月": bars(found.by_month),
+              "满意度": bars(list(found.handoffs.get("ratings", {}).items()))}
+    return render("figures.html", who, f=found, charts=charts)
+
+
+@page("director", "supervisor", "admin")
+async def figures_csv(request: web.Request, who: Who) -> web.Response:
+    found = await _figures(request)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["指标", "项目", "数值"])
+    writer.writerow(["期间", "", f"{found.first}至{found.last}"])
+    writer.writerow(["办件量", "合计", found.cases])
+    for title, rows in (("办件量", found.by_matter), ("按村", found.by_village),
+                        ("按渠道", found.by_channel), ("按月", found.by_month)):
+        writer.writerows([title, label, n] for label, n in rows)
+    writer.writerow(["按时办结率", "", f"{found.on_time_rate:.1%}" if found.on_time_rate
+                     is not None else ""])
+    writer.writerow(["平均办理天数", "", f"{found.average_days:.1f}" if found.average_days
+                     is not None else ""])
+    for label, n in found.handoffs.get("ratings", {}).items():
+        writer.writerow(["满意度", label, n])
+    writer.writerow(["人工服务", "次数", found.handoffs.get("handoffs", 0)])
+    writer.writerow(["机器人解决率", "", f"{found.containment:.1%}" if found.containment
+                     is not None else ""])
+    body = "\ufeff" + out.getvalue()  # a BOM, so that Excel reads the Chinese right
+    return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="figures-{found.first}-{found.last}.csv"'})
+
+
+@page()
+async def catalogue_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    report = await services.redis.get("bm:console:publish")
+    return render("catalogue.html", who, matters=list(services.catalogue),
+                  report=json.loads(report) if report else None)
+
+
+@page("admin")
+async def publish(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+
+    async def run() -> None:
+        report = await services.publish()
+        await services.redis.set("bm:console:publish", json.dumps(
+            {"by": who.name, "report": report}, ensure_ascii=False))
+
+    await services.redis.set("bm:console:publish", json.dumps(
+        {"by": who.name, "report": "正在检查并重新训练……"}, ensure_ascii=False))
+    request.app[PUBLISHING] = asyncio.create_task(run())
+    await services.accounts.audit(who.username, "catalogue.publish", "catalogue")
+    raise web.HTTPFound("/console/catalogue")
+
+
+PUBLISHING = web.AppKey("console_publishing", asyncio.Task)
+
+
+@page("supervisor", "admin", "director")
+async def audit_page(request: web.Request, who: Who) -> web.Response:
+    entries = await request.app[CONSOLE].accounts.audit_log()
+    return render("audit.html", who, entries=entries)
+
+
+def setup_routes(app: web.Application) -> None:
+    add = app.router
+    add.add_get("/console/login", login_page)
+    add.add_post("/console/login", login)
+    add.add_post("/console/logout", logout)
+    add.add_get("/console", queue)
+    add.add_get("/console/events", events)
+    add.add_get("/console/handoffs/{handoff_id}", handoff_page)
+    add.add_post("/console/handoffs/{handoff_id}/claim", claim)
+    add.add_post("/console/handoffs/{handoff_id}/reply", reply)
+    add.add_post("/console/handoffs/{handoff_id}/close", close)
+    add.add_get("/console/cases", cases_page)
+    add.add_get("/console/cases/{receipt}", case_page)
+    add.add_post("/console/cases/{receipt}/move", move_case)
+    add.add_get("/console/today", today_page)
+    add.add_post("/console/bookings/{booking_no}/mark", mark_booking)
+    add.add_get("/console/figures", figures_page)
+    add.add_get("/console/figures.csv", figures_csv)
+    add.add_get("/console/catalogue", catalogue_page)
+    add.add_post("/console/catalogue/publish", publish)
+    add.add_get("/console/audit", audit_page)

@@ -1,0 +1,205 @@
+"""The clerks' console over HTTP on PostgreSQL: handoff from the villager's phone to a clerk
+and back, the rating, the figures, and who may see and do what."""
+
+import asyncio
+import dataclasses
+import re
+from datetime import datetime
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.handoff.service import CHINA
+from bot.storage.tables import AuditEntry, Handoff
+from bot.web.console import CONSOLE
+from bot.web.simulator import FAKE_WECHAT_URL
+from tests.conftest import TEST_DATABASE_URL
+from tests.test_apply import Phone, fill_in_applicant
+from tests.test_wechat import wechat_settings
+
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA)
+SUNDAY_EVENING = datetime(2026, 11, 22, 20, 0, tzinfo=CHINA)
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Clock:
+    def __init__(self, moment):
+        self.now = moment
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock(MONDAY_MORNING)
+
+
+@pytest.fixture
+async def app_client(remote_settings, real_redis, sessions, tmp_path, clock):
+    settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
+                                   notice_worker=True, sms_log=tmp_path / "sms.log")
+    client = TestClient(TestServer(create_app(settings, clock=clock)))
+    await client.start_server()
+    accounts = client.server.app[CONSOLE].accounts
+    await accounts.add("li", "李四", "clerk", "civil", "password-li")
+    await accounts.add("zhou", "周五", "clerk", "social", "password-zhou")
+    await accounts.add("zhao", "赵六", "clerk", "civil", "password-zhao")
+    await accounts.add("wang", "王主任", "director", None, "password-wang")
+    yield client
+    await client.close()
+
+
+class Clerk:
+    """One clerk's browser: a cookie jar of its own."""
+
+    def __init__(self, app_client):
+        self.server = app_client.server
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def login(self, username, password):
+        async with self.session.post(self.server.make_url("/console/login"), data={
+                "username": username, "password": password}) as response:
+            text = await response.text()
+            found = CSRF.search(text)
+            self.csrf = found.group(1) if found else ""
+            return response.status, text
+
+    async def get(self, path, status=200):
+        async with self.session.get(self.server.make_url(path), allow_redirects=False) as r:
+            assert r.status == status, (path, r.status)
+            return await r.text()
+
+    async def post(self, path, status=302, csrf=True, **form):
+        data = {**form, **({"csrf": self.csrf} if csrf else {})}
+        async with self.session.post(self.server.make_url(path), data=data,
+                                     allow_redirects=False) as response:
+            assert response.status == status, (path, response.status, await response.text())
+            return await response.text()
+
+    async def close(self):
+        await self.session.close()
+
+
+async def outbox(client, openid):
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{client.server.app[FAKE_WECHAT_URL]}/fake/outbox",
+            params={"openid": openid}) as response:
+        return [m.get("text", {}).get("content") for m in await response.json()]
+
+
+async def until(check, seconds=10.0):
+    for _ in range(int(seconds * 20)):
+        if found := await check():
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("it did not arrive")
+
+
+async def test_a_villager_asks_for_a_person_and_rates_the_answer(app_client, sessions):
+    villager = Phone(app_client, "o_person")
+    assert "上班时间" in await villager.says("几点上班")
+    opened = await villager.says("我要找人工")
+    assert "已为您转人工。工作人员会尽快回复您" in opened and "取消人工" in opened
+    assert await villager.says("我娘的低保卡丢了怎么办") == ""  # the clerk answers, not the bot
+
+    li = Clerk(app_client)
+    try:
+        status, queue = await li.login("li", "password-li")
+        assert status == 200 and "人工队列" in queue and "要求人工" in queue
+        async with sessions() as session:
+            handoff = await session.scalar(select(Handoff))
+        assert handoff.window == "general" and handoff.transcript[0]["text"] == "几点上班"
+        page = await li.get(f"/console/handoffs/{handoff.id}")
+        assert "村民：几点上班" in page and "我娘的低保卡丢了怎么办" in page
+        await li.post(f"/console/handoffs/{handoff.id}/claim")
+        await li.post(f"/console/handoffs/{handoff.id}/reply", text="卡丢了可以到民政窗口补办。",
+                      guide="dibao")
+        [answer] = await until(lambda: outbox(app_client, "o_person"))
+        assert answer.startswith("工作人员李四回复：卡丢了可以到民政窗口补办。")
+        assert "【最低生活保障(低保)】要带的材料" in answer  # the guide attached in one click
+        await li.post(f"/console/handoffs/{handoff.id}/close")
+        asked = await until(lambda: _second(app_client, "o_person"))
+        assert "请在公众号回复数字为我们打分：1 非常满意" in asked
+        assert "谢谢您的评价" in await villager.says("1")
+        assert "您的意见我们记下了" in await villager.says("窗口的同志很耐心")
+        assert "上班时间" in await villager.says("几点上班")  # the bot answers again
+    finally:
+        await li.close()
+    async with sessions() as session:
+        rated = await session.get(Handoff, handoff.id)
+        assert (rated.rating, rated.comment) == (1, "窗口的同志很耐心")
+        actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions[-3:] == ["handoff.claim", "handoff.reply", "handoff.close"]
+
+    director = Clerk(app_client)
+    try:
+        await director.login("wang", "password-wang")
+        shown = await director.get("/console/figures?from=2026-11-01&to=2026-11-30")
+        assert 'id="handoff-count">1<' in shown and 'id="satisfaction">100%<' in shown
+        report = await director.get("/console/figures.csv?from=2026-11-01&to=2026-11-30")
+        assert "满意度,非常满意,1" in report and "人工服务,次数,1" in report
+    finally:
+        await director.close()
+
+
+async def _second(client, openid):
+    sent = await outbox(client, openid)
+    return sent[1] if len(sent) > 1 else None
+
+
+async def test_out_of_hours_the_villager_is_told_when(app_client, clock):
+    clock.now = SUNDAY_EVENING
+    villager = Phone(app_client, "o_sunday")
+    assert "工作人员将在明天上午9点后回复您" in await villager.says("转人工")
+    assert "已取消人工服务" in await villager.says("取消人工")
+    assert "上班时间" in await villager.says("几点上班")
+
+
+async def test_who_may_see_and_do_what(app_client, sessions):
+    villager = Phone(app_client, "o_rights")
+    await fill_in_applicant(villager)
+    for _ in range(5):
+        reply = await villager.says("1")
+    receipt = reply.split("受理编号：")[1].split("\n")[0]  # 高龄补贴: the civil window's
+    anonymous = Clerk(app_client)
+    li, zhou, zhao = Clerk(app_client), Clerk(app_client), Clerk(app_client)
+    try:
+        assert "/console/login" in (await anonymous.session.get(
+            app_client.server.make_url("/console"))).url.path
+        await anonymous.post(f"/console/cases/{receipt}/move", status=401, to="reviewing")
+        assert (await anonymous.login("li", "wrong-password"))[0] == 401
+        await li.login("li", "password-li")
+        await zhou.login("zhou", "password-zhou")
+        await zhao.login("zhao", "password-zhao")
+        case_page = await li.get(f"/console/cases/{receipt}")
+        assert "11010519491231002X" in case_page  # in full on the case page only…
+        assert "1101**********002X" in await li.get("/console/cases")  # …masked in lists
+        assert receipt not in await zhou.get("/console/cases")
+        await zhou.get(f"/console/cases/{receipt}", status=403)
+        await li.post(f"/console/cases/{receipt}/move", status=403, csrf=False, to="reviewing")
+        await li.post(f"/console/cases/{receipt}/move", to="reviewing")
+        assert "审核中" in await li.get(f"/console/cases/{receipt}")
+        await li.get("/console/figures", status=403)  # figures are the director's
+
+        assert "已为您转人工" in await villager.says("转人工")
+        async with sessions() as session:
+            handoff = await session.scalar(select(Handoff))
+        assert handoff.window == "civil"  # the matter talked about: 高龄补贴
+        await zhou.post(f"/console/handoffs/{handoff.id}/claim", status=403)
+        await li.post(f"/console/handoffs/{handoff.id}/claim")
+        taken = await zhao.post(f"/console/handoffs/{handoff.id}/claim", status=409)
+        assert "已由 li 接手" in taken  # 首问负责: no two clerks answer the same one
+        await zhao.post(f"/console/handoffs/{handoff.id}/reply", status=409, text="我来")
+    finally:
+        for clerk in (anonymous, li, zhou, zhao):
+            await clerk.close()
+    async with sessions() as session:
+        viewed = list(await session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "case.view")))
+    assert viewed and viewed[0].actor == "li"  # who saw the full ID number is logged
