@@ -2,6 +2,7 @@
 
 import dataclasses
 import shutil
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import ClientSession
@@ -17,28 +18,43 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
 
 
-@pytest.fixture
-async def page(remote_settings, sessions, tmp_path):
+def simulator_settings(remote_settings, tmp_path, **changes):
+    return dataclasses.replace(remote_settings, redis_url=REDIS_URL, simulator=True,
+                               database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
+                               wechat_rate_limit=1000, clerk_tokens=f"李四:{CLERK_TOKEN}",
+                               **changes)
+
+
+@asynccontextmanager
+async def browser_on(settings):
+    """The service, and a headless Chromium to open pages of it."""
     from playwright.async_api import async_playwright
 
-    settings = dataclasses.replace(remote_settings, redis_url=REDIS_URL, simulator=True,
-                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-                                   wechat_rate_limit=1000, clerk_tokens=f"李四:{CLERK_TOKEN}")
     # Appointments see Monday 2026-11-23 08:00, so that 「周六」 is always the same Saturday.
     server = TestServer(create_app(settings, clock=lambda: MONDAY_MORNING), host="127.0.0.1")
     await server.start_server()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                yield server, browser
+            finally:
+                await browser.close()
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def page(remote_settings, sessions, tmp_path):
+    async with browser_on(simulator_settings(remote_settings, tmp_path)) as (server, browser):
         page = await browser.new_page(viewport={"width": 390, "height": 844})
         await page.goto(str(server.make_url("/simulator")))
         page.server = server
         yield page
         await page.screenshot(path=str(tmp_path / "simulator.png"))
-        await browser.close()
-    await server.close()
 
 
 async def test_a_villager_chats_in_the_simulator(page):
@@ -127,3 +143,53 @@ async def test_a_saturday_slot_and_a_home_visit_booked_in_the_simulator(page):
     assert booking["kind"] == "extended" and booking["matter"] == "disability_certificate"
     [visit] = visits
     assert (visit["person"], visit["age"], visit["status"]) == ("王秀英", 88, "requested")
+
+
+async def test_a_clerk_answers_from_the_console_and_the_director_sees_it(remote_settings,
+                                                                         sessions, tmp_path):
+    """Issue #7 is done when this works: a villager asks for a human in the simulator, a
+    clerk in the console (pushed, not polled) claims it, answers, closes; the villager rates
+    it; the director's figures show it."""
+    settings = simulator_settings(remote_settings, tmp_path, notice_worker=True,
+                                  sms_log=tmp_path / "sms.log")
+    async with browser_on(settings) as (server, browser):
+        from bot.web.console import CONSOLE
+
+        accounts = server.app[CONSOLE].accounts
+        await accounts.add("li", "李四", "clerk", "civil", "password-li")
+        await accounts.add("wang", "王主任", "director", None, "password-wang")
+        villager = await browser.new_page(viewport={"width": 390, "height": 844})
+        await villager.goto(str(server.make_url("/simulator")))
+        await villager.locator(".row.bot").first.wait_for()
+        clerk = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await clerk.goto(str(server.make_url("/console")))
+        await clerk.fill("#username", "li")
+        await clerk.fill("#password", "password-li")
+        await clerk.click("#login")
+        await clerk.wait_for_selector("text=现在没有等待的人工请求")
+        await clerk.wait_for_timeout(300)  # the event stream is open
+
+        say = chat(villager)
+        assert "已为您转人工" in await say("我要人工服务")
+        await clerk.wait_for_selector("text=接手处理", timeout=5000)  # pushed, no reload
+        await clerk.click("text=接手处理")
+        await clerk.click("#claim")
+        await clerk.fill("#reply-text", "您好，我是民政窗口李四，请问要办什么？")
+        await clerk.click("#send-reply")
+        await villager.wait_for_selector("text=工作人员李四回复：您好，我是民政窗口李四",
+                                         timeout=10000)
+        await clerk.click("#close")
+        await villager.wait_for_selector("text=请在公众号回复数字为我们打分", timeout=10000)
+        assert "谢谢您的评价" in await say("2")
+        assert "意见我们记下了" in await say("没有")
+
+        director = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await director.goto(str(server.make_url("/console/login")))
+        await director.fill("#username", "wang")
+        await director.fill("#password", "password-wang")
+        await director.click("#login")
+        await director.goto(str(server.make_url("/console/figures?from=2026-11-01&to=2026-11-30")))
+        assert await director.inner_text("#handoff-count") == "1"
+        assert await director.inner_text("#satisfaction") == "100%"
+        assert await director.locator("svg[aria-label=满意度] rect").count() == 5
+        await director.screenshot(path=str(tmp_path / "figures.png"))
