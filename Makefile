@@ -27,6 +27,7 @@ bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.bookings
 	$(BIN)/python -m bench.notices
+	$(BIN)/python -m bench.console
 
 bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/
 	$(BIN)/python -m bench.nlu --pipelines

@@ -8,7 +8,7 @@ while a case waits for 补正 its clock stops, and the pause is added back when 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -215,11 +215,14 @@ class CaseService:
         knows_phone = phone_last4 is not None and case.phone[-4:] == normalize(phone_last4)
         return case if owner or knows_phone else None
 
-    async def list_cases(self, status: Status | None = None, limit: int = 100) -> list[Case]:
-        """For clerks: newest first, optionally one status."""
+    async def list_cases(self, status: Status | None = None, limit: int = 100,
+                         matters: Collection[str] | None = None) -> list[Case]:
+        """For clerks: newest first, optionally one status, optionally some matters only."""
         query = select(Case).order_by(Case.accepted_at.desc()).limit(limit)
         if status is not None:
             query = query.where(Case.status == status.value)
+        if matters is not None:
+            query = query.where(Case.matter_id.in_(list(matters)))
         async with self._sessions() as session:
             return list(await session.scalars(query))
 
@@ -237,16 +240,21 @@ class CaseService:
             rows = list(await session.scalars(
                 select(Case).where(Case.status.in_(open_statuses), Case.due_date.is_not(None))
                 .order_by(Case.due_date)))
-        warning, overdue = [], []
-        for case in rows:
-            assert case.due_date is not None
-            if case.due_date < today:
-                overdue.append(case)
-            elif case.promised_days and case.paused_since is None:
-                used = self._calendar.working_days_between(case.accepted_at.date(), today)
-                if used >= WARNING_SHARE * case.promised_days:
-                    warning.append(case)
-        return warning, overdue
+        marks = [(case, self.supervision_mark(case, today)) for case in rows]
+        return ([c for c, mark in marks if mark == "warning"],
+                [c for c, mark in marks if mark == "overdue"])
+
+    def supervision_mark(self, case: Case, today: date) -> str:
+        """电子监察 of one case: overdue, warning (80 % of its working days used) or ok."""
+        if Status(case.status).closed or case.due_date is None:
+            return "ok"
+        if case.due_date < today:
+            return "overdue"
+        if case.promised_days and case.paused_since is None:
+            used = self._calendar.working_days_between(case.accepted_at.date(), today)
+            if used >= WARNING_SHARE * case.promised_days:
+                return "warning"
+        return "ok"
 
     async def _by_draft(self, draft_key: str) -> Case | None:
         async with self._sessions() as session:

@@ -259,10 +259,11 @@ def _matter_name(services: ConsoleServices, matter_id: str | None) -> str:
     return matter.short_name if matter else (matter_id or "")
 
 
-def _colour(case: Any, today: date, warning: set[str]) -> str:
-    if case.due_date and case.due_date < today and not Status(case.status).closed:
-        return "overdue"
-    return "warning" if case.receipt_no in warning else "ok"
+def _matters_of(services: ConsoleServices, who: Who) -> list[str] | None:
+    """The matters whose cases `who` may see; None: all."""
+    if who.windows is None:
+        return None
+    return [m.id for m in services.catalogue if who.sees(services.window_of(m.id))]
 
 
 @page()
@@ -271,14 +272,11 @@ async def cases_page(request: web.Request, who: Who) -> web.Response:
     raw = request.query.get("status") or None
     status = Status(raw) if raw and raw in {s.value for s in Status} else None
     today = services.bookings.today()
-    warning, _ = await services.cases.supervision(today)
-    flagged = {c.receipt_no for c in warning}
     rows = [{"receipt": c.receipt_no, "matter": _matter_name(services, c.matter_id),
              "applicant": c.applicant_name, "id_number": mask_id_number(c.applicant_id_number),
              "phone": mask_phone(c.phone), "village": c.village, "status": Status(c.status).label,
-             "due": c.due_date, "colour": _colour(c, today, flagged)}
-            for c in await services.cases.list_cases(status, limit=200)
-            if who.sees(services.window_of(c.matter_id))]
+             "due": c.due_date, "colour": services.cases.supervision_mark(c, today)}
+            for c in await services.cases.list_cases(status, 200, _matters_of(services, who))]
     return render("cases.html", who, cases=rows, statuses=list(Status), chosen=raw)
 
 
