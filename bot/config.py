@@ -68,6 +68,8 @@ class Settings:
     sms_secret: Secret | None = None
     sms_app_id: str | None = None  # Tencent's SmsSdkAppId
     sms_log: Path = ROOT / ".data" / "sms.log"
+    # How long a villager's chat transcript is kept after their last message (privacy).
+    transcript_days: int = 30
     # A WeCom group robot's webhook: new and overdue handoffs are posted to the clerks' group.
     wecom_webhook: str | None = None
     # `bot serve` also runs one notice worker unless NOTICE_WORKER=0 (then run `bot worker`).
@@ -138,4 +140,5 @@ class Settings:
             sms_log=path("SMS_LOG", defaults.sms_log),
             notice_worker=env.get("NOTICE_WORKER", "1") != "0",
             wecom_webhook=env.get("WECOM_WEBHOOK") or None,
+            transcript_days=int(env.get("TRANSCRIPT_DAYS", defaults.transcript_days)),
         )

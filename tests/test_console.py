@@ -203,3 +203,41 @@ async def test_who_may_see_and_do_what(app_client, sessions):
         viewed = list(await session.scalars(select(AuditEntry).where(
             AuditEntry.action == "case.view")))
     assert viewed and viewed[0].actor == "li"  # who saw the full ID number is logged
+
+
+async def test_unclaimed_handoffs_escalate_and_alert_the_wecom_group(sessions, real_redis,
+                                                                   clock):
+    from aiohttp import web
+
+    from bot.config import Settings
+    from bot.dialogue.runtime import build_appointments, build_handoffs
+    from integrations import wecom
+
+    received = []
+
+    async def robot(request):
+        received.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/cgi-bin/webhook/send", robot)
+    async with TestServer(app) as group, aiohttp.ClientSession() as session:
+        url = str(group.make_url("/cgi-bin/webhook/send"))
+
+        async def post(text):
+            await wecom.post_text(session, url, text)
+
+        settings = Settings.from_env({})
+        handoffs = build_handoffs(settings, sessions, real_redis,
+                                  build_appointments(settings, sessions, clock), post, clock)
+        opened = await handoffs.open("o_late", "wechat", "asked", "dibao", [])
+        again = await handoffs.open("o_late", "wechat", "asked", "dibao", [])
+        assert again.already and again.handoff_id == opened.handoff_id  # one at a time
+        assert await handoffs.escalate_overdue() == 0
+        clock.now = MONDAY_MORNING.replace(hour=11, minute=1)  # promised within the hour
+        assert await handoffs.escalate_overdue() == 1
+        assert await handoffs.escalate_overdue() == 0
+    assert [m["text"]["content"] for m in received] == [
+        f"新的人工请求 #{opened.handoff_id}，请到工作台处理。",
+        f"人工请求超时未接手 #{opened.handoff_id}，请到工作台处理。"]
+    assert (await handoffs.get(opened.handoff_id)).window == "civil"

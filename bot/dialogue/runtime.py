@@ -77,7 +77,8 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
     `appointments` it books window times and home visits."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
-    return Dialogue(understanding, StateStore(redis), load_catalogue(settings.catalogue_dir),
+    return Dialogue(understanding, StateStore(redis, settings.transcript_days),
+                    load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs)
 

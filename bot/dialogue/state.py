@@ -25,7 +25,7 @@ from bot.console.figures import CHINA, count_question
 
 STATE_VERSION = 1
 CONVERSATION_TTL = 7 * 24 * 3600  # a draft application waits a week for the villager
-TRANSCRIPT_TTL = 30 * 24 * 3600
+TRANSCRIPT_DAYS = 30  # kept this long after the last message (TRANSCRIPT_DAYS)
 TRANSCRIPT_MAX = 500
 LOCK_TIMEOUT = 15.0  # seconds a crashed worker can hold a user's lock
 LOCK_WAIT = 10.0
@@ -84,8 +84,9 @@ class ConversationState:
 
 
 class StateStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, transcript_days: int = TRANSCRIPT_DAYS) -> None:
         self._redis = redis
+        self._transcript_ttl = transcript_days * 86400
 
     @asynccontextmanager
     async def conversation(self, channel: str, user: str) -> AsyncIterator[ConversationState]:
@@ -107,7 +108,7 @@ class StateStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lpush(key, line)
             pipe.ltrim(key, 0, TRANSCRIPT_MAX - 1)
-            pipe.expire(key, TRANSCRIPT_TTL)
+            pipe.expire(key, self._transcript_ttl)
             await pipe.execute()
 
     async def transcript(self, channel: str, user: str) -> list[dict[str, str]]:
