@@ -49,6 +49,7 @@ from bot.dialogue.runtime import (
     open_file_store,
     open_redis,
 )
+from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
@@ -153,7 +154,7 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
     return console.ConsoleServices(
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
         load_catalogue(settings.catalogue_dir), load_center(settings.catalogue_dir), sessions,
-        redis, publish)
+        redis, publish, StateStore(redis, settings.transcript_days))
 
 
 async def publish_catalogue(settings: Settings) -> str:

@@ -241,3 +241,40 @@ async def test_unclaimed_handoffs_escalate_and_alert_the_wecom_group(sessions, r
         f"新的人工请求 #{opened.handoff_id}，请到工作台处理。",
         f"人工请求超时未接手 #{opened.handoff_id}，请到工作台处理。"]
     assert (await handoffs.get(opened.handoff_id)).window == "civil"
+
+
+async def test_a_clerk_contacts_an_applicant_and_schedules_a_home_visit(app_client, sessions):
+    from bot.appointments.home_visits import NewHomeVisit
+    from bot.web.clerk_appointments import VISITS
+
+    villager = Phone(app_client, "o_contact")
+    await fill_in_applicant(villager)
+    for _ in range(5):
+        reply = await villager.says("1")
+    receipt = reply.split("受理编号：")[1].split("\n")[0]
+    visit = await app_client.server.app[VISITS].request(NewHomeVisit(
+        user_id="o_contact", channel="wechat", person_name="王秀英",
+        id_number="11010519491231002X", for_self=False, reason="age", age=76,
+        matter_id="senior_allowance", purpose="高龄补贴", village="石桥村",
+        address="石桥村3组", phone="13800001234", preferred=("2026-11-24 am",), key="v1"))
+    li = Clerk(app_client)
+    try:
+        await li.login("li", "password-li")
+        await li.post(f"/console/cases/{receipt}/contact")
+        async with sessions() as session:
+            handoff = await session.scalar(select(Handoff))
+        assert (handoff.reason, handoff.status, handoff.claimed_by) == ("clerk", "claimed", "li")
+        await li.post(f"/console/handoffs/{handoff.id}/reply", text="审批表可以到窗口领。")
+        assert await villager.says("好的，我明天去") == ""  # it reaches the clerk, not the bot
+        assert "好的，我明天去" in await li.get(f"/console/handoffs/{handoff.id}")
+
+        today = await li.get("/console/today")
+        assert visit.visit_no in today and "11月24日（周二）上午" in today
+        await li.post(f"/console/home-visits/{visit.visit_no}/schedule", when="2026-11-24 am")
+        assert "没有待安排的上门服务" in await li.get("/console/today")
+        await li.post(f"/console/home-visits/{visit.visit_no}/schedule", status=400,
+                      when="下周二")
+    finally:
+        await li.close()
+    scheduled = await app_client.server.app[VISITS].listing("scheduled")
+    assert [(v.visit_no, v.proposed) for v in scheduled] == [(visit.visit_no, False)]

@@ -193,3 +193,41 @@ async def test_a_clerk_answers_from_the_console_and_the_director_sees_it(remote_
         assert await director.inner_text("#satisfaction") == "100%"
         assert await director.locator("svg[aria-label=满意度] rect").count() == 5
         await director.screenshot(path=str(tmp_path / "figures.png"))
+
+
+async def test_a_clerk_completes_a_case_in_the_console(remote_settings, sessions, tmp_path):
+    from bot.cases.application import MaterialItem, NewCase
+    from bot.web.clerk_api import CASES
+    from bot.web.console import CONSOLE
+
+    async with browser_on(simulator_settings(remote_settings, tmp_path)) as (server, browser):
+        await server.app[CONSOLE].accounts.add("li", "李四", "clerk", "civil", "password-li")
+        case = await server.app[CASES].submit(NewCase(
+            matter_id="senior_allowance", channel="wechat", user_id="o_case",
+            applicant_name="王秀英", applicant_id_number="11010519491231002X",
+            phone="13800001234", village="石桥村", variant_id=None, agent_name=None,
+            draft_key="browser-1", materials=[MaterialItem("户口簿", "at_window", None)]))
+        clerk = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await clerk.goto(str(server.make_url("/console/cases")))
+        await clerk.fill("#username", "li")
+        await clerk.fill("#password", "password-li")
+        await clerk.click("#login")
+        await clerk.goto(str(server.make_url("/console/cases")))
+        await clerk.click(f"text={case.receipt_no}")
+        await clerk.select_option("#move-to", "reviewing")
+        await clerk.click("#move")
+        await clerk.wait_for_selector("#case-status:has-text('审核中')")
+        await clerk.select_option("#move-to", "completed")
+        await clerk.click("#move")  # 高龄补贴 is reported to the county first: refused
+        await clerk.wait_for_selector("text=上报")
+        await clerk.go_back()
+        await clerk.reload()
+        await clerk.select_option("#move-to", "reported")
+        await clerk.click("#move")
+        await clerk.wait_for_selector("#case-status:has-text('已上报')")
+        await clerk.select_option("#move-to", "completed")
+        await clerk.select_option("#move-result", "可领取")
+        await clerk.click("#move")
+        await clerk.wait_for_selector("#case-status:has-text('已办结')")
+        assert "可领取" in await clerk.inner_text("h2")
+        await clerk.screenshot(path=str(tmp_path / "case.png"))

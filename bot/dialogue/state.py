@@ -115,6 +115,12 @@ class StateStore:
         lines = await self._redis.lrange(transcript_key(channel, user), 0, -1)
         return [json.loads(line) for line in reversed(lines)]
 
+    async def attach_handoff(self, channel: str, user: str, handoff_id: int) -> None:
+        """A clerk took up the conversation: the villager's next messages go to them."""
+        async with self.conversation(channel, user) as state:
+            state.handoff_id, state.comment_for = handoff_id, None
+            state.flow, state.flow_state, state.slots = None, None, {}
+
     async def count_question(self, at: datetime) -> None:
         """For the director's bot containment: questions the bot was asked, per day."""
         await count_question(self._redis, at.astimezone(CHINA).date())

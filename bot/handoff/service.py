@@ -116,6 +116,28 @@ class HandoffService:
                           "reason": reason, "user": user_id[-6:]})
         return Opened(handoff_id, promise)
 
+    async def open_by_clerk(self, user_id: str, channel: str, matter_id: str | None,
+                            clerk: str, transcript: list[dict[str, str]]) -> int:
+        """A clerk starts the conversation (about a case, say): claimed by them at once; an
+        open one of the villager's is taken over instead."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            current = await session.scalar(select(Handoff).where(
+                Handoff.user_id == user_id, Handoff.status.in_(OPEN)).with_for_update())
+            if current is not None:
+                if current.claimed_by not in (None, clerk):
+                    raise HandoffError(f"已由 {current.claimed_by} 接手")
+                current.status, current.claimed_by = "claimed", clerk
+                current.claimed_at = current.claimed_at or now
+                return current.id
+            handoff = Handoff(user_id=user_id, channel=channel, reason="clerk",
+                              matter_id=matter_id, window=self._window_for(matter_id),
+                              status="claimed", claimed_by=clerk, claimed_at=now,
+                              transcript=transcript[-50:], opened_at=now, due_at=now)
+            session.add(handoff)
+            await session.flush()
+            return handoff.id
+
     async def state(self, handoff_id: int) -> tuple[str, int | None] | None:
         """(status, rating) of a handoff, or None."""
         async with self._sessions() as session:

@@ -33,7 +33,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.appointments.home_visits import HomeVisitService, visit_half
+from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
@@ -43,6 +43,7 @@ from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.console.figures import figures
+from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
 
@@ -69,6 +70,7 @@ class ConsoleServices:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     publish: Callable[[], Awaitable[str]]  # validate the catalogue and retrain: a report
+    conversations: StateStore  # a clerk taking up a villager's conversation
 
     def window_of(self, matter_id: str | None) -> str:
         window = self.bookings.rules.window_for(matter_id or "")
@@ -319,6 +321,23 @@ async def move_case(request: web.Request, who: Who) -> web.Response:
     raise web.HTTPFound(f"/console/cases/{case.receipt_no}")
 
 
+@page("clerk", "supervisor", "admin")
+async def contact(request: web.Request, who: Who) -> web.Response:
+    """「联系申请人」: the clerk takes up the conversation with the applicant."""
+    services = request.app[CONSOLE]
+    case = await _case_for(request, who)
+    transcript = await services.conversations.transcript(case.channel, case.user_id)
+    try:
+        handoff_id = await services.handoffs.open_by_clerk(
+            case.user_id, case.channel, case.matter_id, who.username, transcript)
+    except HandoffError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.conversations.attach_handoff(case.channel, case.user_id, handoff_id)
+    await services.accounts.audit(who.username, "handoff.contact", f"case:{case.receipt_no}",
+                                  None, {"handoff": handoff_id})
+    raise web.HTTPFound(f"/console/handoffs/{handoff_id}")
+
+
 @page()
 async def today_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
@@ -332,7 +351,31 @@ async def today_page(request: web.Request, who: Who) -> web.Response:
     visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
                "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
               for v in await services.visits.listing(day=day)]
-    return render("today.html", who, day=day, bookings=bookings, visits=visits)
+    requested = [{"number": v.visit_no, "person": v.person_name, "age": v.age,
+                  "purpose": v.purpose, "address": v.address, "phone": mask_phone(v.phone),
+                  "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
+                            else v.agent_id),
+                  "preferred": [(k, HalfDay.parse(k).label) for k in v.preferred]}
+                 for v in await services.visits.listing("requested")]
+    return render("today.html", who, day=day, bookings=bookings, visits=visits,
+                  requested=requested)
+
+
+@page("clerk", "supervisor", "admin")
+async def schedule_visit(request: web.Request, who: Who) -> web.Response:
+    """Accept one of the villager's half-days, or propose another (「2026-11-25 pm」)."""
+    services = request.app[CONSOLE]
+    number = request.match_info["visit_no"]
+    try:
+        when = HalfDay.parse(str((await request.post()).get("when", "")))
+        visit = await services.visits.schedule(number, when, who.name)
+    except ValueError:
+        return render("error.html", who, 400, message="时间格式应为 2026-11-25 am 或 pm")
+    except BookingError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.accounts.audit(who.username, "home_visit.schedule", f"visit:{number}",
+                                  None, {"when": when.key, "proposed": visit.proposed})
+    raise web.HTTPFound("/console/today")
 
 
 @page("clerk", "supervisor", "admin")
@@ -459,8 +502,10 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/console/cases", cases_page)
     add.add_get("/console/cases/{receipt}", case_page)
     add.add_post("/console/cases/{receipt}/move", move_case)
+    add.add_post("/console/cases/{receipt}/contact", contact)
     add.add_get("/console/today", today_page)
     add.add_post("/console/bookings/{booking_no}/mark", mark_booking)
+    add.add_post("/console/home-visits/{visit_no}/schedule", schedule_visit)
     add.add_get("/console/figures", figures_page)
     add.add_get("/console/figures.csv", figures_csv)
     add.add_get("/console/catalogue", catalogue_page)
