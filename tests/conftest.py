@@ -34,6 +34,16 @@ def remote_settings(nlu_settings, nlu_service) -> Settings:
     return dataclasses.replace(nlu_settings, nlu_url=nlu_service.url, notice_worker=False)
 
 
+class Clock:
+    """A settable "now" for services that take a clock."""
+
+    def __init__(self, moment):
+        self.now = moment
+
+    def __call__(self):
+        return self.now
+
+
 TEST_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own, emptied around each test
 
 

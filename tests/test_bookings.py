@@ -21,6 +21,7 @@ from bot.catalogue.loader import CatalogueError
 from bot.config import ROOT
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import load_work_calendar
+from tests.conftest import Clock
 
 CALENDAR = load_work_calendar(ROOT / "catalogue")
 RULES = load_booking_rules(ROOT / "catalogue")
@@ -28,12 +29,6 @@ CIVIL = RULES.window("civil")
 ONE_PLACE = [Session("regular", "workdays", time(9), time(10), 60, 1)]
 
 
-class Clock:
-    def __init__(self, moment):
-        self.now = moment
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.handoff.service import CHINA
 from bot.storage.tables import AuditEntry, Handoff
 from bot.web.console import CONSOLE
 from bot.web.simulator import FAKE_WECHAT_URL
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, Clock
 from tests.test_apply import Phone, fill_in_applicant
 from tests.test_wechat import wechat_settings
 
@@ -25,12 +25,6 @@ SUNDAY_EVENING = datetime(2026, 11, 22, 20, 0, tzinfo=CHINA)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-class Clock:
-    def __init__(self, moment):
-        self.now = moment
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from integrations.sms import segments
 from integrations.sms.aliyun import AliyunSms
 from integrations.sms.tencent import TencentSms
 from integrations.wechat_api import WeChatApi
+from tests.conftest import Clock
 
 RULES = load_notice_rules(ROOT / "catalogue")
 SMS_TEMPLATES = {code: t.sms for t in RULES.templates.values() for code in (t.aliyun, t.tencent)}
@@ -32,12 +33,6 @@ CENTER = load_center(ROOT / "catalogue")
 DAYTIME = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA)
 
 
-class Clock:
-    def __init__(self, moment):
-        self.now = moment
-
-    def __call__(self):
-        return self.now.astimezone(UTC)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from bot.appointments.service import (
     part_of_day,
 )
 from bot.appointments.when import day_label
-from bot.storage.db import event_row, insert_new
+from bot.storage.db import write_events_once
 from bot.storage.tables import DomainEvent, HomeVisit, ServiceSlot
 
 HALF_WORDS = {"am": "上午", "pm": "下午"}
@@ -206,11 +206,8 @@ class HomeVisitService:
             event = _event("home_visit.reminder", visit, now, self.rules.agent(visit.agent_id),
                            when=half.label if half else "")
             event.dedup_key = f"reminder:{visit.visit_no}:{visit.slot_id}"
-            events.append(event_row(event))
-        if not events:
-            return 0
-        async with self._sessions.begin() as session:
-            return await insert_new(session, DomainEvent, events, ["dedup_key"])
+            events.append(event)
+        return await write_events_once(self._sessions, events)
 
     async def _locked(self, session: AsyncSession, visit_no: str,
                       user_id: str | None = None) -> HomeVisit:

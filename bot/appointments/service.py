@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.appointments.rules import KIND_WORDS, BookingRules, Session, Window
 from bot.appointments.when import PART_WORDS, When, day_label
-from bot.storage.db import event_row, insert_new
+from bot.storage.db import insert_new, write_events_once
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import WorkCalendar
 
@@ -363,11 +363,8 @@ class BookingService:
                 continue
             event = self._event("booking.reminder", booking, booking.slot, now)
             event.dedup_key = f"reminder:{booking.booking_no}"
-            events.append(event_row(event))
-        if not events:
-            return 0
-        async with self._sessions.begin() as session:
-            return await insert_new(session, DomainEvent, events, ["dedup_key"])
+            events.append(event)
+        return await write_events_once(self._sessions, events)
 
     async def count_slots(self) -> int:
         async with self._sessions() as session:

@@ -20,7 +20,7 @@ from bot.cases.application import CaseError, MaterialItem, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
-from bot.storage.db import event_row, insert_new
+from bot.storage.db import write_events_once
 from bot.storage.files import SavedFile
 from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
 from bot.workdays import WorkCalendar
@@ -164,11 +164,8 @@ class CaseService:
             event = self._event(case, Status.NEEDS_MATERIALS, "", list(asked))
             event.kind, event.dedup_key = "case.waiting_reminder", \
                 f"waiting:{case.receipt_no}:{case.paused_since}"
-            events.append(event_row(event))
-        if not events:
-            return 0
-        async with self._sessions.begin() as session:
-            return await insert_new(session, DomainEvent, events, ["dedup_key"])
+            events.append(event)
+        return await write_events_once(self._sessions, events)
 
     def _run_clock(self, case: Case, current: Status, target: Status, today: date) -> None:
         """Stop the promised clock during 补正; on resuming, push the due date by the pause."""

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from alembic import command
+from bot.storage.tables import DomainEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,10 +57,16 @@ async def insert_new(session: AsyncSession, table: Any, rows: list[dict[str, Any
     return added
 
 
-def event_row(event: Any) -> dict[str, Any]:
-    """A DomainEvent as a row for insert_new (reminders, keyed by dedup_key)."""
-    return {"kind": event.kind, "case_id": event.case_id, "payload": event.payload,
-            "created_at": event.created_at, "dedup_key": event.dedup_key}
+async def write_events_once(sessions: async_sessionmaker[AsyncSession],
+                            events: list[Any]) -> int:
+    """Outbox events keyed by their dedup_key (reminders): each is written once, however
+    many workers write it. Returns how many were new."""
+    if not events:
+        return 0
+    rows = [{"kind": e.kind, "case_id": e.case_id, "payload": e.payload,
+             "created_at": e.created_at, "dedup_key": e.dedup_key} for e in events]
+    async with sessions.begin() as session:
+        return await insert_new(session, DomainEvent, rows, ["dedup_key"])
 
 
 @event.listens_for(Engine, "connect")

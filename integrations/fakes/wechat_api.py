@@ -64,6 +64,12 @@ def _error(code: int, message: str) -> web.Response:
     return web.json_response({"errcode": code, "errmsg": message})
 
 
+def _token_refused(request: web.Request) -> web.Response | None:
+    """40001 / 42001 for a wrong or expired access_token; None when it is good."""
+    code = request.app[FAKE_STATE].check(request.query.get("access_token", ""))
+    return _error(code, "access_token invalid or expired") if code else None
+
+
 async def token(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
     query = request.query
@@ -91,9 +97,8 @@ async def stable_token(request: web.Request) -> web.Response:
 
 async def send_custom(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
-    code = state.check(request.query.get("access_token", ""))
-    if code:
-        return _error(code, "access_token invalid or expired")
+    if refused := _token_refused(request):
+        return refused
     body = await request.json()
     openid = str(body.get("touser", ""))
     if state.quota_used[openid] >= CUSTOMER_SERVICE_QUOTA:
@@ -107,9 +112,8 @@ async def send_template(request: web.Request) -> web.Response:
     """模板消息: followers only (43004), fields of at most 20 characters, and one message per
     openid + client_msg_id (防重入)."""
     state = request.app[FAKE_STATE]
-    code = state.check(request.query.get("access_token", ""))
-    if code:
-        return _error(code, "access_token invalid or expired")
+    if refused := _token_refused(request):
+        return refused
     body = await request.json()
     openid = str(body.get("touser", ""))
     if not body.get("template_id"):
@@ -132,9 +136,8 @@ async def send_template(request: web.Request) -> web.Response:
 
 async def get_media(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
-    code = state.check(request.query.get("access_token", ""))
-    if code:
-        return _error(code, "access_token invalid or expired")
+    if refused := _token_refused(request):
+        return refused
     found = state.media.get(request.query.get("media_id", ""))
     if found is None:
         return _error(40007, "invalid media_id")
