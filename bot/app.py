@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, time, timedelta
 
@@ -99,8 +99,13 @@ def services(settings: Settings, clock: Clock | None
             files = await stack.enter_async_context(open_file_store(settings))
             appointments = build_appointments(settings, sessions, clock)
             await appointments.bookings.ensure_calendar()
-            calendar_task = asyncio.create_task(keep_calendar(appointments.bookings))
-            stack.callback(calendar_task.cancel)
+            nightly_jobs: list[Callable[[], Awaitable[int]]] = [
+                appointments.bookings.ensure_calendar]
+            if settings.files_retention_days:
+                days = settings.files_retention_days
+                nightly_jobs.append(lambda: cases.purge_files(days, files))
+            nightly_task = asyncio.create_task(nightly(appointments.bookings, nightly_jobs))
+            stack.callback(nightly_task.cancel)
             app[clerk_appointments.BOOKINGS] = appointments.bookings
             app[clerk_appointments.VISITS] = appointments.visits
             notices = build_notice_store(settings, sessions, clock)
@@ -177,16 +182,19 @@ async def _stop_worker(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
     await task
 
 
-async def keep_calendar(bookings: BookingService) -> None:
-    """Open the next day's slots every night; several workers doing it is harmless."""
+async def nightly(bookings: BookingService,
+                  jobs: list[Callable[[], Awaitable[int]]]) -> None:
+    """Every night: open the next day's slots, delete photos past their retention. Several
+    workers doing it is harmless (both are idempotent)."""
     while True:
         now = bookings.now().astimezone(CHINA)
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), CHINA)
         await asyncio.sleep((tomorrow - now).total_seconds())
-        try:
-            await bookings.ensure_calendar()
-        except Exception:  # a database hiccup: tonight's slots come with tomorrow's run
-            log.exception("could not open new booking slots")
+        for job in jobs:
+            try:
+                await job()
+            except Exception:  # a database hiccup: tomorrow night's run does it
+                log.exception("nightly job failed")
 
 
 def clerk_tokens(settings: Settings) -> dict[str, str]:

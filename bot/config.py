@@ -68,6 +68,8 @@ class Settings:
     sms_secret: Secret | None = None
     sms_app_id: str | None = None  # Tencent's SmsSdkAppId
     sms_log: Path = ROOT / ".data" / "sms.log"
+    # Photos of cases closed this many days ago are deleted (0: kept).
+    files_retention_days: int = 0
     # How long a villager's chat transcript is kept after their last message (privacy).
     transcript_days: int = 30
     # A WeCom group robot's webhook: new and overdue handoffs are posted to the clerks' group.
@@ -141,4 +143,5 @@ class Settings:
             notice_worker=env.get("NOTICE_WORKER", "1") != "0",
             wecom_webhook=env.get("WECOM_WEBHOOK") or None,
             transcript_days=int(env.get("TRANSCRIPT_DAYS", defaults.transcript_days)),
+            files_retention_days=int(env.get("FILES_RETENTION_DAYS", 0)),
         )

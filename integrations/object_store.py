@@ -65,6 +65,12 @@ class S3ObjectStore:
             raise ServiceUnavailable(PROVIDER, type(exc).__name__, str(exc)) from exc
         return StoredObject(digest, len(content), key, datetime.now(UTC))
 
+    async def delete(self, location: str) -> None:
+        try:
+            await self._client.delete_object(Bucket=self._bucket, Key=location)
+        except (BotoCoreError, ClientError) as exc:
+            raise ServiceUnavailable(PROVIDER, type(exc).__name__, str(exc)) from exc
+
     async def get(self, location: str) -> bytes:
         try:
             response = await self._client.get_object(Bucket=self._bucket, Key=location)

@@ -171,3 +171,28 @@ async def test_migrations_also_run_on_sqlite_for_make_run(tmp_path, clock):
         assert (await service.submit(application(draft_key="sqlite-draft"))).id == case.id
         moved = await service.move(case.receipt_no, Status.REVIEWING, "窗口")
         assert moved.status == "reviewing"
+
+
+async def test_photos_of_long_closed_cases_are_deleted_but_shared_ones_stay(cases, clock,
+                                                                            tmp_path):
+    from datetime import timedelta
+
+    from bot.storage.files import LocalFileStore
+
+    store = LocalFileStore(tmp_path)
+    photo = await store.save(b"\xff\xd8\xff\xe0" + b"hukou book" * 100)
+    other = await store.save(b"\xff\xd8\xff\xe0" + b"an old photo" * 100)
+    ids = [await cases.record_file(saved) for saved in (photo, photo, other)]
+    old = await cases.submit(application(draft_key="old", materials=[
+        MaterialItem("户口簿", "received", ids[0]), MaterialItem("照片", "received", ids[2])]))
+    await cases.submit(application(draft_key="open", materials=[
+        MaterialItem("户口簿", "received", ids[1])]))  # the same photo, a case still open
+    await cases.move(old.receipt_no, Status.REJECTED, "李四", reason="不符合条件")
+    assert await cases.purge_files(30, store) == 0  # closed today: kept
+    clock.now += timedelta(days=31)
+    assert await cases.purge_files(30, store) == 2
+    assert not (tmp_path / other.location).exists()
+    assert (tmp_path / photo.location).exists()  # the open case still has it
+    purged = await cases.get(old.receipt_no)
+    assert [m.file_id for m in purged.materials] == [None, None]
+    assert await cases.purge_files(30, store) == 0

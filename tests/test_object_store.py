@@ -56,3 +56,12 @@ async def test_non_images_never_reach_the_bucket(store):
     files, _ = store
     with pytest.raises(UploadRefused, match="只能收照片"):
         await files.save(b"MZ not a photo")
+
+
+async def test_a_photo_past_its_retention_is_deleted_from_the_bucket(store):
+    files, _ = store
+    saved = await files.save(JPEG)
+    await files.delete(saved.location)
+    with pytest.raises(IntegrationError):
+        await files.load(saved.location)
+    await files.delete(saved.location)  # already gone: nothing to complain about

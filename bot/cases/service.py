@@ -21,7 +21,7 @@ from bot.cases.identity import id_number_problem, normalize, phone_problem
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
 from bot.storage.db import write_events_once
-from bot.storage.files import SavedFile
+from bot.storage.files import FileStore, SavedFile
 from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
 from bot.workdays import WorkCalendar
 
@@ -191,6 +191,32 @@ class CaseService:
             session.add(row)
             await session.flush()
             return row.id
+
+    async def purge_files(self, days: int, store: FileStore) -> int:
+        """Retention: the photos of cases closed more than `days` days ago are deleted. The
+        store is content-addressed, so a photo another case still uses stays. The rows go
+        first, then the content: a failure leaves an unused file, never a dangling row."""
+        cutoff = self._clock() - timedelta(days=days)
+        async with self._sessions.begin() as session:
+            materials = list(await session.scalars(
+                select(CaseMaterial).join(Case).where(Case.closed_at < cutoff,
+                                                      CaseMaterial.file_id.is_not(None))))
+            file_ids = {m.file_id for m in materials}
+            for material in materials:
+                material.file_id = None
+            await session.flush()
+            still_used = set(await session.scalars(select(CaseMaterial.file_id).where(
+                CaseMaterial.file_id.in_(file_ids))))
+            gone = [f for f in await session.scalars(select(StoredFile).where(
+                StoredFile.id.in_(file_ids - still_used)))]
+            for stored in gone:
+                await session.delete(stored)
+            await session.flush()
+            kept = set(await session.scalars(select(StoredFile.location).where(
+                StoredFile.location.in_([f.location for f in gone]))))
+        for location in {f.location for f in gone} - kept:
+            await store.delete(location)
+        return len(gone)
 
     async def get(self, receipt_no: str) -> Case:
         async with self._sessions() as session:

@@ -66,6 +66,8 @@ class FileStore(Protocol):
 
     async def load(self, location: str) -> bytes: ...
 
+    async def delete(self, location: str) -> None: ...
+
 
 class LocalFileStore:
     def __init__(self, root: Path) -> None:
@@ -89,6 +91,11 @@ class LocalFileStore:
             raise UploadRefused("文件已损坏")  # the checksum is the name
         return content
 
+    async def delete(self, location: str) -> None:
+        path = (self._root / location).resolve()
+        if path.is_relative_to(self._root.resolve()):
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+
 
 class ObjectFileStore:
     """The same FileStore on an S3-compatible object store (production)."""
@@ -109,6 +116,9 @@ class ObjectFileStore:
             if failed.code == "checksum":
                 raise UploadRefused("文件已损坏") from failed
             raise
+
+    async def delete(self, location: str) -> None:
+        await self._store.delete(location)
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
