@@ -15,10 +15,9 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lunardate import LunarDate
 
-from bot.catalogue.loader import CatalogueError, CatalogueProblem
+from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 KINDS = frozenset({"regular", "extended", "market"})
@@ -248,12 +247,7 @@ def load_booking_rules(directory: Path, matter_ids: frozenset[str] | None = None
     """Read booking.yml; with `matter_ids`, every listed matter must exist in the catalogue."""
     file = directory / "booking.yml"
     read = _Reader(str(file))
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError([CatalogueProblem(read.file, "", "缺少预约规则文件")]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError([CatalogueProblem(read.file, "", f"YAML 格式错误: {exc}")]) from None
+    data = read_yaml(file, "缺少预约规则文件")
     if not isinstance(data, dict):
         raise CatalogueError([CatalogueProblem(read.file, "", "应为键值对")])
     market = read.mapping(data, "market_days", "")

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.catalogue.loader import CatalogueError, CatalogueProblem
+from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +42,7 @@ def _text(data: dict[str, Any], key: str, file: str, problems: list[CataloguePro
 def load_center(directory: Path) -> Center:
     file = directory / "center.yml"
     shown = str(file)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError([CatalogueProblem(shown, "", "缺少中心信息文件")]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError([CatalogueProblem(shown, "", f"YAML 格式错误: {exc}")]) from None
+    data = read_yaml(file, "缺少中心信息文件")
     problems: list[CatalogueProblem] = []
     if not isinstance(data, dict) or not isinstance(data.get("hours"), dict):
         raise CatalogueError([CatalogueProblem(shown, "hours", "应写明办公时间 hours")])

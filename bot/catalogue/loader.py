@@ -299,3 +299,14 @@ def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
     if problems:
         raise CatalogueError(problems)
     return Catalogue(matters)
+
+
+def read_yaml(file: Path, missing: str) -> Any:
+    """One catalogue file parsed; a missing file or broken YAML is a CatalogueError that
+    names the file (`missing` says what the file is for)."""
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogueError([CatalogueProblem(str(file), "", missing)]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError([CatalogueProblem(str(file), "", f"YAML 格式错误: {exc}")]) from None

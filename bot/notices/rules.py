@@ -12,9 +12,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.catalogue.loader import CatalogueError, CatalogueProblem
+from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
 
 NAME = re.compile(r"\{(\w+)\}")
 # What a notice can say (bot/notices/compose.py fills these in).
@@ -100,12 +98,7 @@ def _template(kind: str, item: Any, file: str,
 def load_notice_rules(directory: Path) -> NoticeRules:
     file = directory / "notices.yml"
     shown = str(file)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError([CatalogueProblem(shown, "", "缺少通知模板文件")]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError([CatalogueProblem(shown, "", f"YAML 格式错误: {exc}")]) from None
+    data = read_yaml(file, "缺少通知模板文件")
     problems: list[CatalogueProblem] = []
     data = data if isinstance(data, dict) else {}
     quiet = data.get("quiet_hours") or {}
