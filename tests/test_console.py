@@ -99,7 +99,7 @@ async def test_a_villager_asks_for_a_person_and_rates_the_answer(app_client, ses
     villager = Phone(app_client, "o_person")
     assert "上班时间" in await villager.says("几点上班")
     opened = await villager.says("我要找人工")
-    assert "已为您转人工。工作人员会尽快回复您" in opened and "取消人工" in opened
+    assert "已为您转人工。综合窗口的工作人员会尽快回复您" in opened and "取消人工" in opened
     assert await villager.says("我娘的低保卡丢了怎么办") == ""  # the clerk answers, not the bot
 
     li = Clerk(app_client)
@@ -150,7 +150,7 @@ async def _second(client, openid):
 async def test_out_of_hours_the_villager_is_told_when(app_client, clock):
     clock.now = SUNDAY_EVENING
     villager = Phone(app_client, "o_sunday")
-    assert "工作人员将在明天上午9点后回复您" in await villager.says("转人工")
+    assert "综合窗口的工作人员将在明天上午9点后回复您" in await villager.says("转人工")
     assert "已取消人工服务" in await villager.says("取消人工")
     assert "上班时间" in await villager.says("几点上班")
 

@@ -126,6 +126,7 @@ def build_handoffs(settings: Settings, sessions: async_sessionmaker[AsyncSession
             await post(f"{ALERT_WORDS[what['type']]} #{what['id']}，请到工作台处理。")
 
     calendar = load_work_calendar(settings.catalogue_dir)
+    names = {w.id: w.name for w in rules.windows}
     if clock is not None:
-        return HandoffService(sessions, calendar, office, window_for, alert, clock)
-    return HandoffService(sessions, calendar, office, window_for, alert)
+        return HandoffService(sessions, calendar, office, window_for, names, alert, clock)
+    return HandoffService(sessions, calendar, office, window_for, names, alert)

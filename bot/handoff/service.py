@@ -13,7 +13,7 @@ closing question are domain events, delivered by the notice workers (WeChat, els
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
@@ -55,12 +55,13 @@ class Opened:
 class HandoffService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
                  office: Sequence[tuple[time, time]], window_for: Callable[[str | None], str],
-                 alert: Alert | None = None,
+                 window_names: Mapping[str, str], alert: Alert | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
         self._calendar = calendar
         self._office = sorted(office)
         self._window_for = window_for
+        self._window_names = window_names
         self._alert = alert
         self._clock = clock
 
@@ -81,17 +82,18 @@ class HandoffService:
                     return opens
         return local + timedelta(days=1)
 
-    def promise(self, now: datetime) -> tuple[str, datetime]:
-        """What the villager is told, and the time the answer is due."""
+    def promise(self, now: datetime, window: str) -> tuple[str, datetime]:
+        """What the villager is told (who answers, and by when), and when it is due."""
+        who = f"{self._window_names.get(window, '综合窗口')}的工作人员"
         opens = self._opens_next(now)
         if opens is None:
-            return "工作人员会尽快回复您（上班时间一般1小时内）", now + ANSWER_WITHIN
+            return f"{who}会尽快回复您（上班时间一般1小时内）", now + ANSWER_WITHIN
         today = now.astimezone(CHINA).date()
         when = "今天" if opens.date() == today else "明天" if opens.date() == today + \
             timedelta(days=1) else day_label(opens.date())
         part = "上午" if opens.hour < 12 else "下午"
         hour = opens.hour - 12 if opens.hour > 12 else opens.hour
-        return f"工作人员将在{when}{part}{hour}点后回复您", opens + ANSWER_WITHIN
+        return f"{who}将在{when}{part}{hour}点后回复您", opens + ANSWER_WITHIN
 
     # --- the villager's side ------------------------------------------------------------
 
@@ -101,13 +103,13 @@ class HandoffService:
         async with self._sessions.begin() as session:
             current = await session.scalar(select(Handoff).where(
                 Handoff.user_id == user_id, Handoff.status.in_(OPEN)).with_for_update())
+            window = self._window_for(matter_id)
             if current is not None:
-                return Opened(current.id, self.promise(now)[0], already=True)
-            promise, due = self.promise(now)
+                return Opened(current.id, self.promise(now, current.window)[0], already=True)
+            promise, due = self.promise(now, window)
             handoff = Handoff(user_id=user_id, channel=channel, reason=reason,
-                              matter_id=matter_id, window=self._window_for(matter_id),
-                              status="waiting", transcript=transcript[-50:], opened_at=now,
-                              due_at=due)
+                              matter_id=matter_id, window=window, status="waiting",
+                              transcript=transcript[-50:], opened_at=now, due_at=due)
             session.add(handoff)
             await session.flush()
             handoff_id = handoff.id
