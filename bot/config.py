@@ -72,6 +72,9 @@ class Settings:
     files_retention_days: int = 0
     # How long a villager's chat transcript is kept after their last message (privacy).
     transcript_days: int = 30
+    # Minutes within which clerks answer a handoff while the center is open; a handoff not
+    # taken by then is escalated to the supervisors.
+    handoff_answer_minutes: int = 60
     # A WeCom group robot's webhook: new and overdue handoffs are posted to the clerks' group.
     wecom_webhook: str | None = None
     # `bot serve` also runs one notice worker unless NOTICE_WORKER=0 (then run `bot worker`).
@@ -142,6 +145,8 @@ class Settings:
             sms_log=path("SMS_LOG", defaults.sms_log),
             notice_worker=env.get("NOTICE_WORKER", "1") != "0",
             wecom_webhook=env.get("WECOM_WEBHOOK") or None,
+            handoff_answer_minutes=int(env.get("HANDOFF_ANSWER_MINUTES",
+                                               defaults.handoff_answer_minutes)),
             transcript_days=int(env.get("TRANSCRIPT_DAYS", defaults.transcript_days)),
             files_retention_days=int(env.get("FILES_RETENTION_DAYS", 0)),
         )

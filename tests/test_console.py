@@ -272,3 +272,18 @@ async def test_a_clerk_contacts_an_applicant_and_schedules_a_home_visit(app_clie
         await li.close()
     scheduled = await app_client.server.app[VISITS].listing("scheduled")
     assert [(v.visit_no, v.proposed) for v in scheduled] == [(visit.visit_no, False)]
+
+
+async def test_the_answer_time_is_configured(sessions, real_redis, clock):
+    from bot.config import Settings
+    from bot.dialogue.runtime import build_appointments, build_handoffs
+
+    settings = dataclasses.replace(Settings.from_env({}), handoff_answer_minutes=30)
+    handoffs = build_handoffs(settings, sessions, real_redis,
+                              build_appointments(settings, sessions, clock), clock=clock)
+    opened = await handoffs.open("o_soon", "wechat", "asked", None, [])
+    assert opened.promise == "综合窗口的工作人员会尽快回复您（上班时间一般30分钟内）"
+    clock.now = MONDAY_MORNING.replace(minute=29)
+    assert await handoffs.escalate_overdue() == 0
+    clock.now = MONDAY_MORNING.replace(minute=31)
+    assert await handoffs.escalate_overdue() == 1

@@ -127,6 +127,9 @@ def build_handoffs(settings: Settings, sessions: async_sessionmaker[AsyncSession
 
     calendar = load_work_calendar(settings.catalogue_dir)
     names = {w.id: w.name for w in rules.windows}
+    minutes = settings.handoff_answer_minutes
     if clock is not None:
-        return HandoffService(sessions, calendar, office, window_for, names, alert, clock)
-    return HandoffService(sessions, calendar, office, window_for, names, alert)
+        return HandoffService(sessions, calendar, office, window_for, names, alert, clock,
+                              minutes)
+    return HandoffService(sessions, calendar, office, window_for, names, alert,
+                          answer_minutes=minutes)

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 CHINA = timezone(timedelta(hours=8))
 OPEN = ("waiting", "claimed")
 GENERAL = "general"
-ANSWER_WITHIN = timedelta(minutes=60)  # promised when the center is open
+ANSWER_MINUTES = 60  # promised when the center is open (HANDOFF_ANSWER_MINUTES)
 RATINGS = {1: "非常满意", 2: "满意", 3: "一般", 4: "不满意", 5: "非常不满意"}
 Alert = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -56,7 +56,8 @@ class HandoffService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
                  office: Sequence[tuple[time, time]], window_for: Callable[[str | None], str],
                  window_names: Mapping[str, str], alert: Alert | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 answer_minutes: int = ANSWER_MINUTES) -> None:
         self._sessions = sessions
         self._calendar = calendar
         self._office = sorted(office)
@@ -64,6 +65,7 @@ class HandoffService:
         self._window_names = window_names
         self._alert = alert
         self._clock = clock
+        self._answer_within = timedelta(minutes=answer_minutes)
 
     # --- office hours ---------------------------------------------------------------
 
@@ -87,13 +89,15 @@ class HandoffService:
         who = f"{self._window_names.get(window, '综合窗口')}的工作人员"
         opens = self._opens_next(now)
         if opens is None:
-            return f"{who}会尽快回复您（上班时间一般1小时内）", now + ANSWER_WITHIN
+            minutes = int(self._answer_within.total_seconds() // 60)
+            within = f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
+            return f"{who}会尽快回复您（上班时间一般{within}内）", now + self._answer_within
         today = now.astimezone(CHINA).date()
         when = "今天" if opens.date() == today else "明天" if opens.date() == today + \
             timedelta(days=1) else day_label(opens.date())
         part = "上午" if opens.hour < 12 else "下午"
         hour = opens.hour - 12 if opens.hour > 12 else opens.hour
-        return f"{who}将在{when}{part}{hour}点后回复您", opens + ANSWER_WITHIN
+        return f"{who}将在{when}{part}{hour}点后回复您", opens + self._answer_within
 
     # --- the villager's side ------------------------------------------------------------
 
