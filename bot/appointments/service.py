@@ -65,7 +65,8 @@ def slot_label(slot: ServiceSlot) -> str:
 @dataclass(frozen=True, slots=True)
 class Offer:
     slots: tuple[ServiceSlot, ...]
-    note: str = ""  # why the day asked for has nothing, said before the alternatives
+    note: str = ""  # what is wrong with what was asked (closed, full, outside hours)
+    nearest: bool = False  # the slots are the nearest others, not on the day asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,14 +210,13 @@ class BookingService:
         if not fitting and when.hour is not None:  # 「晚上8点」: the hours around it
             fitting = [s for s in found if self._fits(s, when, with_hour=False)]
             if fitting:
-                return Offer(_spread(fitting, when.one_day),
-                             f"{when.hour}点不在办公时间，这些时间可以约：")
+                return Offer(_spread(fitting, when.one_day), f"{when.hour}点不在办公时间")
         if fitting:
             return Offer(_spread(fitting, when.one_day))
         horizon = self.today() + timedelta(days=self.rules.horizon_days)
         nearest = await self.open_slots(window.id, when.first, horizon, limit=40) or \
             await self.open_slots(window.id, self.today(), horizon, limit=40)
-        return Offer(_spread(nearest, False), self._why_nothing(window, when))
+        return Offer(_spread(nearest, False), self._why_nothing(window, when), nearest=True)
 
     # --- booking ------------------------------------------------------------------------
 

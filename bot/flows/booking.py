@@ -148,10 +148,12 @@ async def _offer(desk: Appointments, slots: dict[str, Any] | Any, when: When,
         return Step((*before, offer.note, full) if offer.note else (*before, full),
                     BookingState.DAY)
     options = "\n".join(f"{n}. {slot_label(s)}" for n, s in enumerate(offer.slots, 1))
-    note = f"{offer.note}，下面是最近能约的时间。" if offer.note and not offer.note.endswith(
-        "：") else offer.note
     reply = CHOOSE_SLOT.format(options=options)
-    return Step((*before, f"{note}\n{reply}" if note else reply), BookingState.SLOT,
+    if offer.nearest:  # 「12月20日（周日）民政窗口不办公，下面是最近能约的时间。」
+        reply = f"{offer.note}，下面是最近能约的时间。\n{reply}"
+    elif offer.note:  # 「20点不在办公时间，这些时间可以约……」: the same day, other hours
+        reply = f"{offer.note}，{reply}"
+    return Step((*before, reply), BookingState.SLOT,
                 {"choices": [[s.id, slot_label(s)] for s in offer.slots],
                  "when": [when.first.isoformat(), when.last.isoformat(), when.part, when.hour,
                           when.market]})
