@@ -1,7 +1,8 @@
 """Domain services stage: the director's figures (办件量, 按时办结率, 满意度…) for a period.
 
 Counted in the database (GROUP BY), so a month among 100,000 cases stays fast; the questions
-the bot answered are counted per day in Redis by the dialogue (bot containment).
+the bot answered are counted per day in Redis by the dialogue (bot containment,
+bot/dialogue/state.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.dialogue.state import QUESTIONS_KEY
 from bot.handoff.service import HandoffService
 from bot.storage.tables import Case
 
 CHINA = timezone(timedelta(hours=8))
-QUESTIONS_KEY = "bm:stats:questions:{day}"  # questions the bot received that day
 
 
 @dataclass
@@ -51,12 +52,6 @@ class Figures:
     def satisfaction(self) -> float | None:
         rated = self.handoffs.get("rated", 0)
         return int(self.handoffs.get("satisfied", 0)) / int(rated) if rated else None
-
-
-async def count_question(redis: Redis, day: date) -> None:
-    key = QUESTIONS_KEY.format(day=day.isoformat())
-    await redis.incr(key)
-    await redis.expire(key, 400 * 86400)
 
 
 async def figures(sessions: async_sessionmaker[AsyncSession], redis: Redis,
