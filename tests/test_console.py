@@ -287,3 +287,22 @@ async def test_the_answer_time_is_configured(sessions, real_redis, clock):
     assert await handoffs.escalate_overdue() == 0
     clock.now = MONDAY_MORNING.replace(minute=31)
     assert await handoffs.escalate_overdue() == 1
+
+
+async def test_a_question_after_the_rating_is_answered_not_filed_as_a_comment(app_client,
+                                                                             sessions):
+    villager = Phone(app_client, "o_asks_on")
+    await villager.says("转人工")
+    async with sessions() as session:
+        handoff = await session.scalar(select(Handoff))
+    li = Clerk(app_client)
+    try:
+        await li.login("li", "password-li")
+        await li.post(f"/console/handoffs/{handoff.id}/claim")
+        await li.post(f"/console/handoffs/{handoff.id}/close")
+    finally:
+        await li.close()
+    assert "谢谢您的评价" in await villager.says("1")
+    assert "要带的材料" in await villager.says("低保要带什么")
+    async with sessions() as session:
+        assert (await session.get(Handoff, handoff.id)).comment is None

@@ -60,6 +60,7 @@ NOTICE_WORDS: dict[str, dict[str, Any]] = {"退订": {"opted_out": True}, "TD": 
                 "只发短信": {"mode": "sms_only"}, "短信通知我": {"mode": "sms_only"}}
 CANCEL_HANDOFF_WORDS = frozenset({"取消人工", "不用人工了", "不要人工了", "取消转人工"})
 DELETE_WORDS = frozenset({"删除我的信息", "删除我的资料", "注销我的信息", "删除我的个人信息"})
+QUESTION = re.compile(r"[吗呢?？]$|怎么|什么|啥|多久|多少|哪里|哪儿|几点|能不能|要不要|带什么")
 NO_COMMENT_WORDS = frozenset({"没有", "没", "无", "不用了", "没了"})
 MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
@@ -559,7 +560,9 @@ class Dialogue:
         command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
         if state.comment_for is not None:
             handoff_id, state.comment_for = state.comment_for, None
-            if message.kind is Kind.TEXT and parse_choice(command) is None:
+            # a question here is asked of the bot, not a comment on the clerk: answer it
+            if message.kind is Kind.TEXT and parse_choice(command) is None and \
+                    not QUESTION.search(command):
                 if command not in NO_COMMENT_WORDS:
                     await self._handoffs.comment(handoff_id, message.text)
                 return [texts.COMMENT_THANKS]

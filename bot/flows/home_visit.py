@@ -102,8 +102,11 @@ async def ask_reason(ctx: FlowContext) -> Step:
     reason = REASONS.get(_digit(ctx.message.text))
     if reason is None:
         return Step(("请回复 1、2 或 3。", _reason_prompt(ctx)), VisitState.REASON)
-    who = "您" if ctx.slots.get("for_self") else "需要上门的那位"
-    return Step((ASK_PERSON.format(who=who),), VisitState.PERSON, {"reason": reason})
+    return Step((_person_prompt(ctx.slots),), VisitState.PERSON, {"reason": reason})
+
+
+def _person_prompt(slots: Any) -> str:
+    return ASK_PERSON.format(who="您" if slots.get("for_self") else "需要上门的那位")
 
 
 async def ask_person(ctx: FlowContext) -> Step:
@@ -111,8 +114,7 @@ async def ask_person(ctx: FlowContext) -> Step:
     name, number = _NAME.search(text), _ID.search(text.replace(" ", ""))
     if name is None or number is None:
         what = "姓名" if name is None else "身份证号"
-        return Step((f"没看到{what}。", ASK_PERSON.format(who="需要上门的那位")),
-                    VisitState.PERSON)
+        return Step((f"没看到{what}。", _person_prompt(ctx.slots)), VisitState.PERSON)
     problem = id_number_problem(number.group())
     if problem:
         return Step((problem,), VisitState.PERSON)
@@ -282,7 +284,7 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
     if state is VisitState.REASON:
         return _reason_prompt(ctx)
     if state is VisitState.PERSON:
-        return ASK_PERSON.format(who="需要上门的那位")
+        return _person_prompt(slots)
     if state is VisitState.VILLAGE:
         return _village_prompt(ctx)
     if state is VisitState.TIMES:
