@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.tables import AuditEntry, Clerk
@@ -82,7 +82,7 @@ class Accounts:
 
     async def count(self) -> int:
         async with self._sessions() as session:
-            return len(list(await session.scalars(select(Clerk.id))))
+            return int(await session.scalar(select(func.count()).select_from(Clerk)) or 0)
 
     async def sign_in(self, username: str, password: str) -> str | None:
         """A new session id, or None (the same answer for a wrong name or password)."""
