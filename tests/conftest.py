@@ -1,6 +1,7 @@
 """Shared fixtures: a real Rasa NLU service (trained if needed, one per session), real Redis."""
 
 import dataclasses
+import os
 
 import pytest
 
@@ -44,7 +45,9 @@ class Clock:
         return self.now
 
 
-TEST_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own, emptied around each test
+# A Redis database and a PostgreSQL database of the suite's own, emptied around each test.
+# BIANMIN_TEST_REDIS_DB / BIANMIN_TEST_DB let two checkouts run their suites side by side.
+TEST_REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('BIANMIN_TEST_REDIS_DB', '9')}"
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ async def real_redis():
     await client.aclose()
 
 
-TEST_DATABASE = "bianmin_test"
+TEST_DATABASE = os.environ.get("BIANMIN_TEST_DB", "bianmin_test")
 TEST_DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{TEST_DATABASE}"
 
 
