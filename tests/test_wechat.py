@@ -112,6 +112,17 @@ async def test_retries_of_one_message_are_handled_once_with_the_same_reply(clien
     assert [line["dir"] for line in lines] == ["in", "out"]
 
 
+async def test_a_retry_in_a_later_second_gets_the_very_same_reply(client):
+    """WeChat's retry comes seconds later: the reply's CreateTime is that of the answer,
+    not of the retry (the three copies once differed when a second boundary fell between)."""
+    xml = text_xml("残疾证要带啥", msg_id=778)
+    _, first = await post(client, xml)
+    await asyncio.sleep(1.1)  # the retry is always in another second
+    _, retried = await post(client, xml)
+    assert "残疾人证" in reply_text(first)
+    assert retried == first
+
+
 async def test_two_workers_sharing_redis_process_a_retry_once(remote_settings, redis):
     settings = wechat_settings(remote_settings)
     first = TestClient(TestServer(create_app(settings)))

@@ -6,7 +6,8 @@
 WeChat's rules live here and nowhere else:
 - a push is retried up to three times (same MsgId; events: FromUserName + CreateTime) when
   no answer comes within 5 s: the first copy is handled, the others wait for and get the
-  same reply (Redis `SET NX` holding the rendered text);
+  same reply (Redis `SET NX` holding the text and the second it was made, so every copy
+  renders the same CreateTime);
 - the passive reply must come within 5 s: past the budget (4 s) the request answers `success`
   and the dialogue's answer follows as a customer-service message (which WeChat limits to
   5 per 48 h, so it is spent only then, or for a second reply);
@@ -30,6 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.channels.wechat_protocol import (
+    PassiveReply,
     ProtocolError,
     Push,
     WeChatConfig,
@@ -107,29 +109,33 @@ class WeChatWebhook:
             return web.Response(status=exc.status, text=exc.reason)
         except UnicodeDecodeError:
             return web.Response(status=400, text="body is not UTF-8")
-        reply = await self._reply_text(push)
+        reply = await self._reply(push)
         return web.Response(text=render_reply(self._config, push.raw, reply, query),
-                            content_type="application/xml" if reply else "text/plain")
+                            content_type="application/xml" if reply.text else "text/plain")
 
-    async def _reply_text(self, push: Push) -> str:
+    async def _reply(self, push: Push) -> PassiveReply:
+        key = dedup_key(push.dedup_key)
         try:
-            key = dedup_key(push.dedup_key)
             if not await self._redis.set(key, PENDING, nx=True, ex=DEDUP_TTL):
                 return await self._stored_reply(key)  # a retry: same answer as the first
-            reply = await self._first_reply(push)
-            await self._redis.set(key, reply, ex=DEDUP_TTL)
+            reply = self._made_now(await self._first_reply(push))
+            await self._redis.set(key, reply.stored(), ex=DEDUP_TTL)
             return reply
         except (RedisError, ServiceUnavailable) as exc:
             log.warning("keeping a message for later: %s", type(exc).__name__)
             self._replay.append(push.message)
             if self._replaying is None or self._replaying.done():
                 self._replaying = asyncio.create_task(self._replay_when_back())
-            return texts.BUSY
+            return self._made_now(texts.BUSY)
         except Exception:  # the boundary: a bug still gets a kind reply, retries the same
             log.exception("WeChat push failed (kind %s)", push.message.kind.value)
+            busy = self._made_now(texts.BUSY)
             with contextlib.suppress(RedisError):
-                await self._redis.set(dedup_key(push.dedup_key), texts.BUSY, ex=DEDUP_TTL)
-            return texts.BUSY
+                await self._redis.set(key, busy.stored(), ex=DEDUP_TTL)
+            return busy
+
+    def _made_now(self, text: str) -> PassiveReply:
+        return PassiveReply(text, int(self._clock()))
 
     async def _first_reply(self, push: Push) -> str:
         message = push.message
@@ -162,14 +168,16 @@ class WeChatWebhook:
             return None
         return texts.SLOW_DOWN if count == self._rate_limit + 1 else ""  # say it once
 
-    async def _stored_reply(self, key: str) -> str:
+    async def _stored_reply(self, key: str) -> PassiveReply:
         deadline = time.monotonic() + self._budget
         while time.monotonic() < deadline:
             stored = await self._redis.get(key)
+            if stored is None:  # expired between the two reads: nothing left to repeat
+                break
             if stored != PENDING:
-                return str(stored or "")
+                return PassiveReply.from_stored(str(stored))
             await asyncio.sleep(0.05)
-        return ""  # still working: the answer will come by customer service
+        return self._made_now("")  # still working: the answer will come by customer service
 
     async def _deliver_later(self, user: str, task: asyncio.Future[Any]) -> None:
         try:

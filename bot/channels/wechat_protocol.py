@@ -57,6 +57,23 @@ class Push:
     raw: Any  # the wechatpy message (for the reply's From/To)
 
 
+@dataclass(frozen=True, slots=True)
+class PassiveReply:
+    """The text of a passive reply and the second it was made (its CreateTime): WeChat's
+    retries of one push are answered with exactly the same reply."""
+
+    text: str
+    created: int
+
+    def stored(self) -> str:
+        return f"{self.created} {self.text}"
+
+    @classmethod
+    def from_stored(cls, stored: str) -> PassiveReply:
+        created, _, text = stored.partition(" ")
+        return cls(text, int(created))
+
+
 def signature(token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
 
@@ -156,11 +173,13 @@ def _normalize(raw: Any, received_at: datetime) -> Incoming:
     return incoming(Kind.UNSUPPORTED)
 
 
-def render_reply(config: WeChatConfig, raw: Any, text: str, query: dict[str, str]) -> str:
+def render_reply(config: WeChatConfig, raw: Any, reply: PassiveReply,
+                 query: dict[str, str]) -> str:
     """The passive reply body: text XML, encrypted in AES modes; `success` for no text."""
-    if not text:
+    if not reply.text:
         return SUCCESS
-    xml: str = TextReply(source=raw.target, target=raw.source, content=text).render()
+    xml: str = TextReply(source=raw.target, target=raw.source, content=reply.text,
+                         time=reply.created).render()
     crypto = config.crypto()
     if crypto is None:
         return xml
