@@ -3,6 +3,7 @@ the real NLU service and Redis behind it, the local fake of WeChat's API for lat
 
 import asyncio
 import dataclasses
+import secrets
 import time
 
 import pytest
@@ -55,8 +56,10 @@ def event_xml(event, user="o_villager", key=""):
             f"<EventKey><![CDATA[{key}]]></EventKey></xml>")
 
 
-def signed_query(token=TOKEN, timestamp=None, nonce="8675309"):
+def signed_query(token=TOKEN, timestamp=None, nonce=None):
+    """The query WeChat signs each request with: a fresh nonce every time, as WeChat does."""
     timestamp = str(timestamp or int(time.time()))
+    nonce = nonce or secrets.token_hex(8)
     return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp,
             "nonce": nonce, "openid": "o_villager"}
 
@@ -121,6 +124,19 @@ async def test_a_retry_in_a_later_second_gets_the_very_same_reply(client):
     _, retried = await post(client, xml)
     assert "残疾人证" in reply_text(first)
     assert retried == first
+
+
+async def test_a_plaintext_signature_is_not_accepted_again_with_another_body(client, redis):
+    """Plaintext mode signs only token, timestamp and nonce: a captured query must not carry
+    another body (a retry of the same body is still answered)."""
+    query = signed_query()
+    _, first = await post(client, text_xml("低保要带啥", msg_id=901), query)
+    _, again = await post(client, text_xml("低保要带啥", msg_id=901), query)
+    status, _ = await post(client, text_xml("我要人工服务", msg_id=902), query)
+    assert again == first and "低保" in reply_text(first)
+    assert status == 403
+    lines = await StateStore(redis).transcript("wechat", "o_villager")
+    assert [line["text"] for line in lines if line["dir"] == "in"] == ["低保要带啥"]
 
 
 async def test_two_workers_sharing_redis_process_a_retry_once(remote_settings, redis):

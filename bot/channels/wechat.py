@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -31,6 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.channels.wechat_protocol import (
+    TIMESTAMP_TOLERANCE,
     PassiveReply,
     ProtocolError,
     Push,
@@ -58,6 +60,10 @@ REPLAY_INTERVAL = 2.0
 
 def dedup_key(key: str) -> str:
     return f"bianmin:wx:dedup:{key}"
+
+
+def signature_key(signature: str) -> str:
+    return f"bianmin:wx:sig:{signature}"
 
 
 def rate_key(user: str) -> str:
@@ -102,6 +108,7 @@ class WeChatWebhook:
         try:
             check_request(self._config, query, self._clock())
             body = await request.text()
+            await self._refuse_reused_signature(query, body)
             push = parse_push(decode_body(self._config, query, body),
                               datetime.fromtimestamp(self._clock(), UTC))
         except ProtocolError as exc:
@@ -112,6 +119,23 @@ class WeChatWebhook:
         reply = await self._reply(push)
         return web.Response(text=render_reply(self._config, push.raw, reply, query),
                             content_type="application/xml" if reply.text else "text/plain")
+
+    async def _refuse_reused_signature(self, query: dict[str, str], body: str) -> None:
+        """In plaintext mode the URL signature does not cover the body: a signature seen
+        in the last TIMESTAMP_TOLERANCE seconds may come again only with the same body (a
+        retry), never with another one. Safe mode signs the body itself (msg_signature)."""
+        if self._config.aes_key:
+            return
+        key = signature_key(query.get("signature", "").lower())
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        try:
+            first = await self._redis.set(key, digest, nx=True, ex=TIMESTAMP_TOLERANCE)
+            if first or await self._redis.get(key) == digest:
+                return
+        except RedisError:  # the message is kept for replay; freshness is still checked
+            log.warning("signature reuse not checked: Redis unavailable")
+            return
+        raise ProtocolError(403, "signature already used with another body")
 
     async def _reply(self, push: Push) -> PassiveReply:
         key = dedup_key(push.dedup_key)
