@@ -218,7 +218,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     clerk_api.setup_routes(app, clerk_tokens(settings))
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)
-    sms_receipts.setup_routes(app)
+    sms_receipts.setup_routes(app, str(settings.sms_receipt_token)
+                              if settings.sms_receipt_token else None,
+                              settings.sms_receipt_allow)
     console.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,11 @@ class Settings:
     sms_secret: Secret | None = None
     sms_app_id: str | None = None  # Tencent's SmsSdkAppId
     sms_log: Path = ROOT / ".data" / "sms.log"
+    # Delivery receipts come to /sms/receipts/{aliyun|tencent}/{SMS_RECEIPT_TOKEN} (the
+    # providers sign nothing); unset: the receipt endpoints are off. SMS_RECEIPT_ALLOW
+    # optionally lists the provider's addresses or networks, comma-separated.
+    sms_receipt_token: Secret | None = None
+    sms_receipt_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     # Photos of cases closed this many days ago are deleted (0: kept).
     files_retention_days: int = 0
     # How long a villager's chat transcript is kept after their last message (privacy).
@@ -143,6 +149,8 @@ class Settings:
             sms_secret=Secret(env["SMS_SECRET"]) if env.get("SMS_SECRET") else None,
             sms_app_id=env.get("SMS_APP_ID") or None,
             sms_log=path("SMS_LOG", defaults.sms_log),
+            sms_receipt_token=receipt_token(env.get("SMS_RECEIPT_TOKEN")),
+            sms_receipt_allow=networks("SMS_RECEIPT_ALLOW", env.get("SMS_RECEIPT_ALLOW", "")),
             notice_worker=env.get("NOTICE_WORKER", "1") != "0",
             wecom_webhook=env.get("WECOM_WEBHOOK") or None,
             handoff_answer_minutes=int(env.get("HANDOFF_ANSWER_MINUTES",
@@ -150,3 +158,24 @@ class Settings:
             transcript_days=int(env.get("TRANSCRIPT_DAYS", defaults.transcript_days)),
             files_retention_days=int(env.get("FILES_RETENTION_DAYS", 0)),
         )
+
+
+MIN_RECEIPT_TOKEN = 16  # characters: the URL secret is all that stands before the receipts
+
+
+def receipt_token(raw: str | None) -> Secret | None:
+    if not raw:
+        return None
+    if len(raw) < MIN_RECEIPT_TOKEN or not raw.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"SMS_RECEIPT_TOKEN must be at least {MIN_RECEIPT_TOKEN} letters, "
+                         "digits, - or _ (it is part of the callback URL)")
+    return Secret(raw)
+
+
+def networks(name: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(part.strip(), strict=False)
+                     for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{name} lists IP addresses or networks (1.2.3.4, 10.0.0.0/8), "
+                         f"comma-separated: {raw!r}") from None

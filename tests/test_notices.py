@@ -345,8 +345,15 @@ def test_a_misspelt_name_in_a_notice_template_is_reported(tmp_path):
         load_notice_rules(tmp_path)
 
 
-async def test_delivery_receipts_count_once_and_failures_reach_the_clerks(sessions, real_redis,
-                                                                          fakes):
+RECEIPT_TOKEN = "receipts-" + "x" * 16
+
+
+@pytest.fixture
+async def receipts(sessions, real_redis, fakes):
+    """Two SMS notices sent through the fake Aliyun (BizIds aliyun-1 and aliyun-2), and an
+    app taking receipts at the secret URL, from loopback only."""
+    from ipaddress import ip_network
+
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -356,19 +363,88 @@ async def test_delivery_receipts_count_once_and_failures_reach_the_clerks(sessio
     await add_event(sessions, "booking.created", **booked(channel="sms"))
     await add_event(sessions, "booking.created", **booked(channel="sms", phone="13900009999"))
     await worker.run_once()
-    app = web.Application()
+    app = web.Application(client_max_size=64 * 1024)
     app[sms_receipts.RECEIPTS] = store
-    sms_receipts.setup_routes(app)
+    sms_receipts.setup_routes(app, RECEIPT_TOKEN, (ip_network("127.0.0.0/8"),
+                                                    ip_network("::1/128")))
     async with TestClient(TestServer(app)) as client:
-        delivered = [{"biz_id": "aliyun-1", "success": True, "err_code": "DELIVERED",
-                      "phone_number": "13800001234"}]
-        for _ in range(2):  # the provider pushes it twice
-            response = await client.post("/sms/receipts/aliyun", json=delivered)
-            assert (await response.json()) == {"code": 0, "msg": "成功"}
-        lost = [{"biz_id": "aliyun-2", "success": False, "err_code": "MK:0001"}]
-        await client.post("/sms/receipts/aliyun", json=lost)
-        assert (await client.post("/sms/receipts/aliyun", data=b"not json")).status == 400
-    by_phone = {n.phone: (n.status, [a.receipt for a in log]) for n, log in
-                await store.listing()}
-    assert by_phone == {"13800001234": ("sent", ["DELIVERED"]),
-                        "13900009999": ("failed", ["MK:0001"])}
+        yield client, store
+
+
+async def receipt_states(store):
+    return {n.phone: (n.status, [a.receipt for a in log]) for n, log in await store.listing()}
+
+
+async def test_delivery_receipts_count_once_and_failures_reach_the_clerks(receipts):
+    client, store = receipts
+    url = f"/sms/receipts/aliyun/{RECEIPT_TOKEN}"
+    delivered = [{"biz_id": "aliyun-1", "success": True, "err_code": "DELIVERED",
+                  "phone_number": "13800001234"}]
+    for _ in range(2):  # the provider pushes it twice
+        response = await client.post(url, json=delivered)
+        assert (await response.json()) == {"code": 0, "msg": "成功"}
+    lost = [{"biz_id": "aliyun-2", "success": False, "err_code": "MK:0001",
+             "phone_number": "13900009999"}]
+    await client.post(url, json=lost)
+    assert (await client.post(url, data=b"not json")).status == 400
+    assert (await client.post(url, data=b"[" * 5000 + b"]" * 5000)).status == 400
+    assert await receipt_states(store) == {"13800001234": ("sent", ["DELIVERED"]),
+                                           "13900009999": ("failed", ["MK:0001"])}
+
+
+async def test_forged_receipts_change_nothing(receipts):
+    """Found by probing: an anonymous POST marked a real notice failed, and a forged
+    「delivered」 would have hidden a real failure, since the first receipt counts."""
+    client, store = receipts
+    forged = [{"biz_id": "aliyun-1", "success": False, "err_code": "FORGED",
+               "phone_number": "13800001234"}]
+    assert (await client.post("/sms/receipts/aliyun", json=forged)).status == 404
+    assert (await client.post("/sms/receipts/aliyun/guess-" + "y" * 16, json=forged)).status \
+        == 403
+    tencent = [{"sid": "aliyun-1", "mobile": "13800001234", "report_status": "FAIL"}]
+    assert (await client.post("/sms/receipts/tencent/wrong", json=tencent)).status == 403
+    # With the token but another phone number: a misrouted or forged receipt, ignored.
+    other_phone = [{**forged[0], "phone_number": "13700000000"}]
+    response = await client.post(f"/sms/receipts/aliyun/{RECEIPT_TOKEN}", json=other_phone)
+    assert response.status == 200
+    assert await receipt_states(store) == {"13800001234": ("sent", [None]),
+                                           "13900009999": ("sent", [None])}
+
+
+async def test_a_huge_batch_is_refused_at_once(receipts):
+    client, store = receipts
+    url = f"/sms/receipts/aliyun/{RECEIPT_TOKEN}"
+    assert (await client.post(url, data=b"[" + b"{}," * 13_000 + b"{}]")).status == 413  # 39 KB
+    one_too_many = [{"biz_id": "aliyun-2", "success": False, "phone_number": "13900009999"}]
+    assert (await client.post(url, json=one_too_many * 201)).status == 413
+    assert (await client.post(url, data=b"[" + b"{}," * 40_000 + b"{}]")).status == 413
+    assert (await receipt_states(store))["13900009999"] == ("sent", [None])
+
+
+async def test_receipts_only_from_the_listed_addresses(sessions, real_redis, fakes):
+    from ipaddress import ip_network
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.channels import sms_receipts
+
+    app = web.Application()
+    app[sms_receipts.RECEIPTS] = make_worker(sessions, real_redis, fakes, Clock(DAYTIME))[1]
+    sms_receipts.setup_routes(app, RECEIPT_TOKEN, (ip_network("203.0.113.0/24"),))
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post(f"/sms/receipts/tencent/{RECEIPT_TOKEN}", json=[])
+        assert response.status == 403
+        assert (await response.json())["result"] == 1
+
+
+def test_the_receipt_settings_are_checked_at_start():
+    from bot.config import Settings
+
+    with pytest.raises(ValueError, match="SMS_RECEIPT_TOKEN"):
+        Settings.from_env({"SMS_RECEIPT_TOKEN": "short"})
+    with pytest.raises(ValueError, match="SMS_RECEIPT_ALLOW"):
+        Settings.from_env({"SMS_RECEIPT_ALLOW": "10.0.0.0/8, the provider"})
+    settings = Settings.from_env({"SMS_RECEIPT_TOKEN": RECEIPT_TOKEN,
+                                  "SMS_RECEIPT_ALLOW": "10.0.0.0/8, 2001:db8::1"})
+    assert [str(n) for n in settings.sms_receipt_allow] == ["10.0.0.0/8", "2001:db8::1/128"]

@@ -1,60 +1,97 @@
 """Channel stage: SMS delivery receipts pushed by the providers (回执).
 
-    POST /sms/receipts/aliyun   [{"biz_id", "success", "err_code", …}]  → {"code": 0}
-    POST /sms/receipts/tencent  [{"sid", "report_status", "errmsg", …}] → {"result": 0}
+    POST /sms/receipts/aliyun/{token}   [{"biz_id", "phone_number", "success", "err_code", …}]
+                                        → {"code": 0}
+    POST /sms/receipts/tencent/{token}  [{"sid", "mobile", "report_status", "errmsg", …}]
+                                        → {"result": 0}
 
-Providers push receipts again when they are not acknowledged, and sometimes twice anyway:
-each is recorded once on the attempt it belongs to (bot/notices/outbox.py). A receipt for
-a message we do not know is acknowledged and ignored.
+Neither provider signs its receipt pushes, so the callback URL carries a secret
+(SMS_RECEIPT_TOKEN, compared in constant time) and, where the operator lists them, only the
+provider's addresses may post (SMS_RECEIPT_ALLOW). Without a token the endpoints are off.
+A batch is recorded in one transaction, at most MAX_ITEMS receipts a request. Providers
+push receipts again when they are not acknowledged, and sometimes twice anyway: each is
+recorded once on the attempt it belongs to (bot/notices/outbox.py). A receipt for a message
+we do not know, or for another phone number, is acknowledged and ignored.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from bot.notices.outbox import NoticeStore
+from bot.notices.outbox import NoticeStore, Receipt
 
 log = logging.getLogger(__name__)
 RECEIPTS = web.AppKey("sms_receipts", NoticeStore)
-MAX_BODY = 256 * 1024
+MAX_ITEMS = 200  # receipts in one push (the app takes 64 KB bodies); a township sends few
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-async def _items(request: web.Request) -> list[dict[str, Any]] | None:
-    if (request.content_length or 0) > MAX_BODY:
-        return None
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    items = body if isinstance(body, list) else [body]
-    return [item for item in items if isinstance(item, dict)]
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """How one provider words its receipts and its acknowledgements."""
+
+    parse: Callable[[dict[str, Any]], Receipt]
+    ok: dict[str, Any]
+    refused: Callable[[str], dict[str, Any]]
 
 
-async def aliyun(request: web.Request) -> web.Response:
-    items = await _items(request)
-    if items is None:
-        return web.json_response({"code": 1, "msg": "格式错误"}, status=400)
-    for item in items:
-        await request.app[RECEIPTS].receipt("aliyun", str(item.get("biz_id", "")),
-                                            bool(item.get("success")), str(item.get("err_code",
-                                                                                    "")))
-    return web.json_response({"code": 0, "msg": "成功"})
+PROVIDERS = {
+    "aliyun": Provider(
+        lambda item: Receipt(str(item.get("biz_id", "")), str(item.get("phone_number", "")),
+                             item.get("success") is True, str(item.get("err_code", ""))),
+        {"code": 0, "msg": "成功"}, lambda reason: {"code": 1, "msg": reason}),
+    "tencent": Provider(
+        lambda item: Receipt(str(item.get("sid", "")), str(item.get("mobile", "")),
+                             item.get("report_status") == "SUCCESS", str(item.get("errmsg", ""))),
+        {"result": 0, "errmsg": "OK"}, lambda reason: {"result": 1, "errmsg": reason}),
+}
 
 
-async def tencent(request: web.Request) -> web.Response:
-    items = await _items(request)
-    if items is None:
-        return web.json_response({"result": 1, "errmsg": "bad request"}, status=400)
-    for item in items:
-        await request.app[RECEIPTS].receipt("tencent", str(item.get("sid", "")),
-                                            item.get("report_status") == "SUCCESS",
-                                            str(item.get("errmsg", "")))
-    return web.json_response({"result": 0, "errmsg": "OK"})
+class ReceiptRoutes:
+    def __init__(self, token: str, allowed: tuple[IpNetwork, ...]) -> None:
+        self._token = token.encode()
+        self._allowed = allowed
+
+    async def receive(self, request: web.Request) -> web.Response:
+        provider = PROVIDERS[request.match_info["provider"]]
+        if not hmac.compare_digest(request.match_info["token"].encode(), self._token) \
+                or not self._allowed_source(request.remote):
+            log.warning("SMS receipt refused from %s", request.remote)
+            return web.json_response(provider.refused("forbidden"), status=403)
+        try:
+            body = json.loads(await request.read())  # past client_max_size: 413
+        except (ValueError, RecursionError):
+            return web.json_response(provider.refused("bad json"), status=400)
+        items = body if isinstance(body, list) else [body]
+        if len(items) > MAX_ITEMS:
+            return web.json_response(provider.refused(f"at most {MAX_ITEMS} receipts"),
+                                     status=413)
+        receipts = [provider.parse(item) for item in items if isinstance(item, dict)]
+        await request.app[RECEIPTS].receipts(request.match_info["provider"], receipts)
+        return web.json_response(provider.ok)
+
+    def _allowed_source(self, remote: str | None) -> bool:
+        if not self._allowed:
+            return True
+        try:
+            address = ipaddress.ip_address(remote or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self._allowed)
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/sms/receipts/aliyun", aliyun)
-    app.router.add_post("/sms/receipts/tencent", tencent)
+def setup_routes(app: web.Application, token: str | None,
+                 allowed: tuple[IpNetwork, ...] = ()) -> None:
+    if token is None:
+        return  # no secret to check receipts by: the endpoints stay off
+    routes = ReceiptRoutes(token, allowed)
+    app.router.add_post(r"/sms/receipts/{provider:aliyun|tencent}/{token}", routes.receive)

@@ -44,6 +44,22 @@ class Preference:
     opted_out: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One delivery receipt, whatever the provider's field names."""
+
+    message_id: str
+    phone: str
+    delivered: bool
+    code: str = ""
+
+
+def same_phone(given: str, ours: str | None) -> bool:
+    """The receipt's number is the notice's (providers may add the country code)."""
+    digits = "".join(c for c in given if c.isdigit())
+    return bool(ours) and len(digits) >= 11 and digits[-11:] == (ours or "")[-11:]
+
+
 def idempotency_key(notice_id: int) -> str:
     return f"bm-notice-{notice_id}"
 
@@ -119,25 +135,37 @@ class NoticeStore:
                 .values(status="pending", attempts=0, next_at=self._clock(), lease_until=None))
             return bool(getattr(result, "rowcount", 0))
 
-    async def receipt(self, provider: str, message_id: str, delivered: bool, code: str) -> bool:
-        """A provider's delivery receipt. Receipts repeat: the first one counts. A phone
-        that did not get the SMS (off, number gone) makes the notice failed, for clerks."""
+    async def receipts(self, provider: str, receipts: list[Receipt]) -> int:
+        """A provider's batch of delivery receipts, in one transaction; how many counted.
+        Receipts repeat: the first one counts. One whose phone is not the notice's is
+        ignored (a forged or misrouted receipt). A phone that did not get the SMS (off,
+        number gone) makes the notice failed, for clerks."""
         now = self._clock()
+        wanted = {r.message_id: r for r in receipts if r.message_id}
+        if not wanted:
+            return 0
         async with self._sessions.begin() as session:
-            attempt = await session.scalar(
-                select(NoticeAttempt).where(NoticeAttempt.provider == provider,
-                                            NoticeAttempt.message_id == message_id)
-                .with_for_update())
-            if attempt is None:
-                return False
-            if attempt.receipt is None:
-                attempt.receipt, attempt.receipt_at = code or ("DELIVERED" if delivered
-                                                               else "FAILED"), now
-                if not delivered:
-                    await session.execute(update(Notice).where(Notice.id == attempt.notice_id)
-                                          .values(status="failed",
-                                                  last_error=f"回执：{code}"))
-            return True
+            found = (await session.execute(
+                select(NoticeAttempt, Notice.phone).join(Notice)
+                .where(NoticeAttempt.provider == provider,
+                       NoticeAttempt.message_id.in_(wanted),
+                       NoticeAttempt.receipt.is_(None))
+                .with_for_update(of=NoticeAttempt))).all()
+            failed: dict[int, str] = {}
+            counted = 0
+            for attempt, phone in found:
+                receipt = wanted[attempt.message_id or ""]
+                if not same_phone(receipt.phone, phone):
+                    continue
+                counted += 1
+                attempt.receipt, attempt.receipt_at = receipt.code or (
+                    "DELIVERED" if receipt.delivered else "FAILED"), now
+                if not receipt.delivered:
+                    failed[attempt.notice_id] = receipt.code
+            for notice_id, code in failed.items():
+                await session.execute(update(Notice).where(Notice.id == notice_id)
+                                      .values(status="failed", last_error=f"回执：{code}"))
+            return counted
 
     async def preferences(self, notices: list[Notice]) -> dict[int, Preference]:
         """Each notice's villager's preference (by user id, then phone), in one query."""
