@@ -31,13 +31,14 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.appointments.rules import load_booking_rules
-from bot.appointments.service import CHINA, BookingService
+from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import CatalogueError, load_catalogue
 from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
+from bot.chinatime import CHINA, local
 from bot.config import Settings
 from bot.console.accounts import Accounts
 from bot.dialogue.runtime import (
@@ -94,7 +95,7 @@ def services(settings: Settings, clock: Clock | None
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
                                   else None)
             sessions = await stack.enter_async_context(open_database(settings.database_url))
-            cases = build_case_service(settings, sessions)
+            cases = build_case_service(settings, sessions, clock)
             app[clerk_api.CASES] = cases
             files = await stack.enter_async_context(open_file_store(settings))
             appointments = build_appointments(settings, sessions, clock)
@@ -187,7 +188,7 @@ async def nightly(bookings: BookingService,
     """Every night: open the next day's slots, delete photos past their retention. Several
     workers doing it is harmless (both are idempotent)."""
     while True:
-        now = bookings.now().astimezone(CHINA)
+        now = local(bookings.now())
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), CHINA)
         await asyncio.sleep((tomorrow - now).total_seconds())
         for job in jobs:

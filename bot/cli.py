@@ -30,8 +30,7 @@ def _dump(obj: object) -> str:
 
 
 def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
-    from datetime import date
-
+    from bot import chinatime
     from bot.appointments.rules import load_booking_rules
     from bot.catalogue.center import load_center
     from bot.notices.rules import load_notice_rules
@@ -47,7 +46,7 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
           f"其中 {unconfirmed} 个标记为待确认(to_confirm);中心:{center.name};"
           f"预约窗口 {len(rules.windows)} 个,上门服务人员 {len(rules.home_visit.agents)} 人,"
           f"通知模板 {len(notices.templates)} 种。")
-    next_year = date.today().year + 1
+    next_year = chinatime.today().year + 1
     if not calendar.covers(next_year):
         print(f"提醒:{next_year} 年的放假安排还没有录入 catalogue/holidays.yml,"
               f"跨到 {next_year} 年的办结日期将按周一到周五估算。")

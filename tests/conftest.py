@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import time
 
 import pytest
 
@@ -33,6 +34,21 @@ def remote_settings(nlu_settings, nlu_service) -> Settings:
     (tests of other things count messages at the fake WeChat API); the notice tests turn it
     on."""
     return dataclasses.replace(nlu_settings, nlu_url=nlu_service.url, notice_worker=False)
+
+
+@pytest.fixture(params=["UTC0", "LINT-14"], ids=["server-in-UTC", "server-at-UTC+14"])
+def server_tz(request):
+    """The server's own time zone (TZ), which no date a person sees may depend on: UTC, and
+    UTC+14, where 23:30 in Beijing is already the next day. Restored after the test."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if saved is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
 
 
 class Clock:

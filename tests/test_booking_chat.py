@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.appointments.service import CHINA
+from bot.chinatime import CHINA
 from bot.storage.tables import Booking, DomainEvent, HomeVisit
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_apply import CLERK, CLERK_TOKEN, Phone

@@ -8,16 +8,15 @@ from sqlalchemy import func, select
 
 from bot.appointments.rules import Session, load_booking_rules
 from bot.appointments.service import (
-    CHINA,
     BookingError,
     BookingRequest,
     BookingService,
-    local,
     part_of_day,
     slot_label,
 )
 from bot.appointments.when import When
 from bot.catalogue.loader import CatalogueError
+from bot.chinatime import CHINA, local
 from bot.config import ROOT
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import load_work_calendar

@@ -2,22 +2,29 @@
 
 import asyncio
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.cases.application import MaterialItem, NewCase
 from bot.cases.identity import id_number_problem, mask_id_number, mask_phone, phone_problem
+from bot.cases.progress import timeline
 from bot.cases.service import CaseError, CaseService
 from bot.cases.status import Status
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
 from bot.storage.tables import DomainEvent
 from bot.workdays import load_work_calendar
+from tests import conftest
 
 CATALOGUE = load_catalogue(ROOT / "catalogue")
 CALENDAR = load_work_calendar(ROOT / "catalogue")
 ID_NUMBER = "11010519491231002X"  # a valid check digit
+BEIJING = ZoneInfo("Asia/Shanghai")
+# Tuesday 1 December 2026 at 00:30 and 23:30 in Beijing; at 00:30 it is still Monday in UTC.
+NIGHT = {"00:30": datetime(2026, 12, 1, 0, 30, tzinfo=BEIJING),
+         "23:30": datetime(2026, 12, 1, 23, 30, tzinfo=BEIJING)}
 
 
 class Clock:
@@ -71,6 +78,19 @@ async def test_submit_gives_a_receipt_and_a_due_date_in_working_days(cases, sess
     assert [m.state for m in case.materials] == ["received", "at_window"]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DomainEvent)) == 1
+
+
+@pytest.mark.parametrize("beijing", NIGHT.values(), ids=NIGHT.keys())
+async def test_receipt_acceptance_and_deadlines_count_china_days(sessions, server_tz, beijing):
+    clock = conftest.Clock(beijing.astimezone(UTC))  # the server's clock runs in UTC
+    cases = CaseService(sessions, CATALOGUE, CALENDAR, clock)
+    case = await cases.submit(application(matter_id="hukou_move_in"))  # 7 working days
+    assert case.receipt_no.startswith("BM261201")
+    assert case.due_date == CALENDAR.add_working_days(date(2026, 12, 1), 7).day
+    assert timeline(case, "户口迁入").split("\n")[1].startswith("12月1日 已受理")
+    five_days_used = CALENDAR.add_working_days(date(2026, 12, 1), 5).day
+    assert cases.supervision_mark(case, five_days_used) == "ok"  # 5 of 7: not yet 80 %
+    assert cases.today() == date(2026, 12, 1)
 
 
 async def test_immediate_matters_are_due_the_same_day(cases):

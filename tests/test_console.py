@@ -4,7 +4,7 @@ and back, the rating, the figures, and who may see and do what."""
 import asyncio
 import dataclasses
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 import aiohttp
 import pytest
@@ -12,12 +12,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.handoff.service import CHINA
+from bot.chinatime import CHINA
 from bot.storage.tables import AuditEntry, Handoff
 from bot.web.console import CONSOLE
 from bot.web.simulator import FAKE_WECHAT_URL
 from tests.conftest import TEST_DATABASE_URL, Clock
-from tests.test_apply import Phone, fill_in_applicant
+from tests.test_apply import CLERK, CLERK_TOKEN, Phone, fill_in_applicant
+from tests.test_cases import CALENDAR, NIGHT
 from tests.test_wechat import wechat_settings
 
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA)
@@ -36,7 +37,8 @@ def clock():
 async def app_client(remote_settings, real_redis, sessions, tmp_path, clock):
     settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
                                    database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-                                   notice_worker=True, sms_log=tmp_path / "sms.log")
+                                   notice_worker=True, sms_log=tmp_path / "sms.log",
+                                   clerk_tokens=f"李四:{CLERK_TOKEN}")
     client = TestClient(TestServer(create_app(settings, clock=clock)))
     await client.start_server()
     accounts = client.server.app[CONSOLE].accounts
@@ -153,6 +155,49 @@ async def test_out_of_hours_the_villager_is_told_when(app_client, clock):
     assert "综合窗口的工作人员将在明天上午9点后回复您" in await villager.says("转人工")
     assert "已取消人工服务" in await villager.says("取消人工")
     assert "上班时间" in await villager.says("几点上班")
+
+
+@pytest.mark.parametrize("beijing", NIGHT.values(), ids=NIGHT.keys())
+async def test_at_night_in_beijing_every_date_and_time_is_china_time(app_client, clock,
+                                                                     sessions, server_tz,
+                                                                     beijing):
+    clock.now = beijing.astimezone(UTC)  # the server's clock runs in UTC
+    villager = Phone(app_client, "o_night")
+    await fill_in_applicant(villager)
+    for _ in range(5):
+        reply = await villager.says("1")
+    due = CALENDAR.add_working_days(date(2026, 12, 1), 22).day
+    assert "受理编号：BM261201" in reply and f"预计{due.month}月{due.day}日前办结" in reply
+    receipt = reply.split("受理编号：")[1].split("\n")[0]
+    assert "12月1日 已受理" in await villager.says("办到哪了")
+    await villager.says("转人工")
+    await villager.says("我娘的低保卡丢了怎么办")
+    hhmm = f"{beijing:%H:%M}"
+
+    director = Clerk(app_client)
+    try:
+        await director.login("wang", "password-wang")
+        assert f"12-01 {hhmm}" in await director.get("/console")
+        async with sessions() as session:
+            handoff = await session.scalar(select(Handoff))
+        assert f"村民（{hhmm}）：我娘的低保卡丢了怎么办" in await director.get(
+            f"/console/handoffs/{handoff.id}")
+        case_page = await director.get(f"/console/cases/{receipt}")
+        assert f"受理：2026-12-01 {hhmm}" in case_page and f"<div>12-01 {hhmm} " in case_page
+        audit = await director.get("/console/audit")
+        async with sessions() as session:
+            viewed = await session.scalar(select(AuditEntry.at).where(
+                AuditEntry.action == "case.view"))
+        assert f"{viewed.astimezone(beijing.tzinfo):%Y-%m-%d %H:%M:%S}" in audit
+        figures = await director.get("/console/figures")  # today, in China
+        assert "2026-12-01 至 2026-12-01" in figures and "办件量 <strong>1</strong>" in figures
+        assert 'id="handoff-count">1<' in figures and ">2026-12<" in figures  # the month
+    finally:
+        await director.close()
+    response = await app_client.get(f"/api/clerk/cases/{receipt}", headers=CLERK)
+    shown = await response.json()
+    assert shown["accepted_at"] == shown["history"][0]["at"] == beijing.isoformat()
+    assert shown["overdue"] is False
 
 
 async def test_who_may_see_and_do_what(app_client, sessions):

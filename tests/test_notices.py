@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
+from bot.chinatime import CHINA
 from bot.config import ROOT
 from bot.notices.compose import Composer
 from bot.notices.limits import SendMarks, SmsLimiter
 from bot.notices.outbox import LEASE, NoticeStore, Preference
 from bot.notices.rules import load_notice_rules
-from bot.notices.worker import CHINA, NoticeWorker
+from bot.notices.worker import NoticeWorker
 from bot.storage.tables import DomainEvent, Notice, NoticeAttempt
 from integrations.fakes.sms import KEY_ID, SECRET, TENCENT_APP, start_fake_sms
 from integrations.fakes.wechat_api import start_fake_wechat

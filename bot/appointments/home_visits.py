@@ -20,13 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.appointments.rules import Agent
 from bot.appointments.service import (
     BOOKING_ALPHABET,
-    CHINA,
     BookingError,
     BookingService,
-    local,
     part_of_day,
 )
 from bot.appointments.when import day_label
+from bot.chinatime import CHINA, local
 from bot.storage.db import write_events_once
 from bot.storage.tables import DomainEvent, HomeVisit, ServiceSlot
 

@@ -12,21 +12,22 @@ and shown in China time.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
 from bot.appointments.rules import KIND_WORDS, BookingRules, Session, Window
 from bot.appointments.when import PART_WORDS, When, day_label
+from bot.chinatime import CHINA, local
 from bot.storage.db import insert_new, write_events_once
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import WorkCalendar
 
-CHINA = timezone(timedelta(hours=8))
 BOOKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 SLOT_TAKEN = "这个时段刚约满了，换一个？"
 OFFERED = 5  # numbered choices in one message
@@ -38,11 +39,6 @@ COUNTED_MISSES = ("no_show", "late_cancelled")
 
 class BookingError(Exception):
     """A booking request refused; the message is for the villager (or the clerk)."""
-
-
-def local(moment: datetime) -> datetime:
-    """China time; SQLite hands back naive UTC."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(CHINA)
 
 
 def part_of_day(moment: datetime) -> str:
@@ -84,7 +80,7 @@ class BookingRequest:
 class BookingService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
                  rules: BookingRules,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: chinatime.Clock = chinatime.now) -> None:
         self._sessions = sessions
         self._calendar = calendar
         self.rules = rules

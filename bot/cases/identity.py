@@ -10,6 +10,8 @@ import re
 import unicodedata
 from datetime import date
 
+from bot import chinatime
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID = re.compile(r"^\d{17}[\dX]$")
@@ -30,7 +32,7 @@ def id_number_problem(text: str) -> str | None:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return "身份证号里的出生日期不对，请再核对一下"
-    if born > date.today() or born.year < 1890:
+    if born > chinatime.today() or born.year < 1890:
         return "身份证号里的出生日期不对，请再核对一下"
     total = sum(int(digit) * weight for digit, weight in zip(number[:17], _WEIGHTS, strict=True))
     if _CHECK[total % 11] != number[17]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from bot import chinatime
 from bot.cases.status import Status
 
 
@@ -35,7 +36,7 @@ def _day(value: date) -> str:
 
 
 def timeline(case: CaseRecord, matter_name: str) -> str:
-    steps = [f"{_day(change.at.date())} {Status(change.to_status).label}"
+    steps = [f"{_day(chinatime.day_of(change.at))} {Status(change.to_status).label}"
              for change in case.changes]
     status = Status(case.status)
     if status is Status.COMPLETED:

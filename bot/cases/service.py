@@ -8,14 +8,15 @@ while a case waits for 补正 its clock stops, and the pause is added back when 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot import chinatime
 from bot.cases.application import CaseError, MaterialItem, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
 from bot.cases.status import Status, move_problem
@@ -36,12 +37,15 @@ def new_receipt_no(today: date) -> str:
 
 class CaseService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalogue: Catalogue,
-                 calendar: WorkCalendar,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 calendar: WorkCalendar, clock: chinatime.Clock = chinatime.now) -> None:
         self._sessions = sessions
         self._catalogue = catalogue
         self._calendar = calendar
         self._clock = clock
+
+    def today(self) -> date:
+        """The China date now: receipts, deadlines and 电子监察 count China days."""
+        return chinatime.day_of(self._clock())
 
     async def submit(self, new: NewCase) -> Case:
         """Accept an application; the same draft submitted twice gives the same case."""
@@ -54,12 +58,13 @@ class CaseService:
         if new.draft_key and (existing := await self._by_draft(new.draft_key)):
             return existing
         now = self._clock()
+        accepted = chinatime.day_of(now)
         limit = matter.time_limit
         days = 0 if limit.immediate else limit.working_days
-        due = self._calendar.add_working_days(now.date(), days) if days is not None else None
+        due = self._calendar.add_working_days(accepted, days) if days is not None else None
         for _ in range(5):  # a receipt number collision is rare; draw again
             case = Case(
-                receipt_no=new_receipt_no(now.date()), draft_key=new.draft_key,
+                receipt_no=new_receipt_no(accepted), draft_key=new.draft_key,
                 matter_id=matter.id, variant_id=new.variant_id, channel=new.channel,
                 user_id=new.user_id, applicant_name=new.applicant_name.strip(),
                 applicant_id_number=normalize(new.applicant_id_number),
@@ -103,7 +108,7 @@ class CaseService:
             if problem:
                 raise CaseError(problem)
             now = self._clock()
-            self._run_clock(case, current, target, now.date())
+            self._run_clock(case, current, target, chinatime.day_of(now))
             case.status = target.value
             if target.closed:
                 case.closed_at = now
@@ -131,7 +136,8 @@ class CaseService:
                                          file_id=item.file_id))
             if items and all(item.state == "received" for item in items):
                 now = self._clock()
-                self._run_clock(case, Status.NEEDS_MATERIALS, Status.REVIEWING, now.date())
+                self._run_clock(case, Status.NEEDS_MATERIALS, Status.REVIEWING,
+                                chinatime.day_of(now))
                 case.status = Status.REVIEWING.value
                 reason = "申请人已补交：" + "、".join(item.name for item in items)
                 session.add(CaseStatusChange(case_id=case.id, from_status="needs_materials",
@@ -152,7 +158,7 @@ class CaseService:
     async def remind_waiting(self, days: int) -> int:
         """A reminder event for each case waiting `days` days or more in 待补正, once per
         pause (dedup_key)."""
-        today = self._clock().date()  # the same day paused_since was written with
+        today = self.today()  # the same day paused_since was written with
         async with self._sessions() as session:
             waiting = list(await session.scalars(
                 select(Case).where(Case.status == Status.NEEDS_MATERIALS.value,
@@ -274,7 +280,7 @@ class CaseService:
         if case.due_date < today:
             return "overdue"
         if case.promised_days and case.paused_since is None:
-            used = self._calendar.working_days_between(case.accepted_at.date(), today)
+            used = self._calendar.working_days_between(chinatime.day_of(case.accepted_at), today)
             if used >= WARNING_SHARE * case.promised_days:
                 return "warning"
         return "ok"

@@ -8,18 +8,17 @@ bot/dialogue/state.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
 from bot.dialogue.state import QUESTIONS_KEY
 from bot.handoff.service import HandoffService
 from bot.storage.tables import Case
-
-CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -57,9 +56,8 @@ class Figures:
 async def figures(sessions: async_sessionmaker[AsyncSession], redis: Redis,
                   handoffs: HandoffService, first: date, last: date,
                   names: dict[str, str]) -> Figures:
-    start = datetime.combine(first, time(0), CHINA)
-    end = datetime.combine(last + timedelta(days=1), time(0), CHINA)
-    in_period = (Case.accepted_at >= start, Case.accepted_at < end)
+    in_period = (Case.accepted_at >= chinatime.day_start(first),
+                 Case.accepted_at < chinatime.day_start(last + timedelta(days=1)))
     found = Figures(first, last)
     async with sessions() as session:
         async def grouped(column: Any) -> list[tuple[str, int]]:
@@ -71,16 +69,13 @@ async def figures(sessions: async_sessionmaker[AsyncSession], redis: Redis,
         found.by_village = await grouped(Case.village)
         found.by_channel = await grouped(Case.channel)
         found.cases = sum(n for _, n in found.by_matter)
-        month = func.to_char(Case.accepted_at, "YYYY-MM") \
-            if session.get_bind().dialect.name == "postgresql" \
-            else func.strftime("%Y-%m", Case.accepted_at)
-        found.by_month = sorted(await grouped(month))
+        found.by_month = sorted(await grouped(_china_month(session)))
         closed = list(await session.execute(
             select(Case.accepted_at, Case.closed_at, Case.due_date).where(
                 *in_period, Case.status == "completed")))
     found.completed = len(closed)
     found.on_time = sum(1 for accepted, done, due in closed
-                        if due is None or (done and _day(done) <= due))
+                        if due is None or (done and chinatime.day_of(done) <= due))
     spans = [(done - accepted).total_seconds() / 86400 for accepted, done, _ in closed
              if done and accepted]
     found.average_days = sum(spans) / len(spans) if spans else None
@@ -91,6 +86,9 @@ async def figures(sessions: async_sessionmaker[AsyncSession], redis: Redis,
     return found
 
 
-def _day(moment: datetime) -> date:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA).date()
+def _china_month(session: AsyncSession) -> Any:
+    """「2026-12」 of a case's acceptance in China, in SQL (stored UTC; SQLite has no zones)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(chinatime.ZONE_NAME, Case.accepted_at), "YYYY-MM")
+    hours = int(chinatime.OFFSET.total_seconds() // 3600)
+    return func.strftime("%Y-%m", Case.accepted_at, f"{hours:+d} hours")

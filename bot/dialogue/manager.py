@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from bot import chinatime
 from bot.appointments.service import BookingError
 from bot.cases.application import CaseError
 from bot.cases.identity import normalize
@@ -143,7 +143,7 @@ class Dialogue:
                  appointments: booking_flow.Appointments | None = None,
                  preferences: Preferences | None = None,
                  handoffs: HandoffDesk | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
         self._catalogue = catalogue

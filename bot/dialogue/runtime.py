@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
 from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.rules import load_booking_rules
 from bot.appointments.service import BookingService
@@ -83,10 +84,10 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                     appointments=appointments, preferences=preferences, handoffs=handoffs)
 
 
-def build_case_service(settings: Settings,
-                       sessions: async_sessionmaker[AsyncSession]) -> CaseService:
+def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                       clock: Callable[[], datetime] | None = None) -> CaseService:
     return CaseService(sessions, load_catalogue(settings.catalogue_dir),
-                       load_work_calendar(settings.catalogue_dir))
+                       load_work_calendar(settings.catalogue_dir), clock or chinatime.now)
 
 
 def build_appointments(settings: Settings, sessions: async_sessionmaker[AsyncSession],

@@ -16,10 +16,12 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
+
+from bot import chinatime
 
 STATE_VERSION = 1
 CONVERSATION_TTL = 7 * 24 * 3600  # a draft application waits a week for the villager
@@ -46,7 +48,6 @@ def transcript_key(channel: str, user: str) -> str:
 HANDOFF_REQUESTS_KEY = f"{PREFIX}:handoff:requests"
 QUESTIONS_KEY = "bm:stats:questions:{day}"  # questions the bot received that day
 QUESTIONS_TTL = 400 * 86400  # a year of monthly reports, and some
-CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -125,7 +126,7 @@ class StateStore:
     async def count_question(self, at: datetime) -> None:
         """For the director's bot containment: questions the bot was asked, per day (one
         round trip: it is on every message's path)."""
-        key = QUESTIONS_KEY.format(day=at.astimezone(CHINA).date().isoformat())
+        key = QUESTIONS_KEY.format(day=chinatime.day_of(at).isoformat())
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.incr(key)
             pipe.expire(key, QUESTIONS_TTL)

@@ -23,6 +23,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from bot import chinatime
 from bot.appointments.home_visits import HomeVisitService, visit_half
 from bot.appointments.service import (
     SLOT_TAKEN,
@@ -343,7 +344,8 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return any(char.isdigit() for char in text) or bool(_CONTACT_NAME.fullmatch(
             text.strip()))
     if state in (BookingState.DAY, BookingState.SLOT):
-        return _digit(text) is not None or understand_when(text, date.today(), 3650) is not None
+        return _digit(text) is not None or \
+            understand_when(text, chinatime.today(), 3650) is not None
     return _digit(text) is not None
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import desc, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
 from bot.appointments.when import day_label
 from bot.storage.tables import (
     Booking,
@@ -33,7 +34,6 @@ from bot.storage.tables import (
 from bot.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
-CHINA = timezone(timedelta(hours=8))
 OPEN = ("waiting", "claimed")
 GENERAL = "general"
 ANSWER_MINUTES = 60  # promised when the center is open (HANDOFF_ANSWER_MINUTES)
@@ -56,7 +56,7 @@ class HandoffService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
                  office: Sequence[tuple[time, time]], window_for: Callable[[str | None], str],
                  window_names: Mapping[str, str], alert: Alert | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 clock: chinatime.Clock = chinatime.now,
                  answer_minutes: int = ANSWER_MINUTES) -> None:
         self._sessions = sessions
         self._calendar = calendar
@@ -71,18 +71,18 @@ class HandoffService:
 
     def _opens_next(self, now: datetime) -> datetime | None:
         """None while the center is open; else when it next opens (China time)."""
-        local = now.astimezone(CHINA)
+        here = chinatime.local(now)
         for offset in range(0, 30):
-            day = local.date() + timedelta(days=offset)
+            day = here.date() + timedelta(days=offset)
             if not self._calendar.is_workday(day)[0]:
                 continue
             for start, end in self._office:
-                opens = datetime.combine(day, start, CHINA)
-                if offset == 0 and opens <= local < datetime.combine(day, end, CHINA):
+                opens = datetime.combine(day, start, chinatime.CHINA)
+                if offset == 0 and opens <= here < datetime.combine(day, end, chinatime.CHINA):
                     return None
-                if opens > local:
+                if opens > here:
                     return opens
-        return local + timedelta(days=1)
+        return here + timedelta(days=1)
 
     def promise(self, now: datetime, window: str) -> tuple[str, datetime]:
         """What the villager is told (who answers, and by when), and when it is due."""
@@ -92,7 +92,7 @@ class HandoffService:
             minutes = int(self._answer_within.total_seconds() // 60)
             within = f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
             return f"{who}会尽快回复您（上班时间一般{within}内）", now + self._answer_within
-        today = now.astimezone(CHINA).date()
+        today = chinatime.day_of(now)
         when = "今天" if opens.date() == today else "明天" if opens.date() == today + \
             timedelta(days=1) else day_label(opens.date())
         part = "上午" if opens.hour < 12 else "下午"
@@ -248,8 +248,8 @@ class HandoffService:
 
     async def figures(self, first: date, last: date) -> dict[str, Any]:
         """Ratings, response times and counts of the handoffs opened in [first, last]."""
-        start = datetime.combine(first, time(0), CHINA)
-        end = datetime.combine(last + timedelta(days=1), time(0), CHINA)
+        start = chinatime.day_start(first)
+        end = chinatime.day_start(last + timedelta(days=1))
         async with self._sessions() as session:
             rows = list(await session.scalars(select(Handoff).where(
                 Handoff.opened_at >= start, Handoff.opened_at < end)))

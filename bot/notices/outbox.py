@@ -12,13 +12,13 @@ between sending and recording.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
 from bot.notices.compose import Composer
 from bot.storage.tables import DomainEvent, Notice, NoticeAttempt, NoticePreference
 
@@ -66,7 +66,7 @@ def idempotency_key(notice_id: int) -> str:
 
 class NoticeStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], composer: Composer,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: chinatime.Clock = chinatime.now) -> None:
         self._sessions = sessions
         self.composer = composer
         self._clock = clock

@@ -21,9 +21,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.chinatime import CHINA, local
 from bot.notices.limits import SendMarks, SmsLimiter
 from bot.notices.outbox import Attempt, NoticeStore, Preference, idempotency_key
 from bot.notices.rules import NoticeRules, fill
@@ -33,7 +34,6 @@ from integrations.sms import SmsMessage, SmsProvider
 from integrations.wechat_api import NotReachable, QuotaExceeded
 
 log = logging.getLogger(__name__)
-CHINA = timezone(timedelta(hours=8))
 REMINDER_EVERY = 300.0  # seconds
 
 
@@ -150,7 +150,7 @@ class NoticeWorker:
     async def _by_sms(self, notice: Notice, attempts: list[Attempt]) -> None:
         provider = self._sms.name
         template = self._rules.templates.get(notice.kind)
-        now = self._store.now().astimezone(CHINA)
+        now = local(self._store.now())
         if self._rules.quiet(now) and not notice.urgent:
             attempts.append(Attempt("sms", provider, "later", "quiet_hours", "夜间免打扰"))
             await self._store.record(notice.id, attempts, "pending",

@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -34,13 +34,30 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, kept in UTC. SQLite stores no zone: without this a time held in China
+    time would be read back 8 hours off, and compared as text with UTC ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None,
+                             dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and not value.tzinfo else value
 
 
 class StoredFile(Base):
@@ -51,7 +68,7 @@ class StoredFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100))
     location: Mapped[str] = mapped_column(String(500))  # key in the file store
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Case(Base):
@@ -71,12 +88,12 @@ class Case(Base):
     agent_name: Mapped[str | None] = mapped_column(String(64))  # 代办员 applying for them
     status: Mapped[str] = mapped_column(String(16), index=True)
     result: Mapped[str | None] = mapped_column(String(16))  # 可领取 / 已送达 when completed
-    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     due_assumed: Mapped[bool] = mapped_column(Boolean, default=False)
     promised_days: Mapped[int | None] = mapped_column(Integer)
     paused_since: Mapped[date | None] = mapped_column(Date)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     materials: Mapped[list[CaseMaterial]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterial.position")
@@ -107,7 +124,7 @@ class CaseStatusChange(Base):
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
     missing: Mapped[list[str]] = mapped_column(JSON, default=list)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     case: Mapped[Case] = relationship(back_populates="changes")
 
@@ -119,9 +136,9 @@ class DomainEvent(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # when the notice workers turned it into a notice (or decided it needs none)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     # reminders are written by every worker's scheduler: the key makes one of them win
     dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
@@ -138,8 +155,8 @@ class ServiceSlot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     window: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # regular / extended / market
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
     capacity: Mapped[int] = mapped_column(Integer)
     booked: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -159,9 +176,9 @@ class Booking(Base):
     # booked → arrived → done; booked → cancelled / late_cancelled / no_show / moved
     status: Mapped[str] = mapped_column(String(16))
     moved_to: Mapped[str | None] = mapped_column(String(20))  # the booking it was changed to
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     slot: Mapped[ServiceSlot] = relationship(lazy="joined", innerjoin=True)
 
@@ -194,8 +211,8 @@ class HomeVisit(Base):
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("service_slots.id"), index=True)
     # the agent proposed a time the villager had not offered
     proposed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     slot: Mapped[ServiceSlot | None] = relationship(lazy="joined")
 
@@ -216,11 +233,11 @@ class Notice(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending / sent / failed / cancelled
     sent_via: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    event_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -229,7 +246,7 @@ class NoticeAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     channel: Mapped[str] = mapped_column(String(16))  # wechat / sms
     provider: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))  # sent / retry / fallback / failed / later
@@ -238,7 +255,7 @@ class NoticeAttempt(Base):
     message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     # the provider's delivery receipt (it may come more than once; the first one counts)
     receipt: Mapped[str | None] = mapped_column(String(64))
-    receipt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class NoticePreference(Base):
@@ -249,7 +266,7 @@ class NoticePreference(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     mode: Mapped[str] = mapped_column(String(16), default="wechat_first")  # or sms_only
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Clerk(Base):
@@ -264,7 +281,7 @@ class Clerk(Base):
     role: Mapped[str] = mapped_column(String(16))  # clerk / supervisor / director / admin
     window: Mapped[str | None] = mapped_column(String(64))  # a clerk's window (booking.yml)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Handoff(Base):
@@ -281,12 +298,12 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # waiting/claimed/closed/…
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     transcript: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # the chat before it
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # promised answer
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())  # promised answer
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_reply_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)  # 1 非常满意 … 5 非常不满意
     comment: Mapped[str | None] = mapped_column(Text)
 
@@ -296,7 +313,7 @@ class HandoffMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     author: Mapped[str] = mapped_column(String(64))  # "villager" or the clerk's username
     text: Mapped[str] = mapped_column(Text)
 
@@ -307,7 +324,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128))

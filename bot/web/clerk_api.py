@@ -8,6 +8,8 @@ service's: the rules, the history and the outbox event are there.
     GET  /api/clerk/cases/{receipt}           one case: checklist and history
     POST /api/clerk/cases/{receipt}/moves     {"to", "reason", "missing": [...], "result"}
     GET  /api/clerk/supervision               电子监察: cases at 80 % of their time, overdue
+
+Times are ISO 8601 in China time (「2026-12-01T00:30:00+08:00」), as the clerk reads them.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
+from bot import chinatime
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.cases.service import CaseService
@@ -34,7 +37,12 @@ Handler = Callable[[web.Request, str], Awaitable[web.Response]]
 
 def json_response(body: object, status: int = 200) -> web.Response:
     return web.json_response(body, status=status,
-                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False, default=str))
+                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False,
+                                                          default=_json_value))
+
+
+def _json_value(value: object) -> str:
+    return chinatime.local(value).isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _clerk(request: web.Request) -> str | None:
@@ -64,7 +72,7 @@ def case_summary(case: Case, today: date) -> dict[str, Any]:
         "status_label": status.label, "applicant": case.applicant_name,
         "id_number": mask_id_number(case.applicant_id_number), "phone": mask_phone(case.phone),
         "village": case.village, "agent": case.agent_name,
-        "accepted_at": case.accepted_at.isoformat(), "due_date": case.due_date,
+        "accepted_at": case.accepted_at, "due_date": case.due_date,
         # The due date used the weekday rule: the year's holidays are not entered yet.
         "due_date_assumed": case.due_assumed, "overdue": overdue,
     }
@@ -78,7 +86,7 @@ async def list_cases(request: web.Request, clerk: str) -> web.Response:
     except ValueError:
         return json_response({"error": f"没有这个状态：{raw}"}, 400)
     cases = await request.app[CASES].list_cases(status)
-    today = date.today()
+    today = request.app[CASES].today()
     return json_response({"cases": [case_summary(case, today) for case in cases]})
 
 
@@ -88,11 +96,11 @@ async def show_case(request: web.Request, clerk: str) -> web.Response:
         case = await request.app[CASES].get(request.match_info["receipt"])
     except CaseError as missing:
         return json_response({"error": str(missing)}, 404)
-    body = case_summary(case, date.today())
+    body = case_summary(case, request.app[CASES].today())
     body["materials"] = [{"name": m.name, "state": m.state, "file_id": m.file_id}
                          for m in case.materials]
     body["history"] = [{"from": c.from_status, "to": c.to_status, "by": c.actor,
-                        "reason": c.reason, "missing": c.missing, "at": c.at.isoformat()}
+                        "reason": c.reason, "missing": c.missing, "at": c.at}
                        for c in case.changes]
     return json_response(body)
 
@@ -114,12 +122,12 @@ async def move_case(request: web.Request, clerk: str) -> web.Response:
     except CaseError as refused:
         status = 404 if "没有这个受理编号" in str(refused) else 409
         return json_response({"error": str(refused)}, status)
-    return json_response(case_summary(case, date.today()))
+    return json_response(case_summary(case, cases.today()))
 
 
 @authenticated
 async def supervision(request: web.Request, clerk: str) -> web.Response:
-    today = date.today()
+    today = request.app[CASES].today()
     warning, overdue = await request.app[CASES].supervision(today)
     return json_response({"warning": [case_summary(c, today) for c in warning],
                   "overdue": [case_summary(c, today) for c in overdue]})

@@ -20,8 +20,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
-from bot.appointments.service import BookingError, BookingService, local, slot_label
+from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.identity import mask_id_number, mask_phone
+from bot.chinatime import local
 from bot.storage.tables import Booking, HomeVisit
 from bot.web.clerk_api import authenticated, json_response
 

@@ -12,7 +12,8 @@
 
 Every POST carries the session's CSRF token (403 without it); no session: the login page
 (GET) or 401. A clerk sees their own window's work (and the general desk's); supervisors,
-directors and admins see all. Every action is written to the audit log.
+directors and admins see all. Every action is written to the audit log. Templates show
+times through the `china` filter (China time, whatever the server's zone).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.application import CaseError
@@ -55,7 +57,9 @@ REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投
 STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
                 "cancelled": "已取消"}
 TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
+    finalize=chinatime.shown_if_time)  # a time printed without the filter is China time too
+TEMPLATES.filters["china"] = chinatime.shown
 
 
 @dataclass
