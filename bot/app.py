@@ -8,7 +8,7 @@
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
                        day views of bookings, home visits         bot/web/clerk_appointments.py
                        notices and their delivery log             bot/web/clerk_notices.py
-    /healthz
+    /healthz, /readyz  alive; database, Redis and NLU reachable     bot/web/health.py
 
 Resources are opened once in `services` (a cleanup_ctx) in pipeline order — NLU, Redis,
 WeChat API (a local fake when no credentials are set), database (migrated on start),
@@ -57,7 +57,15 @@ from bot.nlu.runtime import open_understanding
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.storage.db import open_database
-from bot.web import clerk_api, clerk_appointments, clerk_notices, console, nlu_api, simulator
+from bot.web import (
+    clerk_api,
+    clerk_appointments,
+    clerk_notices,
+    console,
+    health,
+    nlu_api,
+    simulator,
+)
 from integrations import wecom
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
@@ -67,10 +75,6 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 Clock = Callable[[], datetime]
 WEBHOOK = web.AppKey("webhook", WeChatWebhook)
-
-
-async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
 
 
 def services(settings: Settings, clock: Clock | None
@@ -95,6 +99,7 @@ def services(settings: Settings, clock: Clock | None
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
                                   else None)
             sessions = await stack.enter_async_context(open_database(settings.database_url))
+            app[health.BACKENDS] = health.Backends(sessions, redis, understanding)
             cases = build_case_service(settings, sessions, clock)
             app[clerk_api.CASES] = cases
             files = await stack.enter_async_context(open_file_store(settings))
@@ -148,9 +153,9 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
                            redis: Redis, cases: CaseService, appointments: Appointments,
                            handoffs: HandoffService) -> console.ConsoleServices:
     accounts = Accounts(sessions, redis)
-    if await accounts.count() == 0:  # a fresh install: one admin, its password shown once
-        password = secrets.token_urlsafe(12)
-        await accounts.add("admin", "管理员", "admin", None, password)
+    password = secrets.token_urlsafe(12)
+    # A fresh install: one admin, its password shown once (by the worker that wrote it).
+    if await accounts.count() == 0 and await accounts.add_first_admin(password):
         log.warning("console: first start, user admin, password %s (add clerks with "
                     "`bot clerk add`)", password)
 
@@ -213,7 +218,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[WEBHOOK] = WeChatWebhook(budget=settings.wechat_reply_budget,
                                  rate_limit=settings.wechat_rate_limit)
     app.cleanup_ctx.append(services(settings, clock))
-    app.router.add_get("/healthz", health)
+    health.setup_routes(app)
     app[WEBHOOK].setup(app)
     nlu_api.setup_routes(app)
     clerk_api.setup_routes(app, clerk_tokens(settings))

@@ -18,7 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.catalogue.loader import CatalogueError, load_catalogue
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.nlu.service import NluServiceError
 from bot.nlu.training import TrainingDataError, build_training_input, train
 
@@ -156,9 +156,13 @@ def nlu_serve_command(settings: Settings, args: argparse.Namespace) -> int:
     import os
 
     if not os.environ.get("NLU_TOKEN"):
-        raise ValueError("请设置 NLU_TOKEN:各个 bot 进程用同一个令牌访问 NLU 服务")
+        raise ConfigError("NLU_TOKEN", "请设置:各个 bot 进程用同一个令牌访问 NLU 服务")
+    from bot.startup import check_port
+
+    port = args.port or settings.nlu_port
+    check_port("NLU_PORT", "127.0.0.1", port)
     ensure_model(settings)
-    asyncio.run(_serve_nlu(settings, args.port or settings.nlu_port))
+    asyncio.run(_serve_nlu(settings, port))
     return 0
 
 
@@ -175,11 +179,13 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import create_app
+    from bot.startup import check_serve
 
-    if settings.nlu_url is None:
-        ensure_model(settings)
     host = args.host or settings.host
     port = args.port or settings.port
+    check_serve(settings, host, port)
+    if settings.nlu_url is None:
+        ensure_model(settings)
     ready = f"便民服务机器人已启动: http://{host}:{port}/  (Ctrl+C 退出)"
     if settings.simulator:
         ready += f"\n打开模拟器试试: http://{host}:{port}/simulator"
@@ -227,6 +233,9 @@ async def _work(settings: Settings, concurrency: int) -> None:
 
 
 def worker_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.startup import check_backends
+
+    asyncio.run(check_backends(settings))
     asyncio.run(_work(settings, args.concurrency))
     return 0
 
@@ -252,13 +261,19 @@ def clerk_add_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def port_number(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError("端口应为 1 到 65535 之间的整数")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description="便民服务中心微信机器人")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="启动服务(未设 NLU_URL 时同时启动 NLU 服务)")
     serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--port", type=port_number)
     serve.set_defaults(handler=serve_command)
 
     work = commands.add_parser("worker", help="只运行通知发送(可多开;serve 默认自带一个)")
@@ -295,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu = commands.add_parser("nlu", help="NLU 工具").add_subparsers(
         dest="nlu_command", required=True)
     nlu_serve = nlu.add_parser("serve", help="单独运行 NLU 服务(多个 bot 进程共用)")
-    nlu_serve.add_argument("--port", type=int)
+    nlu_serve.add_argument("--port", type=port_number)
     nlu_serve.set_defaults(handler=nlu_serve_command)
     evaluate = nlu.add_parser("evaluate", help="在留出测试集上评估意图和事项识别")
     evaluate.add_argument("--file", type=Path, default=Path("tests/nlu/heldout.tsv"))
@@ -306,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # noise at import
     args = build_parser().parse_args(argv)
     handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     try:
@@ -315,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    except ConfigError as exc:  # before anything started: one line, naming the variable
+        print(f"配置错误: {exc}", file=sys.stderr)
+        return 2
     except (TrainingDataError, NluServiceError, ValueError) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 1

@@ -11,8 +11,58 @@ import secrets
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A variable of the environment is missing, malformed or out of range: its name, what
+    is expected, and what was given (never a secret's value)."""
+
+    def __init__(self, variable: str, expected: str, given: str | None = None) -> None:
+        shown = f",现在是 {given!r}" if given is not None else ""
+        super().__init__(f"{variable}: {expected}{shown}")
+        self.variable = variable
+
+
+def _number(env: dict[str, str], name: str, default: float, low: float, high: float,
+            kind: type[float] | type[int]) -> Any:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    noun = "整数" if kind is int else "数"
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(name, f"应为 {low:g} 到 {high:g} 之间的{noun}", raw) from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"应为 {low:g} 到 {high:g} 之间的{noun}", raw)
+    return value
+
+
+def integer(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    value: int = _number(env, name, default, low, high, int)
+    return value
+
+
+def decimal(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    value: float = _number(env, name, default, low, high, float)
+    return value
+
+
+def url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    """A URL of one of `schemes`, or None when unset; the value is not echoed (passwords)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+        raise ConfigError(name, "应以 " + " 或 ".join(f"{s}://" for s in schemes) + " 开头")
+    return raw
+
+
+# The drivers the storage stage speaks (bot/storage/db.py).
+DATABASES = ("postgresql+asyncpg", "sqlite+aiosqlite")
 
 
 class Secret(str):
@@ -90,41 +140,42 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         defaults = cls()
-        nlu_url = env.get("NLU_URL") or None
+        nlu_url = url(env, "NLU_URL", ("http", "https"))
         token = env.get("NLU_TOKEN")
         if nlu_url and not token:
-            raise ValueError("NLU_URL is set but NLU_TOKEN is not: the NLU service needs its token")
+            raise ConfigError("NLU_TOKEN", "设了 NLU_URL 就要设 NLU_TOKEN(NLU 服务的令牌)")
         if bool(env.get("WECHAT_APPID")) != bool(env.get("WECHAT_SECRET")):
-            raise ValueError("WECHAT_APPID and WECHAT_SECRET go together")
+            raise ConfigError("WECHAT_APPID", "和 WECHAT_SECRET 要一起设")
         provider = env.get("SMS_PROVIDER", defaults.sms_provider)
         if provider not in ("console", "aliyun", "tencent"):
-            raise ValueError("SMS_PROVIDER is console, aliyun or tencent")
+            raise ConfigError("SMS_PROVIDER", "应为 console、aliyun 或 tencent", provider)
         if provider != "console" and not (env.get("SMS_KEY_ID") and env.get("SMS_SECRET")):
-            raise ValueError(f"SMS_PROVIDER={provider} needs SMS_KEY_ID and SMS_SECRET")
+            raise ConfigError("SMS_KEY_ID",
+                              f"SMS_PROVIDER={provider} 需要 SMS_KEY_ID 和 SMS_SECRET")
         if provider == "tencent" and not env.get("SMS_APP_ID"):
-            raise ValueError("SMS_PROVIDER=tencent needs SMS_APP_ID (SmsSdkAppId)")
+            raise ConfigError("SMS_APP_ID", "SMS_PROVIDER=tencent 需要 SMS_APP_ID(SmsSdkAppId)")
         aes_key = env.get("WECHAT_AES_KEY")
         if aes_key and len(aes_key) != 43:
-            raise ValueError("WECHAT_AES_KEY must be the 43-character EncodingAESKey")
+            raise ConfigError("WECHAT_AES_KEY", "应为 43 个字符的 EncodingAESKey")
 
         def path(name: str, default: Path) -> Path:
             return Path(env[name]).resolve() if env.get(name) else default
 
         return cls(
             host=env.get("BOT_HOST", defaults.host),
-            port=int(env.get("BOT_PORT", defaults.port)),
+            port=integer(env, "BOT_PORT", defaults.port, 1, 65535),
             catalogue_dir=path("CATALOGUE_DIR", defaults.catalogue_dir),
             nlu_data_dir=path("NLU_DATA_DIR", defaults.nlu_data_dir),
             nlu_build_dir=path("NLU_BUILD_DIR", defaults.nlu_build_dir),
             models_dir=path("NLU_MODELS_DIR", defaults.models_dir),
             nlu_python=path("NLU_PYTHON", defaults.nlu_python),
             nlu_url=nlu_url,
-            nlu_port=int(env.get("NLU_PORT", defaults.nlu_port)),
+            nlu_port=integer(env, "NLU_PORT", defaults.nlu_port, 1, 65535),
             nlu_token=Secret(token) if token else defaults.nlu_token,
             nlu_log=path("NLU_LOG", defaults.nlu_log),
-            nlu_timeout=float(env.get("NLU_TIMEOUT", defaults.nlu_timeout)),
-            redis_url=env.get("REDIS_URL") or None,
-            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            nlu_timeout=decimal(env, "NLU_TIMEOUT", defaults.nlu_timeout, 0.1, 60),
+            redis_url=url(env, "REDIS_URL", ("redis", "rediss", "unix")),
+            database_url=url(env, "DATABASE_URL", DATABASES) or defaults.database_url,
             files_dir=path("FILES_DIR", defaults.files_dir),
             files_s3_url=env.get("FILES_S3_URL") or None,
             files_s3_endpoint=env.get("FILES_S3_ENDPOINT") or None,
@@ -139,10 +190,11 @@ class Settings:
             wechat_aes_key=Secret(env["WECHAT_AES_KEY"]) if env.get("WECHAT_AES_KEY") else None,
             wechat_api_base=env.get("WECHAT_API_BASE") or None,
             # The simulator signs with the token in the browser: only where no real one is set.
-            wechat_reply_budget=float(env.get("WECHAT_REPLY_BUDGET",
-                                              defaults.wechat_reply_budget)),
+            wechat_reply_budget=decimal(env, "WECHAT_REPLY_BUDGET",
+                                        defaults.wechat_reply_budget, 0, 4.5),
             clerk_tokens=env.get("CLERK_TOKENS", ""),
-            wechat_rate_limit=int(env.get("WECHAT_RATE_LIMIT", defaults.wechat_rate_limit)),
+            wechat_rate_limit=integer(env, "WECHAT_RATE_LIMIT", defaults.wechat_rate_limit, 1,
+                                      10_000),
             simulator=env.get("SIMULATOR", "1" if not env.get("WECHAT_TOKEN") else "0") == "1",
             sms_provider=provider, sms_endpoint=env.get("SMS_ENDPOINT") or None,
             sms_key_id=env.get("SMS_KEY_ID") or None,
@@ -153,10 +205,10 @@ class Settings:
             sms_receipt_allow=networks("SMS_RECEIPT_ALLOW", env.get("SMS_RECEIPT_ALLOW", "")),
             notice_worker=env.get("NOTICE_WORKER", "1") != "0",
             wecom_webhook=env.get("WECOM_WEBHOOK") or None,
-            handoff_answer_minutes=int(env.get("HANDOFF_ANSWER_MINUTES",
-                                               defaults.handoff_answer_minutes)),
-            transcript_days=int(env.get("TRANSCRIPT_DAYS", defaults.transcript_days)),
-            files_retention_days=int(env.get("FILES_RETENTION_DAYS", 0)),
+            handoff_answer_minutes=integer(env, "HANDOFF_ANSWER_MINUTES",
+                                           defaults.handoff_answer_minutes, 1, 24 * 60),
+            transcript_days=integer(env, "TRANSCRIPT_DAYS", defaults.transcript_days, 1, 3650),
+            files_retention_days=integer(env, "FILES_RETENTION_DAYS", 0, 0, 36500),
         )
 
 
@@ -166,9 +218,10 @@ MIN_RECEIPT_TOKEN = 16  # characters: the URL secret is all that stands before t
 def receipt_token(raw: str | None) -> Secret | None:
     if not raw:
         return None
-    if len(raw) < MIN_RECEIPT_TOKEN or not raw.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"SMS_RECEIPT_TOKEN must be at least {MIN_RECEIPT_TOKEN} letters, "
-                         "digits, - or _ (it is part of the callback URL)")
+    if len(raw) < MIN_RECEIPT_TOKEN or not (raw.isascii() and
+                                            raw.replace("-", "").replace("_", "").isalnum()):
+        raise ConfigError("SMS_RECEIPT_TOKEN", f"应为至少 {MIN_RECEIPT_TOKEN} 个字母、数字、- 或 _"
+                          "(它是回执地址的一部分)")
     return Secret(raw)
 
 
@@ -177,5 +230,5 @@ def networks(name: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
         return tuple(ip_network(part.strip(), strict=False)
                      for part in raw.split(",") if part.strip())
     except ValueError:
-        raise ValueError(f"{name} lists IP addresses or networks (1.2.3.4, 10.0.0.0/8), "
-                         f"comma-separated: {raw!r}") from None
+        raise ConfigError(name, "应为逗号分隔的 IP 地址或网段(如 1.2.3.4, 10.0.0.0/8)",
+                          raw) from None

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import insert_new
 from bot.storage.tables import AuditEntry, Clerk
 
 ROLES = ("clerk", "supervisor", "director", "admin")
@@ -83,6 +84,15 @@ class Accounts:
     async def count(self) -> int:
         async with self._sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(Clerk)) or 0)
+
+    async def add_first_admin(self, password: str) -> bool:
+        """On a fresh install, the `admin` account. Workers starting together may all try:
+        one row is written, and only its writer is told True (and shows the password)."""
+        row = {"username": "admin", "name": "管理员", "role": "admin", "window": None,
+               "password_hash": hash_password(password), "active": True,
+               "created_at": self._clock()}
+        async with self._sessions.begin() as session:
+            return await insert_new(session, Clerk, [row], ["username"]) == 1
 
     async def sign_in(self, username: str, password: str) -> str | None:
         """A new session id, or None (the same answer for a wrong name or password)."""

@@ -4,13 +4,20 @@ Rasa 3.6 needs Python 3.10 and old aiohttp/SQLAlchemy/pydantic, so it is a separ
 bound to 127.0.0.1 with a token; every bot worker on the machine shares it. In production
 it runs as its own service and the bot is given NLU_URL and NLU_TOKEN instead.
 Rasa's own log goes to a file at WARNING level: it never contains villagers' messages.
+The child dies with its parent (Linux's parent-death signal), so a `kill -9` of the bot
+leaves no Rasa holding the port; its token goes by environment, never the command line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
+import signal
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -23,8 +30,26 @@ READY_TIMEOUT = 120.0
 POLL_INTERVAL = 0.1
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 class NluServiceError(RuntimeError):
     pass
+
+
+def die_with(parent: int) -> Callable[[], None] | None:
+    """For Popen's preexec_fn (Linux): the child gets SIGKILL when `parent` dies, even by
+    `kill -9`. If the parent died before the signal was set, the child ends at once."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None).prctl  # looked up here: the forked child only calls it
+
+    def set_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return set_death_signal
 
 
 class NluProcess:
@@ -52,12 +77,12 @@ class NluProcess:
             command = rasa_command(
                 self.python, "run", "--enable-api", "--quiet",
                 "--model", str(self.model), "--interface", "127.0.0.1",
-                "--port", str(self.port), "--auth-token", self.token,
-                "--log-file", str(self.log_file),
+                "--port", str(self.port), "--log-file", str(self.log_file),
             )
             self.process = await asyncio.create_subprocess_exec(
                 *command, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                env=rasa_environment(),
+                env=rasa_environment() | {"RASA_AUTH_TOKEN": self.token},
+                preexec_fn=die_with(os.getpid()),
             )
         await self._wait_ready(timeout)
         self.ready_seconds = time.perf_counter() - started

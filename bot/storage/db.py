@@ -3,6 +3,9 @@
 DATABASE_URL selects the database: `postgresql+asyncpg://…` in production and tests,
 `sqlite+aiosqlite:///…` (the default, a file under .data/) for `make run` with no server.
 The schema is Alembic's (alembic/versions/); `upgrade()` brings a database to the latest.
+Workers started together migrate one at a time (a PostgreSQL advisory lock, held by the
+migration's own transaction); the others then find the schema current.
+Engines never put bound parameters in errors or logs: they hold password hashes, ID numbers.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,6 +39,21 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(ROOT / "alembic"))
     config.set_main_option("sqlalchemy.url", url)
     return config
+
+
+# pg_advisory_xact_lock's key for "migrating this database" (any constant of our own).
+MIGRATION_LOCK = 0x626D_6D69_6772  # "bmmigr"
+
+
+def lock_migrations(connection: Connection) -> None:
+    """Wait for any other worker's migration; ours holds the lock until it commits.
+    SQLite is one file of one `make run` process: it needs none."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    return create_async_engine(url, hide_parameters=True, **options)
 
 
 async def upgrade(url: str) -> None:
@@ -86,7 +104,7 @@ async def open_database(url: str, *,
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
     if migrate:
         await upgrade(url)
-    engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
     try:
         yield async_sessionmaker(engine, expire_on_commit=False)
     finally:

@@ -161,6 +161,11 @@ async def queue(request: web.Request, who: Who) -> web.Response:
     return render("queue.html", who, handoffs=rows)
 
 
+# Open event streams, ended on shutdown: a browser keeps its stream open for ever, and the
+# server would otherwise wait for it (aiohttp's shutdown timeout) before exiting.
+STREAMS = web.AppKey("console_streams", set[asyncio.Task[Any]])
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: new, claimed and closed handoffs, as they happen."""
     services = request.app[CONSOLE]
@@ -171,6 +176,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     pubsub = services.redis.pubsub()
     await pubsub.subscribe(ALERTS)
+    streams, task = request.app[STREAMS], asyncio.current_task()
+    assert task is not None
+    streams.add(task)
     try:
         await response.write(b": connected\n\n")
         while True:
@@ -181,6 +189,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        streams.discard(task)
         await pubsub.unsubscribe(ALERTS)
         await pubsub.aclose()  # type: ignore[no-untyped-call]
     return response
@@ -492,7 +501,14 @@ async def audit_page(request: web.Request, who: Who) -> web.Response:
     return render("audit.html", who, entries=entries)
 
 
+async def close_streams(app: web.Application) -> None:
+    for task in app[STREAMS]:
+        task.cancel()
+
+
 def setup_routes(app: web.Application) -> None:
+    app[STREAMS] = set()
+    app.on_shutdown.append(close_streams)
     add = app.router
     add.add_get("/console/login", login_page)
     add.add_post("/console/login", login)

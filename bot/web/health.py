@@ -1,0 +1,109 @@
+"""Channel stage (operations): `/healthz`, `/readyz`, and a 503 when a backing service is down.
+
+    /healthz   the process is alive and answering (a liveness probe: never touches a backend)
+    /readyz    the database, Redis and the NLU service answer within READY_TIMEOUT; else 503
+               naming each one that failed (a load balancer stops sending traffic here)
+
+With Redis or the database unreachable mid-request, `unavailable` answers 503 — the
+console's Chinese error page for /console, a short JSON error elsewhere — instead of a bare
+500 with a traceback in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.nlu.understand import Understanding
+from bot.web import console
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 2.0
+UNAVAILABLE = "系统暂时连不上后台服务，请稍后再试"
+# A backend that is down, as the drivers say it (refused, timed out). Not a reset: that is
+# also how a browser leaving mid-response looks.
+DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionRefusedError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class Backends:
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    understanding: Understanding
+
+    def checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
+        return {"database": self._database, "redis": self._redis, "nlu": self._nlu}
+
+    async def _database(self) -> None:
+        async with self.sessions() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def _redis(self) -> None:
+        await self.redis.ping()
+
+    async def _nlu(self) -> None:
+        await self.understanding.understand("你好")
+
+
+BACKENDS = web.AppKey("backends", Backends)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _failed(check: Callable[[], Awaitable[object]]) -> bool:
+    try:
+        await asyncio.wait_for(check(), READY_TIMEOUT)
+    except Exception:  # any failure means "not ready"; the name of the check says which
+        return True
+    return False
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks = request.app[BACKENDS].checks()
+    results = await asyncio.gather(*(_failed(check) for check in checks.values()))
+    failed = [name for name, bad in zip(checks, results, strict=True) if bad]
+    body = {"status": "unavailable" if failed else "ready", "failed": failed}
+    return web.json_response(body, status=503 if failed else 200)
+
+
+def _is_down(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(error.orig, DOWN)
+    return isinstance(error, DOWN)
+
+
+@web.middleware
+async def unavailable(request: web.Request,
+                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                      ) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except (DBAPIError, *DOWN) as error:
+        if not _is_down(error):
+            raise
+        log.warning("%s %s: backend unavailable (%s)", request.method, request.path,
+                    type(error).__name__)
+        if request.path.startswith("/console"):
+            return console.render("error.html", None, 503, message=UNAVAILABLE)
+        return web.json_response({"error": UNAVAILABLE}, status=503,
+                                 dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.middlewares.append(unavailable)

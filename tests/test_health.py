@@ -1,0 +1,90 @@
+"""Liveness and readiness, and what the console says when Redis goes away under it: Redis is
+reached through a local TCP relay the test can cut, as a network or a restart would."""
+
+import asyncio
+import dataclasses
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.console.accounts import Accounts
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+
+
+class Relay:
+    """Forwards TCP connections to Redis until `cut()`: then open ones drop and new ones are
+    refused."""
+
+    def __init__(self, target: str) -> None:
+        parts = urlsplit(target)
+        self.host, self.port, self.path = parts.hostname, parts.port, parts.path
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}{self.path}"
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(self.host, self.port)
+        self.writers += [writer, up_writer]
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def cut(self) -> None:
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await self.server.wait_closed()
+
+
+@pytest.fixture
+async def relay(real_redis):
+    relay = Relay(TEST_REDIS_URL)
+    yield relay
+    await relay.cut()
+
+
+@pytest.fixture
+async def client(remote_settings, sessions, relay, tmp_path):
+    settings = dataclasses.replace(remote_settings, redis_url=await relay.start(),
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path)
+    client = TestClient(TestServer(create_app(settings)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def test_ready_when_database_redis_and_nlu_answer(client):
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ready", "failed": []}
+
+
+async def test_redis_down_is_not_ready_and_the_console_says_so_in_chinese(client, relay,
+                                                                           sessions, real_redis):
+    await Accounts(sessions, real_redis).add("li", "李四", "clerk", "civil", "password-li")
+    await relay.cut()
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert await ready.json() == {"status": "unavailable", "failed": ["redis"]}
+    assert (await client.get("/healthz")).status == 200  # alive: the process itself is fine
+    page = await client.get("/console", cookies={"bm_console": "a-session"},
+                            allow_redirects=False)
+    assert page.status == 503
+    assert "系统暂时连不上后台服务" in await page.text()
+    login = await client.post("/console/login", data={"username": "li",
+                                                              "password": "password-li"})
+    assert login.status == 503
