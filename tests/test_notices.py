@@ -323,8 +323,14 @@ async def test_each_status_change_of_the_application_story_reaches_the_phone(
             assert done.startswith(f"【示例镇便民服务中心】您的高龄补贴（{receipt_no}）已办结，"
                                    "请带身份证到")
             assert len(await wechat_notice()) == 1  # 审核中 and 已上报 are not worth a message
-            listed = await (await client.get("/api/clerk/notices?user=o_notice",
-                                             headers=CLERK)).json()
+
+            async def recorded():
+                # The phone has the SMS a moment before the worker records it as sent.
+                listed = await (await client.get("/api/clerk/notices?user=o_notice",
+                                                 headers=CLERK)).json()
+                return listed if all(n["sent_via"] for n in listed["notices"]) else None
+
+            listed = await until(recorded)
             assert [n["sent_via"] for n in listed["notices"]] == ["sms", "sms", "wechat"]
             assert listed["notices"][0]["log"][0]["message_id"].startswith("aliyun-")
         finally:
