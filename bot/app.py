@@ -39,7 +39,7 @@ from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
-from bot.console.accounts import Accounts
+from bot.console.accounts import Accounts, Who
 from bot.dialogue.runtime import (
     WeComPost,
     build_appointments,
@@ -57,6 +57,7 @@ from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.storage.db import open_database
 from bot.web import clerk_api, clerk_appointments, clerk_notices, console, nlu_api, simulator
+from bot.web.windows import GENERAL
 from integrations import wecom
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
@@ -107,6 +108,11 @@ def services(settings: Settings, clock: Clock | None
             nightly_task = asyncio.create_task(nightly(appointments.bookings, nightly_jobs))
             stack.callback(nightly_task.cancel)
             app[clerk_appointments.BOOKINGS] = appointments.bookings
+            app[clerk_api.RULES] = appointments.bookings.rules
+            if unknown := clerk_api.unknown_windows(app[clerk_api.TOKENS],
+                                                    appointments.bookings.rules):
+                raise ValueError(f"CLERK_TOKENS: no such window {', '.join(unknown)} "
+                                 "(window ids are in catalogue/booking.yml)")
             app[clerk_appointments.VISITS] = appointments.visits
             notices = build_notice_store(settings, sessions, clock)
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
@@ -114,6 +120,7 @@ def services(settings: Settings, clock: Clock | None
                                       wecom_poster(settings, session), clock)
             app[console.CONSOLE] = await console_services(settings, sessions, redis, cases,
                                                           appointments, handoffs)
+            app[clerk_api.MATTERS] = frozenset(m.id for m in app[console.CONSOLE].catalogue)
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices, handoffs=handoffs)
@@ -197,12 +204,18 @@ async def nightly(bookings: BookingService,
                 log.exception("nightly job failed")
 
 
-def clerk_tokens(settings: Settings) -> dict[str, str]:
+def clerk_tokens(settings: Settings) -> dict[str, Who]:
+    """CLERK_TOKENS' clerks and their windows; unset: one all-window token for this run."""
     if settings.clerk_tokens:
-        return clerk_api.parse_tokens(settings.clerk_tokens)
+        tokens = clerk_api.parse_tokens(settings.clerk_tokens)
+        if old := sorted(w.name for w in tokens.values() if w.window == GENERAL):
+            log.warning("CLERK_TOKENS: %s reach the general desk only; give their window as "
+                        "姓名@window:token", ", ".join(old))
+        return tokens
     token = secrets.token_urlsafe(18)
-    log.warning("CLERK_TOKENS is not set: clerk API token for this run: %s", token)
-    return {token: "值班员"}
+    log.warning("CLERK_TOKENS is not set: clerk API token (every window) for this run: %s",
+                token)
+    return {token: clerk_api.token_who("值班员", clerk_api.EVERY_WINDOW)}
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:

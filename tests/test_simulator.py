@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 def simulator_settings(remote_settings, tmp_path, **changes):
     return dataclasses.replace(remote_settings, redis_url=REDIS_URL, simulator=True,
                                database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-                               wechat_rate_limit=1000, clerk_tokens=f"李四:{CLERK_TOKEN}",
+                               wechat_rate_limit=1000, clerk_tokens=f"李四@*:{CLERK_TOKEN}",
                                **changes)
 
 

@@ -46,6 +46,15 @@ from bot.console.figures import figures
 from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
+from bot.storage.tables import HomeVisit
+from bot.web.bodies import BadBody, CaseMove, Reply, parse
+from bot.web.windows import (
+    OtherWindow,
+    booking_in_window,
+    matter_window,
+    visit_in_window,
+    visit_window,
+)
 
 COOKIE = "bm_console"
 ALERTS = "bm:console:alerts"
@@ -73,8 +82,7 @@ class ConsoleServices:
     conversations: StateStore  # a clerk taking up a villager's conversation
 
     def window_of(self, matter_id: str | None) -> str:
-        window = self.bookings.rules.window_for(matter_id or "")
-        return window.id if window else "general"
+        return matter_window(self.bookings.rules, matter_id)
 
     def window_name(self, window_id: str) -> str:
         window = self.bookings.rules.window(window_id)
@@ -108,7 +116,12 @@ def page(*roles: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[A
                 form = await request.post()
                 if not hmac.compare_digest(str(form.get("csrf", "")), who.csrf):
                     return render("error.html", who, 403, message="页面已过期，请刷新后再试")
-            return await handler(request, who)
+            try:
+                return await handler(request, who)
+            except BadBody as bad:
+                return render("error.html", who, 400, message=f"填写的内容不对：{bad}")
+            except OtherWindow as other:
+                return render("error.html", who, 403, message=str(other))
 
         return checked
 
@@ -237,8 +250,9 @@ async def claim(request: web.Request, who: Who) -> web.Response:
 async def reply(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     form = await request.post()  # read once by the CSRF check; aiohttp keeps it
-    text = str(form.get("text", "")).strip()
-    attached = services.catalogue.get(str(form.get("guide", "")))
+    given = parse(Reply, {k: str(form.get(k, "")) for k in ("text", "guide")})
+    text = given.text.strip()
+    attached = services.catalogue.get(given.guide)
     if attached is not None:  # 「附上办事指南」: the matter's whole materials list
         answer = guide.answer(Intent.ASK_MATERIALS, attached, None, services.center)
         text = f"{text}\n{answer}".strip()
@@ -308,14 +322,16 @@ async def move_case(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     case = await _case_for(request, who)
     form = await request.post()
-    missing = [m.strip() for m in str(form.get("missing", "")).split("、") if m.strip()]
+    body = parse(CaseMove, {
+        "to": str(form.get("to", "")), "reason": str(form.get("reason", "")),
+        "missing": [m for m in str(form.get("missing", "")).split("、") if m.strip()],
+        "result": str(form.get("result", "")) or None})
     try:
-        target = Status(str(form.get("to", "")))
-        moved = await services.cases.move(case.receipt_no, target, who.name,
-                                          reason=str(form.get("reason", "")), missing=missing,
-                                          result=str(form.get("result", "")) or None)
-    except (ValueError, CaseError) as refused:
-        return render("error.html", who, 409, message=str(refused) or "没有这个状态")
+        moved = await services.cases.move(case.receipt_no, body.to, who.name,
+                                          reason=body.reason, missing=list(body.missing),
+                                          result=body.result)
+    except CaseError as refused:
+        return render("error.html", who, 409, message=str(refused))
     await services.accounts.audit(who.username, "case.move", f"case:{case.receipt_no}",
                                   {"status": case.status}, {"status": moved.status})
     raise web.HTTPFound(f"/console/cases/{case.receipt_no}")
@@ -350,15 +366,22 @@ async def today_page(request: web.Request, who: Who) -> web.Response:
                 if windows is None or b.slot.window in windows]
     visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
                "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
-              for v in await services.visits.listing(day=day)]
+              for v in await _visits_of(services, who, day=day)]
     requested = [{"number": v.visit_no, "person": v.person_name, "age": v.age,
                   "purpose": v.purpose, "address": v.address, "phone": mask_phone(v.phone),
                   "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
                             else v.agent_id),
                   "preferred": [(k, HalfDay.parse(k).label) for k in v.preferred]}
-                 for v in await services.visits.listing("requested")]
+                 for v in await _visits_of(services, who, "requested")]
     return render("today.html", who, day=day, bookings=bookings, visits=visits,
                   requested=requested)
+
+
+async def _visits_of(services: ConsoleServices, who: Who, status: str | None = None,
+                     day: date | None = None) -> list[HomeVisit]:
+    """Home visits (name, age, address) of `who`'s windows only."""
+    return [v for v in await services.visits.listing(status, day)
+            if who.sees(visit_window(services.bookings.rules, v))]
 
 
 @page("clerk", "supervisor", "admin")
@@ -368,6 +391,7 @@ async def schedule_visit(request: web.Request, who: Who) -> web.Response:
     number = request.match_info["visit_no"]
     try:
         when = HalfDay.parse(str((await request.post()).get("when", "")))
+        await visit_in_window(services.visits, services.bookings.rules, number, who)
         visit = await services.visits.schedule(number, when, who.name)
     except ValueError:
         return render("error.html", who, 400, message="时间格式应为 2026-11-25 am 或 pm")
@@ -383,6 +407,7 @@ async def mark_booking(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     number, to = request.match_info["booking_no"], str((await request.post()).get("to", ""))
     try:
+        await booking_in_window(services.bookings, number, who)
         await services.bookings.mark(number, to, who.name)
     except BookingError as refused:
         return render("error.html", who, 409, message=str(refused))

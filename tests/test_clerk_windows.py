@@ -1,0 +1,189 @@
+"""The window rule at every clerk read and write (issue #11, finding 2): a token or a console
+login of the social-security window (周五) cannot read or move the civil window's case,
+booking, home visit or notice; the civil window's clerk (李四) and an all-window token can."""
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select, update
+
+from bot.app import create_app
+from bot.appointments.home_visits import NewHomeVisit
+from bot.appointments.service import BookingRequest, local
+from bot.cases.application import MaterialItem, NewCase
+from bot.storage.tables import Notice, ServiceSlot
+from bot.web.clerk_api import CASES, parse_tokens
+from bot.web.clerk_appointments import BOOKINGS, VISITS
+from bot.web.clerk_notices import NOTICES
+from bot.web.console import CONSOLE
+from tests.conftest import TEST_DATABASE_URL, Clock
+from tests.test_console import MONDAY_MORNING, Clerk
+from tests.test_wechat import wechat_settings
+
+LI, ZHOU, WANG = ("li-civil-token-0123456789", "zhou-social-token-0123456789",
+                  "wang-every-window-0123456789")
+TOKENS = f"李四@civil:{LI},周五@social:{ZHOU},王主任@*:{WANG}"
+REFUSED = "这是别的窗口的"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def client(remote_settings, real_redis, sessions, tmp_path):
+    settings = dataclasses.replace(wechat_settings(remote_settings), clerk_tokens=TOKENS,
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
+                                   sms_log=tmp_path / "sms.log")
+    client = TestClient(TestServer(create_app(settings, clock=Clock(MONDAY_MORNING))))
+    await client.start_server()
+    accounts = client.server.app[CONSOLE].accounts
+    await accounts.add("li", "李四", "clerk", "civil", "password-li")
+    await accounts.add("zhou", "周五", "clerk", "social", "password-zhou")
+    yield client
+    await client.close()
+
+
+@dataclasses.dataclass
+class CivilWork:
+    receipt: str
+    booking: str
+    visit: str
+    notice: int
+    day: str  # the booking's
+
+
+@pytest.fixture
+async def civil(client, sessions):
+    """One of each of the civil window's works: a 高龄补贴 case (and its failed notice), a
+    低保 booking, a home visit for 高龄补贴."""
+    app = client.server.app
+    case = await app[CASES].submit(NewCase(
+        matter_id="senior_allowance", channel="wechat", user_id="o_civil",
+        applicant_name="王秀英", applicant_id_number="11010519491231002X", phone="13800001234",
+        village="石桥村", materials=[MaterialItem("身份证", "received", None)]))
+    async with sessions() as session:
+        slot = await session.scalar(select(ServiceSlot).where(
+            ServiceSlot.window == "civil",
+            ServiceSlot.starts_at > MONDAY_MORNING + timedelta(days=1)).order_by(
+            ServiceSlot.starts_at).limit(1))
+    booking = await app[BOOKINGS].book(BookingRequest(slot.id, "o_civil", "dibao", "b1",
+                                                      "王秀英", "13800001234"))
+    visit = await app[VISITS].request(NewHomeVisit(
+        user_id="o_civil", channel="wechat", person_name="王秀英",
+        id_number="11010519491231002X", for_self=False, reason="age", age=88,
+        matter_id="senior_allowance", purpose="高龄补贴", village="石桥村",
+        address="石桥村3组12号", phone="13800001234", preferred=("2026-11-24 am",), key="v1"))
+    await app[NOTICES].plan()
+    async with sessions.begin() as session:
+        notice = await session.scalar(select(Notice.id).where(Notice.kind.like("case%")))
+        await session.execute(update(Notice).values(status="failed"))
+    return CivilWork(case.receipt_no, booking.booking_no, visit.visit_no, notice,
+                     local(slot.starts_at).date().isoformat())
+
+
+def test_tokens_carry_a_window_and_the_old_format_reaches_the_general_desk_only():
+    tokens = parse_tokens(TOKENS + ",老张:old-format-token-0123456789")
+    assert (tokens[LI].name, tokens[LI].windows) == ("李四", ["civil"])
+    assert tokens[WANG].windows is None  # every window
+    assert tokens["old-format-token-0123456789"].windows == ["general"]
+    with pytest.raises(ValueError, match="姓名@窗口:令牌"):
+        parse_tokens("李四@:short")
+
+
+async def _api(client, method, path, token, status, **body):
+    response = await client.request(method, path, headers=bearer(token),
+                                    **({"json": body} if body else {}))
+    answer = await response.json()
+    assert response.status == status, (path, response.status, answer)
+    return answer
+
+
+async def test_api_reads_show_only_the_clerks_window(client, civil):
+    for path in (f"/api/clerk/cases/{civil.receipt}", "/api/clerk/bookings?window=civil"):
+        assert REFUSED in (await _api(client, "GET", path, ZHOU, 403))["error"]
+        await _api(client, "GET", path, LI, 200)
+        await _api(client, "GET", path, WANG, 200)
+    listed = await _api(client, "GET", "/api/clerk/cases", ZHOU, 200)
+    assert civil.receipt not in str(listed)
+    assert civil.receipt in str(await _api(client, "GET", "/api/clerk/cases", LI, 200))
+    day = f"/api/clerk/bookings?date={civil.day}"
+    assert civil.booking in str(await _api(client, "GET", day, LI, 200))
+    assert [w["window"] for w in (await _api(client, "GET", day, ZHOU, 200))["windows"]] == [
+        "social", "general"]
+    for path, number in (("/api/clerk/home-visits", civil.visit),
+                         ("/api/clerk/notices", f'"id": {civil.notice}')):
+        assert number not in str(await _api(client, "GET", path, ZHOU, 200)).replace("'", '"')
+        assert number in str(await _api(client, "GET", path, LI, 200)).replace("'", '"')
+
+
+async def test_api_case_move_is_refused_to_another_window(client, civil):
+    path = f"/api/clerk/cases/{civil.receipt}/moves"
+    assert REFUSED in (await _api(client, "POST", path, ZHOU, 403, to="reviewing"))["error"]
+    assert (await _api(client, "POST", path, LI, 200, to="reviewing"))["status"] == "reviewing"
+
+
+async def test_api_booking_mark_is_refused_to_another_window(client, civil):
+    path = f"/api/clerk/bookings/{civil.booking}/status"
+    assert REFUSED in (await _api(client, "POST", path, ZHOU, 403, to="arrived"))["error"]
+    assert (await _api(client, "POST", path, LI, 200, to="arrived"))["status"] == "arrived"
+
+
+async def test_api_home_visit_schedule_is_refused_to_another_window(client, civil):
+    path = f"/api/clerk/home-visits/{civil.visit}/schedule"
+    body = {"date": "2026-11-24", "half": "am"}
+    assert REFUSED in (await _api(client, "POST", path, ZHOU, 403, **body))["error"]
+    assert (await _api(client, "POST", path, LI, 200, **body))["status"] == "scheduled"
+
+
+async def test_api_home_visit_close_is_refused_to_another_window(client, civil):
+    path = f"/api/clerk/home-visits/{civil.visit}/status"
+    assert REFUSED in (await _api(client, "POST", path, ZHOU, 403, to="cancelled"))["error"]
+    assert (await _api(client, "POST", path, WANG, 200, to="cancelled"))["status"] == \
+        "cancelled"
+
+
+async def test_api_notice_retry_is_refused_to_another_window(client, civil):
+    path = f"/api/clerk/notices/{civil.notice}/retry"
+    assert REFUSED in (await _api(client, "POST", path, ZHOU, 403))["error"]
+    assert (await _api(client, "POST", path, LI, 200))["status"] == "pending"
+
+
+@pytest.fixture
+async def zhou(client):
+    clerk = Clerk(client)
+    await clerk.login("zhou", "password-zhou")
+    yield clerk
+    await clerk.close()
+
+
+@pytest.fixture
+async def li(client):
+    clerk = Clerk(client)
+    await clerk.login("li", "password-li")
+    yield clerk
+    await clerk.close()
+
+
+async def test_console_booking_mark_is_refused_to_another_window(civil, zhou, li):
+    path = f"/console/bookings/{civil.booking}/mark"
+    assert REFUSED in await zhou.post(path, status=403, to="arrived")
+    await li.post(path, to="arrived")
+
+
+async def test_console_home_visit_schedule_is_refused_to_another_window(civil, zhou, li):
+    path = f"/console/home-visits/{civil.visit}/schedule"
+    assert REFUSED in await zhou.post(path, status=403, when="2026-11-24 am")
+    await li.post(path, when="2026-11-24 am")
+
+
+@pytest.mark.parametrize("action", ["move", "contact"])
+async def test_console_case_writes_are_refused_to_another_window(civil, zhou, action):
+    await zhou.post(f"/console/cases/{civil.receipt}/{action}", status=403, to="reviewing")
+
+
+async def test_home_visits_are_listed_only_to_their_windows_clerks(civil, zhou, li):
+    assert "石桥村3组12号" not in await zhou.get("/console/today")
+    assert "石桥村3组12号" in await li.get("/console/today")
