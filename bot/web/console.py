@@ -42,7 +42,7 @@ from bot.cases.status import Status
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
-from bot.console.figures import figures
+from bot.console.figures import Figures, figures
 from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
@@ -455,26 +455,38 @@ async def figures_page(request: web.Request, who: Who) -> web.Response:
     return render("figures.html", who, f=found, charts=charts)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A spreadsheet runs a cell starting with = + - @ (or tab, CR) as a formula: a village
+    named =HYPERLINK(…) is written with a leading apostrophe, as text."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_rows(found: Figures) -> list[list[object]]:
+    rows: list[list[object]] = [["指标", "项目", "数值"],
+                                ["期间", "", f"{found.first}至{found.last}"],
+                                ["办件量", "合计", found.cases]]
+    for title, counted in (("办件量", found.by_matter), ("按村", found.by_village),
+                           ("按渠道", found.by_channel), ("按月", found.by_month)):
+        rows.extend([title, label, n] for label, n in counted)
+    rows.append(["按时办结率", "", f"{found.on_time_rate:.1%}" if found.on_time_rate
+                 is not None else ""])
+    rows.append(["平均办理天数", "", f"{found.average_days:.1f}" if found.average_days
+                 is not None else ""])
+    rows.extend(["满意度", label, n] for label, n in found.handoffs.get("ratings", {}).items())
+    rows.append(["人工服务", "次数", found.handoffs.get("handoffs", 0)])
+    rows.append(["机器人解决率", "", f"{found.containment:.1%}" if found.containment
+                 is not None else ""])
+    return rows
+
+
 @page("director", "supervisor", "admin")
 async def figures_csv(request: web.Request, who: Who) -> web.Response:
     found = await _figures(request)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["指标", "项目", "数值"])
-    writer.writerow(["期间", "", f"{found.first}至{found.last}"])
-    writer.writerow(["办件量", "合计", found.cases])
-    for title, rows in (("办件量", found.by_matter), ("按村", found.by_village),
-                        ("按渠道", found.by_channel), ("按月", found.by_month)):
-        writer.writerows([title, label, n] for label, n in rows)
-    writer.writerow(["按时办结率", "", f"{found.on_time_rate:.1%}" if found.on_time_rate
-                     is not None else ""])
-    writer.writerow(["平均办理天数", "", f"{found.average_days:.1f}" if found.average_days
-                     is not None else ""])
-    for label, n in found.handoffs.get("ratings", {}).items():
-        writer.writerow(["满意度", label, n])
-    writer.writerow(["人工服务", "次数", found.handoffs.get("handoffs", 0)])
-    writer.writerow(["机器人解决率", "", f"{found.containment:.1%}" if found.containment
-                     is not None else ""])
+    csv.writer(out).writerows([safe_cell(cell) for cell in row] for row in _csv_rows(found))
     body = "\ufeff" + out.getvalue()  # a BOM, so that Excel reads the Chinese right
     return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="figures-{found.first}-{found.last}.csv"'})

@@ -1,6 +1,7 @@
-"""The window rule at every clerk read and write (issue #11, finding 2): a token or a console
-login of the social-security window (周五) cannot read or move the civil window's case,
-booking, home visit or notice; the civil window's clerk (李四) and an all-window token can."""
+"""The clerk-facing edge (issue #11). Finding 2, the window rule at every clerk read and
+write: a token or a console login of the social-security window (周五) cannot read or move
+the civil window's case, booking, home visit or notice; the civil window's clerk (李四) and
+an all-window token can. Finding 8: typed bodies, limits, the CSV export."""
 
 import dataclasses
 from datetime import timedelta
@@ -187,3 +188,64 @@ async def test_console_case_writes_are_refused_to_another_window(civil, zhou, ac
 async def test_home_visits_are_listed_only_to_their_windows_clerks(civil, zhou, li):
     assert "石桥村3组12号" not in await zhou.get("/console/today")
     assert "石桥村3组12号" in await li.get("/console/today")
+
+
+# --- finding 8: odd input is refused at the edge, nothing of it stored -----------------------
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"to": "needs_materials", "missing": "abc"}, "missing：应为列表"),
+    ({"to": "completed", "result": {"x": 1}}, "result：应为文字"),
+    ({"to": "needs_materials", "missing": ["材料"] * 31}, "missing：项数太多"),
+    ({"to": "reviewing", "reason": "长" * 501}, "reason：太长了"),
+    ({"to": "reviewing", "actor": "别人"}, "actor：不认识这一项"),
+    ({"to": "飞走"}, "to：取值不对"),
+])
+async def test_a_case_move_of_the_wrong_shape_is_refused_in_chinese(client, civil, body,
+                                                                    reason):
+    answer = await _api(client, "POST", f"/api/clerk/cases/{civil.receipt}/moves", LI, 400,
+                        **body)
+    assert reason in answer["error"]
+    shown = await _api(client, "GET", f"/api/clerk/cases/{civil.receipt}", LI, 200)
+    assert shown["status"] == "accepted" and len(shown["history"]) == 1
+
+
+async def test_deep_nesting_a_huge_id_and_a_huge_key_are_refused_not_crashed(client, civil):
+    deep = "[" * 5000 + "]" * 5000
+    for path in (f"/api/clerk/cases/{civil.receipt}/moves", "/api/clerk/notice-preferences",
+                 f"/api/clerk/bookings/{civil.booking}/status"):
+        response = await client.post(path, data=deep, headers=bearer(LI))
+        assert response.status == 400 and "JSON" in (await response.json())["error"]
+    await _api(client, "POST", f"/api/clerk/notices/{10 ** 20}/retry", LI, 404)
+    await _api(client, "POST", "/api/clerk/notices/-1/retry", LI, 400)
+    long_key = await _api(client, "POST", "/api/clerk/notice-preferences", LI, 400,
+                          key="k" * 10_000, mode="sms_only")
+    assert "key：太长了" in long_key["error"]
+    await _api(client, "POST", "/api/clerk/notice-preferences", LI, 400, key="o_x",
+               opted_out="yes")
+    await _api(client, "POST", "/api/clerk/notice-preferences", LI, 200, key="o_x",
+               opted_out=True)
+
+
+async def test_console_forms_have_limits_too(civil, li):
+    refused = await li.post(f"/console/cases/{civil.receipt}/move", status=400,
+                            to="reviewing", reason="长" * 501)
+    assert "reason：太长了" in refused
+    await li.post(f"/console/cases/{civil.receipt}/move", status=400, to="飞走")
+
+
+async def test_the_csv_export_does_not_carry_formulas(client, sessions):
+    await client.server.app[CASES].submit(NewCase(
+        matter_id="dibao", channel="wechat", user_id="o_csv", applicant_name="王秀英",
+        applicant_id_number="11010519491231002X", phone="13800001234",
+        village='=HYPERLINK("http://evil.example","点我")', materials=[]))
+    await client.server.app[CONSOLE].accounts.add("wang", "王主任", "director", None,
+                                                  "password-wang")
+    director = Clerk(client)
+    try:
+        await director.login("wang", "password-wang")
+        report = await director.get("/console/figures.csv?from=2000-01-01&to=2100-12-31")
+    finally:
+        await director.close()
+    assert '按村,"\'=HYPERLINK(""http://evil.example"",""点我"")",1' in report
+    assert "\n=" not in report and ",=" not in report
