@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.application import CaseError
-from bot.cases.identity import mask_id_number, mask_phone
+from bot.cases.identity import mask_id_number, mask_numbers_in, mask_phone
 from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.catalogue.center import Center
@@ -206,17 +206,33 @@ async def _handoff_for(request: web.Request, who: Who) -> Any:
     return handoff
 
 
+def _transcript(handoff: Any, messages: list[Any], full: bool
+                ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The conversation before and after the handoff, ID and phone numbers masked unless
+    `full`."""
+    shown = (lambda text: text) if full else mask_numbers_in
+    return ([{"dir": line.get("dir", ""), "text": shown(str(line.get("text", "")))}
+             for line in handoff.transcript],
+            [{"author": m.author, "at": m.at, "text": shown(m.text)} for m in messages])
+
+
 @page()
 async def handoff_page(request: web.Request, who: Who) -> web.Response:
+    """The handoff; 「显示完整号码」 (?full=1) shows the numbers in full, and is audited."""
     services = request.app[CONSOLE]
     handoff = await _handoff_for(request, who)
+    full = request.query.get("full") == "1"
+    if full:
+        await services.accounts.audit(who.username, "handoff.reveal", f"handoff:{handoff.id}")
+    transcript, messages = _transcript(handoff, await services.handoffs.messages(handoff.id),
+                                       full)
     cases = await services.cases.cases_of(handoff.user_id)
     bookings = await services.bookings.bookings_of(handoff.user_id)
     visits = await services.visits.visits_of(handoff.user_id)
     return render(
         "handoff.html", who, handoff=handoff, reason=REASONS.get(handoff.reason, handoff.reason),
-        state=STATUS_WORDS.get(handoff.status, handoff.status),
-        messages=await services.handoffs.messages(handoff.id),
+        state=STATUS_WORDS.get(handoff.status, handoff.status), transcript=transcript,
+        messages=messages, full=full,
         cases=[{"receipt": c.receipt_no, "matter": _matter_name(services, c.matter_id),
                 "status": Status(c.status).label, "due": c.due_date} for c in cases],
         bookings=[{"number": b.booking_no, "when": slot_label(b.slot),
