@@ -3,7 +3,7 @@
     /wechat            the official account's endpoint          bot/channels/wechat.py
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
     /sms/receipts/…    SMS delivery receipts (Aliyun, Tencent)   bot/channels/sms_receipts.py
-    /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
+    /api/nlu/parse     what the NLU makes of one question (token) bot/web/nlu_api.py
     /console/…         the clerks' console (login, handoffs…)    bot/web/console.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
                        day views of bookings, home visits         bot/web/clerk_appointments.py
@@ -56,7 +56,15 @@ from bot.nlu.runtime import open_understanding
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.storage.db import open_database
-from bot.web import clerk_api, clerk_appointments, clerk_notices, console, nlu_api, simulator
+from bot.web import (
+    clerk_api,
+    clerk_appointments,
+    clerk_notices,
+    console,
+    nlu_api,
+    security,
+    simulator,
+)
 from bot.web.windows import GENERAL
 from integrations import wecom
 from integrations.fakes.wechat_api import start_fake_wechat
@@ -226,8 +234,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                                  rate_limit=settings.wechat_rate_limit)
     app.cleanup_ctx.append(services(settings, clock))
     app.router.add_get("/healthz", health)
+    security.setup(app, settings.trust_forwarded_proto)
     app[WEBHOOK].setup(app)
-    nlu_api.setup_routes(app)
+    nlu_api.setup_routes(app, settings.nlu_parse_per_minute)
     clerk_api.setup_routes(app, clerk_tokens(settings))
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)

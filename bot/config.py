@@ -79,6 +79,10 @@ class Settings:
     wecom_webhook: str | None = None
     # `bot serve` also runs one notice worker unless NOTICE_WORKER=0 (then run `bot worker`).
     notice_worker: bool = True
+    # Behind a reverse proxy terminating HTTPS: its X-Forwarded-Proto counts (Secure cookies).
+    trust_forwarded_proto: bool = False
+    # /api/nlu/parse questions per caller (clerk token or console login) per minute.
+    nlu_parse_per_minute: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -149,4 +153,7 @@ class Settings:
                                                defaults.handoff_answer_minutes)),
             transcript_days=int(env.get("TRANSCRIPT_DAYS", defaults.transcript_days)),
             files_retention_days=int(env.get("FILES_RETENTION_DAYS", 0)),
+            trust_forwarded_proto=env.get("TRUST_FORWARDED_PROTO", "0") == "1",
+            nlu_parse_per_minute=int(env.get("NLU_PARSE_PER_MINUTE",
+                                             defaults.nlu_parse_per_minute)),
         )

@@ -48,6 +48,7 @@ from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
 from bot.storage.tables import HomeVisit
 from bot.web.bodies import BadBody, CaseMove, Reply, parse
+from bot.web.security import is_https
 from bot.web.windows import (
     OtherWindow,
     booking_in_window,
@@ -63,6 +64,7 @@ REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投
            "clerk": "工作人员发起"}
 STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
                 "cancelled": "已取消"}
+STATIC = Path(__file__).parent / "static"
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 
@@ -143,7 +145,7 @@ async def login(request: web.Request) -> web.Response:
         return render("login.html", None, 401, error="用户名或密码不对")
     response = web.HTTPFound("/console")
     response.set_cookie(COOKIE, session_id, httponly=True, samesite="Strict",
-                        path="/console", secure=request.secure)
+                        path="/console", secure=is_https(request))
     raise response
 
 
@@ -541,8 +543,13 @@ async def audit_page(request: web.Request, who: Who) -> web.Response:
     return render("audit.html", who, entries=entries)
 
 
+async def script(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "console.js")
+
+
 def setup_routes(app: web.Application) -> None:
     add = app.router
+    add.add_get("/console/static/console.js", script)
     add.add_get("/console/login", login_page)
     add.add_post("/console/login", login)
     add.add_post("/console/logout", logout)
