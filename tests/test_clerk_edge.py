@@ -152,18 +152,22 @@ async def test_api_notice_retry_is_refused_to_another_window(client, civil):
     assert (await _api(client, "POST", path, LI, 200))["status"] == "pending"
 
 
+async def _signed_in(client, username):
+    clerk = Clerk(client)
+    await clerk.login(username, f"password-{username}")
+    return clerk
+
+
 @pytest.fixture
 async def zhou(client):
-    clerk = Clerk(client)
-    await clerk.login("zhou", "password-zhou")
+    clerk = await _signed_in(client, "zhou")
     yield clerk
     await clerk.close()
 
 
 @pytest.fixture
 async def li(client):
-    clerk = Clerk(client)
-    await clerk.login("li", "password-li")
+    clerk = await _signed_in(client, "li")
     yield clerk
     await clerk.close()
 
@@ -227,11 +231,13 @@ async def test_deep_nesting_a_huge_id_and_a_huge_key_are_refused_not_crashed(cli
                opted_out=True)
 
 
-async def test_console_forms_have_limits_too(civil, li):
+async def test_console_forms_and_paths_have_limits_too(civil, li):
     refused = await li.post(f"/console/cases/{civil.receipt}/move", status=400,
                             to="reviewing", reason="长" * 501)
     assert "reason：太长了" in refused
     await li.post(f"/console/cases/{civil.receipt}/move", status=400, to="飞走")
+    await li.get(f"/console/handoffs/{10 ** 20}", status=404)
+    await li.post(f"/console/handoffs/{10 ** 20}/reply", status=404, text="您好")
 
 
 async def test_the_csv_export_does_not_carry_formulas(client, sessions):

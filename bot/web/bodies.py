@@ -25,6 +25,7 @@ from bot.cases.status import Status
 from bot.notices.outbox import MODES
 
 MAX_JSON_BYTES = 16 * 1024
+MAX_ROW_ID = 2 ** 31 - 1  # ids are PostgreSQL integers: a larger one would be a 500
 MAX_ITEMS = 30  # a list in a body: 「还差」 materials
 
 Short = Annotated[str, StringConstraints(max_length=40)]
@@ -86,6 +87,11 @@ class Preference(Body):
 class Reply(Body):
     text: Annotated[str, StringConstraints(max_length=2000)] = ""
     guide: Short = ""
+
+
+def row_id(raw: str) -> int | None:
+    """A row id from a path (a notice's, a handoff's); None when it cannot be one."""
+    return int(raw) if raw.isdecimal() and 0 < int(raw) <= MAX_ROW_ID else None
 
 
 def problem(error: ValidationError) -> str:

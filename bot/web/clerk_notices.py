@@ -21,12 +21,11 @@ from bot.cases.identity import mask_phone
 from bot.console.accounts import Who
 from bot.notices.outbox import NoticeStore
 from bot.storage.tables import Notice, NoticeAttempt
-from bot.web.bodies import Preference, read_json
+from bot.web.bodies import Preference, read_json, row_id
 from bot.web.clerk_api import RULES, authenticated, json_response
 from bot.web.windows import hidden_matters, matter_window, require
 
 NOTICES = web.AppKey("clerk_notices", NoticeStore)
-MAX_ID = 2 ** 31 - 1  # notices.id is a PostgreSQL integer
 
 
 def notice_summary(notice: Notice, attempts: list[NoticeAttempt]) -> dict[str, Any]:
@@ -51,11 +50,11 @@ async def list_notices(request: web.Request, clerk: Who) -> web.Response:
 
 @authenticated
 async def retry_notice(request: web.Request, clerk: Who) -> web.Response:
-    raw = request.match_info["notice_id"]
+    raw, notices = request.match_info["notice_id"], request.app[NOTICES]
     if not raw.isdecimal():
         return json_response({"error": "通知编号应为数字"}, 400)
-    notice_id, notices = int(raw), request.app[NOTICES]
-    if not 0 < notice_id <= MAX_ID:
+    notice_id = row_id(raw)
+    if notice_id is None:
         return json_response({"error": "没有这条失败的通知"}, 404)
     require(clerk, matter_window(request.app[RULES], await notices.matter_of(notice_id)),
             "通知")

@@ -47,7 +47,7 @@ from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
 from bot.storage.tables import HomeVisit
-from bot.web.bodies import BadBody, CaseMove, Reply, parse
+from bot.web.bodies import BadBody, CaseMove, Reply, parse, row_id
 from bot.web.security import is_https
 from bot.web.windows import (
     OtherWindow,
@@ -199,10 +199,13 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def _handoff_for(request: web.Request, who: Who) -> Any:
     services = request.app[CONSOLE]
+    handoff_id = row_id(request.match_info["handoff_id"])
     try:
-        handoff = await services.handoffs.get(int(request.match_info["handoff_id"]))
-    except (HandoffError, ValueError):
-        raise web.HTTPNotFound(text="没有这个人工服务") from None
+        handoff = await services.handoffs.get(handoff_id) if handoff_id else None
+    except HandoffError:
+        handoff = None
+    if handoff is None:
+        raise web.HTTPNotFound(text="没有这个人工服务")
     if not who.sees(handoff.window):
         raise web.HTTPForbidden(text="这是别的窗口的人工服务")
     return handoff
