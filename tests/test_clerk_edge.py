@@ -189,6 +189,15 @@ async def test_console_case_writes_are_refused_to_another_window(civil, zhou, ac
     await zhou.post(f"/console/cases/{civil.receipt}/{action}", status=403, to="reviewing")
 
 
+@pytest.mark.parametrize("action", ["claim", "reply", "close"])
+async def test_console_handoff_writes_are_refused_to_another_window(client, zhou, action):
+    opened = await client.server.app[CONSOLE].handoffs.open(
+        "o_civil", "wechat", "asked", "senior_allowance", [])
+    page = f"/console/handoffs/{opened.handoff_id}"
+    await zhou.get(page, status=403)
+    await zhou.post(f"{page}/{action}", status=403, text="我来")
+
+
 async def test_home_visits_are_listed_only_to_their_windows_clerks(civil, zhou, li):
     assert "石桥村3组12号" not in await zhou.get("/console/today")
     assert "石桥村3组12号" in await li.get("/console/today")

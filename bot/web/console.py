@@ -53,6 +53,7 @@ from bot.web.windows import (
     OtherWindow,
     booking_in_window,
     matter_window,
+    require,
     visit_in_window,
     visit_window,
 )
@@ -206,8 +207,7 @@ async def _handoff_for(request: web.Request, who: Who) -> Any:
         handoff = None
     if handoff is None:
         raise web.HTTPNotFound(text="没有这个人工服务")
-    if not who.sees(handoff.window):
-        raise web.HTTPForbidden(text="这是别的窗口的人工服务")
+    require(who, handoff.window, "人工服务")
     return handoff
 
 
@@ -323,8 +323,7 @@ async def _case_for(request: web.Request, who: Who) -> Any:
         case = await services.cases.get(request.match_info["receipt"])
     except CaseError:
         raise web.HTTPNotFound(text="没有这个受理编号") from None
-    if not who.sees(services.window_of(case.matter_id)):
-        raise web.HTTPForbidden(text="这是别的窗口的办件")
+    require(who, services.window_of(case.matter_id), "办件")
     return case
 
 
