@@ -39,7 +39,7 @@ from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.config import Settings
-from bot.console.accounts import Accounts, Who
+from bot.console.accounts import Accounts
 from bot.dialogue.runtime import (
     WeComPost,
     build_appointments,
@@ -65,7 +65,6 @@ from bot.web import (
     security,
     simulator,
 )
-from bot.web.windows import GENERAL
 from integrations import wecom
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
@@ -129,6 +128,7 @@ def services(settings: Settings, clock: Clock | None
             app[console.CONSOLE] = await console_services(settings, sessions, redis, cases,
                                                           appointments, handoffs)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console.CONSOLE].catalogue)
+            app[clerk_api.ACCOUNTS] = app[console.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices, handoffs=handoffs)
@@ -212,18 +212,14 @@ async def nightly(bookings: BookingService,
                 log.exception("nightly job failed")
 
 
-def clerk_tokens(settings: Settings) -> dict[str, Who]:
+def clerk_tokens(settings: Settings) -> dict[str, clerk_api.TokenOwner]:
     """CLERK_TOKENS' clerks and their windows; unset: one all-window token for this run."""
     if settings.clerk_tokens:
-        tokens = clerk_api.parse_tokens(settings.clerk_tokens)
-        if old := sorted(w.name for w in tokens.values() if w.window == GENERAL):
-            log.warning("CLERK_TOKENS: %s reach the general desk only; give their window as "
-                        "姓名@window:token", ", ".join(old))
-        return tokens
+        return clerk_api.parse_tokens(settings.clerk_tokens)
     token = secrets.token_urlsafe(18)
     log.warning("CLERK_TOKENS is not set: clerk API token (every window) for this run: %s",
                 token)
-    return {token: clerk_api.token_who("值班员", clerk_api.EVERY_WINDOW)}
+    return {token: clerk_api.TokenOwner("值班员", clerk_api.EVERY_WINDOW)}
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:

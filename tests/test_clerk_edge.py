@@ -14,8 +14,9 @@ from bot.app import create_app
 from bot.appointments.home_visits import NewHomeVisit
 from bot.appointments.service import BookingRequest, local
 from bot.cases.application import MaterialItem, NewCase
+from bot.storage.tables import Clerk as ClerkAccount
 from bot.storage.tables import Notice, ServiceSlot
-from bot.web.clerk_api import CASES, parse_tokens
+from bot.web.clerk_api import CASES, TokenOwner, parse_tokens
 from bot.web.clerk_appointments import BOOKINGS, VISITS
 from bot.web.clerk_notices import NOTICES
 from bot.web.console import CONSOLE
@@ -85,13 +86,44 @@ async def civil(client, sessions):
                      local(slot.starts_at).date().isoformat())
 
 
-def test_tokens_carry_a_window_and_the_old_format_reaches_the_general_desk_only():
-    tokens = parse_tokens(TOKENS + ",老张:old-format-token-0123456789")
-    assert (tokens[LI].name, tokens[LI].windows) == ("李四", ["civil"])
-    assert tokens[WANG].windows is None  # every window
-    assert tokens["old-format-token-0123456789"].windows == ["general"]
+def test_a_token_entry_names_a_window_or_an_account():
+    tokens = parse_tokens(TOKENS + ",li:account-token-0123456789")
+    assert tokens[LI] == TokenOwner("李四", "civil") and tokens[WANG].window == "*"
+    assert tokens["account-token-0123456789"] == TokenOwner("li", None)
     with pytest.raises(ValueError, match="姓名@窗口:令牌"):
         parse_tokens("李四@:short")
+
+
+async def test_an_account_token_has_the_accounts_window_and_role_while_it_is_active(
+        remote_settings, real_redis, sessions, tmp_path):
+    tokens = {"li": "li-account-token-0123456789", "wang": "wang-account-token-0123456789",
+              "老张": "old-format-token-0123456789"}
+    settings = dataclasses.replace(
+        wechat_settings(remote_settings), database_url=TEST_DATABASE_URL,
+        files_dir=tmp_path / "files",
+        clerk_tokens=",".join(f"{name}:{token}" for name, token in tokens.items()))
+    client = TestClient(TestServer(create_app(settings, clock=Clock(MONDAY_MORNING))))
+    await client.start_server()
+    try:
+        accounts = client.server.app[CONSOLE].accounts
+        await accounts.add("li", "李四", "clerk", "civil", "password-li")
+        await accounts.add("wang", "王主任", "director", None, "password-wang")
+        case = await client.server.app[CASES].submit(NewCase(
+            matter_id="senior_allowance", channel="wechat", user_id="o_civil",
+            applicant_name="王秀英", applicant_id_number="11010519491231002X",
+            phone="13800001234", village="石桥村", materials=[]))
+        path = f"/api/clerk/cases/{case.receipt_no}"
+        await _api(client, "GET", path, tokens["li"], 200)  # li's account: civil
+        await _api(client, "GET", path, tokens["老张"], 403)  # no account: the general desk
+        await _api(client, "GET", path, tokens["wang"], 200)  # a director reads…
+        moved = await _api(client, "POST", f"{path}/moves", tokens["wang"], 403, to="reviewing")
+        assert moved["error"] == "您的角色不能做这件事"  # …and does not move
+        async with sessions.begin() as session:
+            await session.execute(update(ClerkAccount).where(ClerkAccount.username == "li")
+                                  .values(active=False))
+        await _api(client, "GET", path, tokens["li"], 401)  # a disabled account's token
+    finally:
+        await client.close()
 
 
 async def _api(client, method, path, token, status, **body):

@@ -1,9 +1,12 @@
 """Channel stage (staff): `/api/clerk/` — clerks list cases and move them along (JSON).
 
 Authenticated with a bearer token per clerk, which carries the clerk's window:
-CLERK_TOKENS="李四@civil:token,王主任@*:token" (a window id of catalogue/booking.yml, or *
-for every window; an entry without @ is the general desk's only). A clerk reads and moves
-their window's work and the general desk's (bot/web/windows.py): another window's gets 403.
+CLERK_TOKENS="li:token,李四@civil:token,王主任@*:token". A name without @ is a console
+account's username: the token has that account's role and window, and stops working when
+the account is disabled (a name that is no account, the old format, reaches the general
+desk only); `@window` gives a window id of catalogue/booking.yml, `@*` every window. A
+clerk reads and moves their window's work and the general desk's (bot/web/windows.py):
+another window's gets 403; directors read, and only clerks, supervisors and admins move.
 Bodies are typed (bot/web/bodies.py). Every move is the case service's: the rules, the
 history and the outbox event are there.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -28,15 +32,23 @@ from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.cases.service import CaseService
 from bot.cases.status import Status
-from bot.console.accounts import Who
+from bot.console.accounts import Accounts, Who
 from bot.storage.tables import Case
 from bot.web.bodies import BadBody, CaseMove, read_json
-from bot.web.windows import GENERAL, OtherWindow, hidden_matters, matter_window, require
+from bot.web.windows import (
+    GENERAL,
+    MOVERS,
+    OtherWindow,
+    hidden_matters,
+    matter_window,
+    require,
+)
 
 CASES = web.AppKey("clerk_cases", CaseService)
 RULES = web.AppKey("clerk_rules", BookingRules)  # whose window is what
 MATTERS = web.AppKey("clerk_matters", frozenset)  # every matter id of the catalogue
-TOKENS = web.AppKey("clerk_tokens", dict)  # token → Who
+TOKENS = web.AppKey("clerk_tokens", dict)  # token → TokenOwner
+ACCOUNTS = web.AppKey("clerk_accounts", Accounts)  # the console's, for account tokens
 EVERY_WINDOW = "*"
 
 Handler = Callable[[web.Request, Who], Awaitable[web.Response]]
@@ -47,24 +59,43 @@ def json_response(body: object, status: int = 200) -> web.Response:
                              dumps=lambda obj: json.dumps(obj, ensure_ascii=False, default=str))
 
 
-def token_clerk(request: web.Request) -> Who | None:
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """One CLERK_TOKENS entry: a name, and a window (None: the console account `name`)."""
+
+    name: str
+    window: str | None
+
+    async def who(self, accounts: Accounts) -> Who | None:
+        """The token's clerk now; None when its account is disabled."""
+        if self.window == EVERY_WINDOW:
+            return Who(self.name, self.name, "supervisor", None, "")
+        if self.window is None and (account := await accounts.account(self.name)):
+            clerk, active = account
+            return clerk if active else None
+        return Who(self.name, self.name, "clerk", self.window or GENERAL, "")
+
+
+async def token_clerk(request: web.Request) -> Who | None:
     """The clerk whose bearer token the request carries, or None."""
     header = request.headers.get("Authorization", "")
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     found = None
-    for token, who in request.app[TOKENS].items():
+    for token, owner in request.app[TOKENS].items():
         if given and hmac.compare_digest(given.encode(), token.encode()):
-            found = who
-    return found
+            found = owner
+    return await found.who(request.app[ACCOUNTS]) if found else None
 
 
 def authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The API's one boundary: a token (else 401); bad bodies 400, other windows 403."""
 
     async def checked(request: web.Request) -> web.Response:
-        clerk = token_clerk(request)
+        clerk = await token_clerk(request)
         if clerk is None:
             return json_response({"error": "请先登录（缺少或错误的令牌）"}, 401)
+        if request.method == "POST" and clerk.role not in MOVERS:
+            return json_response({"error": "您的角色不能做这件事"}, 403)
         try:
             return await handler(request, clerk)
         except BadBody as bad:
@@ -157,16 +188,8 @@ async def supervision(request: web.Request, clerk: Who) -> web.Response:
                                       if c.matter_id not in hidden]})
 
 
-def token_who(name: str, window: str | None) -> Who:
-    """A token's clerk: of one window, of every window (`*`, as a supervisor), or, written
-    without a window (the old format), of the general desk only."""
-    if window == EVERY_WINDOW:
-        return Who(name, name, "supervisor", None, "")
-    return Who(name, name, "clerk", window or GENERAL, "")
-
-
-def parse_tokens(spec: str) -> dict[str, Who]:
-    """CLERK_TOKENS "李四@civil:abc,王主任@*:def" → {"abc": 李四 of civil, "def": 王主任}."""
+def parse_tokens(spec: str) -> dict[str, TokenOwner]:
+    """CLERK_TOKENS "li:abc,王主任@*:def" → {"abc": account li, "def": 王主任, every window}."""
     tokens = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         who, _, token = entry.partition(":")
@@ -174,17 +197,17 @@ def parse_tokens(spec: str) -> dict[str, Who]:
         if not name or len(token) < 16 or (at and not window):
             raise ValueError("CLERK_TOKENS：每项写成 姓名@窗口:令牌（窗口写 booking.yml 的 id，"
                              "所有窗口写 *），令牌至少16个字符")
-        tokens[token] = token_who(name, window or None)
+        tokens[token] = TokenOwner(name, window or None)
     return tokens
 
 
-def unknown_windows(tokens: dict[str, Who], rules: BookingRules) -> list[str]:
+def unknown_windows(tokens: dict[str, TokenOwner], rules: BookingRules) -> list[str]:
     """Windows named in CLERK_TOKENS that catalogue/booking.yml does not have."""
-    return sorted({w.window for w in tokens.values()
-                   if w.window and w.window != GENERAL and rules.window(w.window) is None})
+    return sorted({t.window for t in tokens.values() if t.window and t.window not in (
+        GENERAL, EVERY_WINDOW) and rules.window(t.window) is None})
 
 
-def setup_routes(app: web.Application, tokens: dict[str, Who]) -> None:
+def setup_routes(app: web.Application, tokens: dict[str, TokenOwner]) -> None:
     app[TOKENS] = tokens
     app.router.add_get("/api/clerk/cases", list_cases)
     app.router.add_get("/api/clerk/cases/{receipt}", show_case)

@@ -29,7 +29,7 @@ def _error(status: int, message: str) -> web.Response:
 
 async def caller(request: web.Request) -> str | None:
     """Who asks: a clerk API token's clerk or a console login; None: nobody known."""
-    clerk = token_clerk(request)
+    clerk = await token_clerk(request)
     if clerk is not None:
         return f"token:{clerk.name}"
     console = request.app[CONSOLE]

@@ -15,6 +15,7 @@ from bot.console.accounts import Who
 from bot.storage.tables import HomeVisit
 
 GENERAL = "general"
+MOVERS = ("clerk", "supervisor", "admin")  # roles that move work; directors only read
 
 
 class OtherWindow(Exception):
