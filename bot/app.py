@@ -3,7 +3,7 @@
     /wechat            the official account's endpoint          bot/channels/wechat.py
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
     /sms/receipts/…    SMS delivery receipts (Aliyun, Tencent)   bot/channels/sms_receipts.py
-    /api/nlu/parse     what the NLU makes of one question        bot/web/nlu_api.py
+    /api/nlu/parse     what the NLU makes of one question (token) bot/web/nlu_api.py
     /console/…         the clerks' console (login, handoffs…)    bot/web/console.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
                        day views of bookings, home visits         bot/web/clerk_appointments.py
@@ -64,6 +64,7 @@ from bot.web import (
     console,
     health,
     nlu_api,
+    security,
     simulator,
 )
 from integrations import wecom
@@ -113,6 +114,11 @@ def services(settings: Settings, clock: Clock | None
             nightly_task = asyncio.create_task(nightly(appointments.bookings, nightly_jobs))
             stack.callback(nightly_task.cancel)
             app[clerk_appointments.BOOKINGS] = appointments.bookings
+            app[clerk_api.RULES] = appointments.bookings.rules
+            if unknown := clerk_api.unknown_windows(app[clerk_api.TOKENS],
+                                                    appointments.bookings.rules):
+                raise ValueError(f"CLERK_TOKENS: no such window {', '.join(unknown)} "
+                                 "(window ids are in catalogue/booking.yml)")
             app[clerk_appointments.VISITS] = appointments.visits
             notices = build_notice_store(settings, sessions, clock)
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
@@ -120,6 +126,8 @@ def services(settings: Settings, clock: Clock | None
                                       wecom_poster(settings, session), clock)
             app[console.CONSOLE] = await console_services(settings, sessions, redis, cases,
                                                           appointments, handoffs)
+            app[clerk_api.MATTERS] = frozenset(m.id for m in app[console.CONSOLE].catalogue)
+            app[clerk_api.ACCOUNTS] = app[console.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices, handoffs=handoffs)
@@ -203,12 +211,14 @@ async def nightly(bookings: BookingService,
                 log.exception("nightly job failed")
 
 
-def clerk_tokens(settings: Settings) -> dict[str, str]:
+def clerk_tokens(settings: Settings) -> dict[str, clerk_api.TokenOwner]:
+    """CLERK_TOKENS' clerks and their windows; unset: one all-window token for this run."""
     if settings.clerk_tokens:
         return clerk_api.parse_tokens(settings.clerk_tokens)
     token = secrets.token_urlsafe(18)
-    log.warning("CLERK_TOKENS is not set: clerk API token for this run: %s", token)
-    return {token: "值班员"}
+    log.warning("CLERK_TOKENS is not set: clerk API token (every window) for this run: %s",
+                token)
+    return {token: clerk_api.TokenOwner("值班员", clerk_api.EVERY_WINDOW)}
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -219,8 +229,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                                  rate_limit=settings.wechat_rate_limit)
     app.cleanup_ctx.append(services(settings, clock))
     health.setup_routes(app)
+    security.setup(app, settings.trust_forwarded_proto)
     app[WEBHOOK].setup(app)
-    nlu_api.setup_routes(app)
+    nlu_api.setup_routes(app, settings.nlu_parse_per_minute)
     clerk_api.setup_routes(app, clerk_tokens(settings))
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)

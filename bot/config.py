@@ -135,6 +135,10 @@ class Settings:
     wecom_webhook: str | None = None
     # `bot serve` also runs one notice worker unless NOTICE_WORKER=0 (then run `bot worker`).
     notice_worker: bool = True
+    # Behind a reverse proxy terminating HTTPS: its X-Forwarded-Proto counts (Secure cookies).
+    trust_forwarded_proto: bool = False
+    # /api/nlu/parse questions per caller (clerk token or console login) per minute.
+    nlu_parse_per_minute: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -209,6 +213,9 @@ class Settings:
                                            defaults.handoff_answer_minutes, 1, 24 * 60),
             transcript_days=integer(env, "TRANSCRIPT_DAYS", defaults.transcript_days, 1, 3650),
             files_retention_days=integer(env, "FILES_RETENTION_DAYS", 0, 0, 36500),
+            trust_forwarded_proto=env.get("TRUST_FORWARDED_PROTO", "0") == "1",
+            nlu_parse_per_minute=integer(env, "NLU_PARSE_PER_MINUTE",
+                                         defaults.nlu_parse_per_minute, 1, 100_000),
         )
 
 

@@ -23,10 +23,14 @@ UP_TIMEOUT = 180.0  # a start that trains nothing but loads Rasa takes ~10 s on 
 OWN_VARIABLES = ("NLU_", "BOT_", "DATABASE_URL", "REDIS_URL", "NOTICE_WORKER", "CLERK_TOKENS")
 
 
+CLERK_TOKEN = "ops-test-token-0123456789"
+CLERK = {"Authorization": f"Bearer {CLERK_TOKEN}"}
+
+
 def serve_env(**variables: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_VARIABLES)}
     env.update(PYTHONPATH=str(ROOT), DATABASE_URL=TEST_DATABASE_URL, REDIS_URL=TEST_REDIS_URL,
-               NOTICE_WORKER="0", CLERK_TOKENS="值班员:ops-test-token-0123456789")
+               NOTICE_WORKER="0", CLERK_TOKENS=f"值班员:{CLERK_TOKEN}")
     env.update(variables)
     return env
 

@@ -1,14 +1,32 @@
-"""POST /api/nlu/parse on the bot's web service, against the real NLU service."""
+"""POST /api/nlu/parse on the bot's web service, against the real NLU service: staff only
+(a clerk token or a console login), a few questions a minute per caller."""
+
+import dataclasses
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 
+TOKEN = "nlu-checking-token-0123456789"
+STAFF = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def staff_settings(settings, **changes):
+    return dataclasses.replace(settings, clerk_tokens=f"值班员@*:{TOKEN}", **changes)
+
+
+class StaffClient(TestClient):
+    """The bot's web service as a clerk with a token calls it."""
+
+    async def post(self, path, **kwargs):
+        return await super().post(path, headers={**STAFF, **kwargs.pop("headers", {})},
+                                  **kwargs)
+
 
 @pytest.fixture(scope="module")
 async def client(remote_settings):
-    client = TestClient(TestServer(create_app(remote_settings)))
+    client = StaffClient(TestServer(create_app(staff_settings(remote_settings))))
     await client.start_server()
     yield client
     await client.close()
@@ -61,11 +79,39 @@ async def test_nlu_down_gives_busy_not_a_crash(remote_settings):
 
     dead = dataclasses.replace(remote_settings, nlu_url=f"http://127.0.0.1:{free_port()}",
                                nlu_timeout=1.0)
-    client = TestClient(TestServer(create_app(dead)))
+    client = StaffClient(TestServer(create_app(staff_settings(dead))))
     await client.start_server()
     try:
         response = await client.post("/api/nlu/parse", json={"text": "低保要带啥"})
         assert response.status == 503
         assert "系统繁忙" in (await response.json())["error"]
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-clerk-token-0123"}])
+async def test_parse_needs_a_clerk_token_or_a_console_login(client, headers):
+    async with client.session.post(client.make_url("/api/nlu/parse"), headers=headers,
+                                   json={"text": "低保要带啥"}) as response:
+        assert response.status == 401
+        assert "请先登录" in (await response.json())["error"]
+
+
+async def test_parse_is_rate_limited_per_caller(remote_settings):
+    other = "another-clerk-token-0123456789"
+    settings = staff_settings(remote_settings, nlu_parse_per_minute=2)
+    settings = dataclasses.replace(settings,
+                                   clerk_tokens=f"{settings.clerk_tokens},李四@civil:{other}")
+    client = StaffClient(TestServer(create_app(settings)))
+    await client.start_server()
+    try:
+        statuses = [(await client.post("/api/nlu/parse", json={"text": "几点上班"})).status
+                    for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        refused = await client.post("/api/nlu/parse", json={"text": "几点上班"})
+        assert "查询太频繁" in (await refused.json())["error"]
+        mine = await client.post("/api/nlu/parse", json={"text": "几点上班"},
+                                 headers={"Authorization": f"Bearer {other}"})
+        assert mine.status == 200  # another clerk's own minute
     finally:
         await client.close()

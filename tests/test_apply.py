@@ -33,7 +33,7 @@ async def app_client(remote_settings, real_redis, sessions, tmp_path):
     # A test types faster than any villager: the per-user rate limit is lifted.
     settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
                                    database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-                                   clerk_tokens=f"民政窗口李四:{CLERK_TOKEN}")
+                                   clerk_tokens=f"民政窗口李四@civil:{CLERK_TOKEN}")
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()
     yield client, settings

@@ -32,7 +32,7 @@ YOUNGER = id_number("11010519600101002")  # 66
 async def app_client(remote_settings, real_redis, sessions, tmp_path):
     settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
                                    database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-                                   clerk_tokens=f"民政窗口李四:{CLERK_TOKEN}")
+                                   clerk_tokens=f"民政窗口李四@civil:{CLERK_TOKEN}")
     client = TestClient(TestServer(create_app(settings, clock=lambda: MONDAY_MORNING)))
     await client.start_server()
     yield client

@@ -38,7 +38,7 @@ async def app_client(remote_settings, real_redis, sessions, tmp_path, clock):
     settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
                                    database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
                                    notice_worker=True, sms_log=tmp_path / "sms.log",
-                                   clerk_tokens=f"李四:{CLERK_TOKEN}")
+                                   clerk_tokens=f"李四@civil:{CLERK_TOKEN}")
     client = TestClient(TestServer(create_app(settings, clock=clock)))
     await client.start_server()
     accounts = client.server.app[CONSOLE].accounts
@@ -351,3 +351,31 @@ async def test_a_question_after_the_rating_is_answered_not_filed_as_a_comment(ap
     assert "要带的材料" in await villager.says("低保要带什么")
     async with sessions() as session:
         assert (await session.get(Handoff, handoff.id)).comment is None
+
+
+async def test_the_handoff_page_masks_numbers_until_a_clerk_asks_and_that_is_logged(
+        app_client, sessions):
+    villager = Phone(app_client, "o_numbers")
+    await fill_in_applicant(villager)  # types 11010519491231002X and 13800001234
+    assert "已为您转人工" in await villager.says("转人工")
+    assert await villager.says("我另一个电话是13912345678") == ""
+    async with sessions() as session:
+        handoff = await session.scalar(select(Handoff))
+    li = Clerk(app_client)
+    try:
+        await li.login("li", "password-li")
+        page = await li.get(f"/console/handoffs/{handoff.id}")
+        assert "11010519491231002X" not in page and "1101**********002X" in page
+        assert "13800001234" not in page and "138****1234" in page
+        assert "13912345678" not in page and "139****5678" in page  # after the handoff too
+        async with sessions() as session:
+            assert await session.scalar(select(AuditEntry).where(
+                AuditEntry.action == "handoff.reveal")) is None
+        full = await li.get(f"/console/handoffs/{handoff.id}?full=1")
+        assert "11010519491231002X" in full and "13912345678" in full
+    finally:
+        await li.close()
+    async with sessions() as session:
+        revealed = await session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "handoff.reveal"))
+    assert (revealed.actor, revealed.target) == ("li", f"handoff:{handoff.id}")

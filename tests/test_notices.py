@@ -287,7 +287,7 @@ async def test_each_status_change_of_the_application_story_reaches_the_phone(
         settings = dataclasses.replace(
             wechat_settings(remote_settings), wechat_rate_limit=1000, notice_worker=True,
             database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-            clerk_tokens=f"民政窗口李四:{CLERK_TOKEN}", sms_provider="aliyun",
+            clerk_tokens=f"民政窗口李四@civil:{CLERK_TOKEN}", sms_provider="aliyun",
             sms_endpoint=sms.aliyun_endpoint, sms_key_id=KEY_ID, sms_secret=SECRET)
         client = TestClient(TestServer(create_app(settings, clock=Clock(DAYTIME))))
         await client.start_server()

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 def simulator_settings(remote_settings, tmp_path, **changes):
     return dataclasses.replace(remote_settings, redis_url=REDIS_URL, simulator=True,
                                database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
-                               wechat_rate_limit=1000, clerk_tokens=f"李四:{CLERK_TOKEN}",
+                               wechat_rate_limit=1000, clerk_tokens=f"李四@*:{CLERK_TOKEN}",
                                **changes)
 
 
@@ -64,16 +64,16 @@ async def test_a_villager_chats_in_the_simulator(page):
 
     await page.fill("#text", "俺娘想申请低保都要带啥")
     await page.click("#send")
-    await page.wait_for_function("document.querySelectorAll('.row.bot').length >= 2")
+    await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 2")
     assert "一寸免冠照片 2张" in await bot_bubbles.nth(1).inner_text()
 
     await page.fill("#text", "要多久")
     await page.press("#text", "Enter")
-    await page.wait_for_function("document.querySelectorAll('.row.bot').length >= 3")
+    await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 3")
     assert "34个工作日" in await bot_bubbles.nth(2).inner_text()
 
     await page.click(".chips button[data-text='几点上班']")
-    await page.wait_for_function("document.querySelectorAll('.row.bot').length >= 4")
+    await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 4")
     assert "上班时间" in await bot_bubbles.nth(3).inner_text()
     assert await page.locator(".row.me").count() == 3
 
@@ -87,7 +87,8 @@ def chat(page):
         before = await bots.count()
         await page.fill("#text", text)
         await page.press("#text", "Enter")
-        await page.wait_for_function(f"document.querySelectorAll('.row.bot').length > {before}")
+        await page.wait_for_function(
+            f"() => document.querySelectorAll('.row.bot').length > {before}")
         return await bots.last.inner_text()
 
     return say
@@ -108,7 +109,7 @@ async def test_a_villager_applies_with_a_photo_in_the_simulator(page, tmp_path):
     assert "第1/4项" in await say("石桥村")
     before = await bots.count()
     await page.set_input_files("#photo", str(photo))
-    await page.wait_for_function(f"document.querySelectorAll('.row.bot').length > {before}")
+    await page.wait_for_function(f"() => document.querySelectorAll('.row.bot').length > {before}")
     assert "收到【老人户口簿或居民身份证】的照片" in await bots.last.inner_text()
     for _ in range(3):
         await say("1")

@@ -108,7 +108,8 @@ async def test_after_kill_9_no_rasa_is_left_and_a_restart_comes_up(sessions, tmp
         try:
             assert await serving.wait_up(second, port), (tmp_path / "second.log").read_text()
             async with aiohttp.ClientSession() as client, client.post(
-                    f"http://127.0.0.1:{port}/api/nlu/parse", json={"text": "几点上班"}) as r:
+                    f"http://127.0.0.1:{port}/api/nlu/parse", json={"text": "几点上班"},
+                    headers=serving.CLERK) as r:
                 assert r.status == 200 and (await r.json())["intent"] == "ask_office_hours"
         finally:
             serving.stop(second)

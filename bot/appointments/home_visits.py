@@ -174,6 +174,9 @@ class HomeVisitService:
         assert found is not None
         return found
 
+    async def get(self, visit_no: str) -> HomeVisit | None:
+        return await self._find(visit_no=visit_no)
+
     async def visits_of(self, user_id: str) -> list[HomeVisit]:
         async with self._sessions() as session:
             return list(await session.scalars(
@@ -242,5 +245,6 @@ def _event(kind: str, visit: HomeVisit, now: datetime, agent: Agent | None,
     return DomainEvent(kind=kind, case_id=None, created_at=now,
                        payload={"visit_no": visit.visit_no, "user_id": visit.user_id,
                                 "channel": visit.channel, "phone": visit.phone,
-                                "person": visit.person_name, "address": visit.address, **who,
+                                "person": visit.person_name, "address": visit.address,
+                                "matter": visit.matter_id, **who,
                                 **extra})

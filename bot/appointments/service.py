@@ -326,6 +326,12 @@ class BookingService:
             session.add(self._event(f"booking.{to}", booking, booking.slot, now, clerk=clerk))
             return booking
 
+    async def get(self, booking_no: str) -> Booking | None:
+        async with self._sessions() as session:
+            found: Booking | None = await session.scalar(
+                select(Booking).where(Booking.booking_no == booking_no))
+            return found
+
     async def bookings_of(self, user_id: str) -> list[Booking]:
         """The villager's bookings still to come, earliest first."""
         async with self._sessions() as session:

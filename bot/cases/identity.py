@@ -17,6 +17,9 @@ _CHECK = "10X98765432"
 _ID = re.compile(r"^\d{17}[\dX]$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# the same numbers inside free text (a transcript): not part of a longer run of digits
+_ID_IN_TEXT = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9Xx])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 
 
 def normalize(text: str) -> str:
@@ -54,6 +57,12 @@ def phone_problem(text: str) -> str | None:
 
 def mask_phone(number: str) -> str:
     return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"
+
+
+def mask_numbers_in(text: str) -> str:
+    """Free text with every ID number and mobile number in it masked, as in lists."""
+    text = _ID_IN_TEXT.sub(lambda found: mask_id_number(found.group()), text)
+    return _MOBILE_IN_TEXT.sub(lambda found: mask_phone(found.group()), text)
 
 
 def age_on(number: str, day: date) -> int:

@@ -116,6 +116,15 @@ class Accounts:
         raw = await self._redis.getex(_key(session_id), ex=SESSION_IDLE)
         return Who(**json.loads(raw)) if raw else None
 
+    async def account(self, username: str) -> tuple[Who, bool] | None:
+        """An account as its clerk with no session, and whether it is active (a clerk API
+        token tied to it); None: no such account."""
+        async with self._sessions() as session:
+            clerk = await session.scalar(select(Clerk).where(Clerk.username == username))
+        if clerk is None:
+            return None
+        return Who(clerk.username, clerk.name, clerk.role, clerk.window, ""), clerk.active
+
     async def sign_out(self, session_id: str) -> None:
         await self._redis.delete(_key(session_id))
 

@@ -12,6 +12,7 @@ between sending and recording.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -180,6 +181,15 @@ class NoticeStore:
                 if mine else Preference()
         return chosen
 
+    async def matter_of(self, notice_id: int) -> str | None:
+        """The matter a notice is about (its event's), None when it has none or is unknown."""
+        async with self._sessions() as session:
+            payload = await session.scalar(
+                select(DomainEvent.payload).join(Notice, Notice.event_id == DomainEvent.id)
+                .where(Notice.id == notice_id))
+        matter = payload.get("matter") if payload else None
+        return matter if isinstance(matter, str) else None
+
     async def set_preference(self, key: str, *, mode: str | None = None,
                              opted_out: bool | None = None) -> None:
         if mode is not None and mode not in MODES:
@@ -196,13 +206,19 @@ class NoticeStore:
             found.updated_at = self._clock()
 
     async def listing(self, status: str | None = None, user_id: str | None = None,
-                      limit: int = 100) -> list[tuple[Notice, list[NoticeAttempt]]]:
-        """For clerks: notices (failed ones first to look at) with their delivery log."""
+                      limit: int = 100, hidden_matters: Collection[str] = ()
+                      ) -> list[tuple[Notice, list[NoticeAttempt]]]:
+        """For clerks: notices (failed ones first to look at) with their delivery log; not
+        those about `hidden_matters` (another window's)."""
         query = select(Notice).order_by(Notice.id.desc()).limit(limit)
         if status:
             query = query.where(Notice.status == status)
         if user_id:
             query = query.where(Notice.user_id == user_id)
+        if hidden_matters:
+            matter = DomainEvent.payload["matter"].as_string()
+            query = query.outerjoin(DomainEvent, Notice.event_id == DomainEvent.id).where(
+                or_(matter.is_(None), matter.not_in(list(hidden_matters))))
         async with self._sessions() as session:
             notices = list(await session.scalars(query))
             attempts = list(await session.scalars(

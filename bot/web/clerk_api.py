@@ -1,8 +1,14 @@
 """Channel stage (staff): `/api/clerk/` — clerks list cases and move them along (JSON).
 
-Authenticated with a bearer token per clerk (CLERK_TOKENS="李四:token,王五:token"); the
-console with logins and roles comes with the clerks' issue. Every move is the case
-service's: the rules, the history and the outbox event are there.
+Authenticated with a bearer token per clerk, which carries the clerk's window:
+CLERK_TOKENS="li:token,李四@civil:token,王主任@*:token". A name without @ is a console
+account's username: the token has that account's role and window, and stops working when
+the account is disabled (a name that is no account, the old format, reaches the general
+desk only); `@window` gives a window id of catalogue/booking.yml, `@*` every window. A
+clerk reads and moves their window's work and the general desk's (bot/web/windows.py):
+another window's gets 403; directors read, and only clerks, supervisors and admins move.
+Bodies are typed (bot/web/bodies.py). Every move is the case service's: the rules, the
+history and the outbox event are there.
 
     GET  /api/clerk/cases?status=…            newest first, ID and phone masked
     GET  /api/clerk/cases/{receipt}           one case: checklist and history
@@ -17,22 +23,38 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot import chinatime
+from bot.appointments.rules import BookingRules
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.cases.service import CaseService
 from bot.cases.status import Status
+from bot.console.accounts import Accounts, Who
 from bot.storage.tables import Case
+from bot.web.bodies import BadBody, CaseMove, read_json
+from bot.web.windows import (
+    GENERAL,
+    MOVERS,
+    OtherWindow,
+    hidden_matters,
+    matter_window,
+    require,
+)
 
 CASES = web.AppKey("clerk_cases", CaseService)
-TOKENS = web.AppKey("clerk_tokens", dict)  # token → clerk name
+RULES = web.AppKey("clerk_rules", BookingRules)  # whose window is what
+MATTERS = web.AppKey("clerk_matters", frozenset)  # every matter id of the catalogue
+TOKENS = web.AppKey("clerk_tokens", dict)  # token → TokenOwner
+ACCOUNTS = web.AppKey("clerk_accounts", Accounts)  # the console's, for account tokens
+EVERY_WINDOW = "*"
 
-Handler = Callable[[web.Request, str], Awaitable[web.Response]]
+Handler = Callable[[web.Request, Who], Awaitable[web.Response]]
 
 
 def json_response(body: object, status: int = 200) -> web.Response:
@@ -45,21 +67,49 @@ def _json_value(value: object) -> str:
     return chinatime.local(value).isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _clerk(request: web.Request) -> str | None:
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """One CLERK_TOKENS entry: a name, and a window (None: the console account `name`)."""
+
+    name: str
+    window: str | None
+
+    async def who(self, accounts: Accounts) -> Who | None:
+        """The token's clerk now; None when its account is disabled."""
+        if self.window == EVERY_WINDOW:
+            return Who(self.name, self.name, "supervisor", None, "")
+        if self.window is None and (account := await accounts.account(self.name)):
+            clerk, active = account
+            return clerk if active else None
+        return Who(self.name, self.name, "clerk", self.window or GENERAL, "")
+
+
+async def token_clerk(request: web.Request) -> Who | None:
+    """The clerk whose bearer token the request carries, or None."""
     header = request.headers.get("Authorization", "")
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    for token, name in request.app[TOKENS].items():
-        if given and hmac.compare_digest(given, token):
-            return str(name)
-    return None
+    found = None
+    for token, owner in request.app[TOKENS].items():
+        if given and hmac.compare_digest(given.encode(), token.encode()):
+            found = owner
+    return await found.who(request.app[ACCOUNTS]) if found else None
 
 
 def authenticated(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The API's one boundary: a token (else 401); bad bodies 400, other windows 403."""
+
     async def checked(request: web.Request) -> web.Response:
-        clerk = _clerk(request)
+        clerk = await token_clerk(request)
         if clerk is None:
             return json_response({"error": "请先登录（缺少或错误的令牌）"}, 401)
-        return await handler(request, clerk)
+        if request.method == "POST" and clerk.role not in MOVERS:
+            return json_response({"error": "您的角色不能做这件事"}, 403)
+        try:
+            return await handler(request, clerk)
+        except BadBody as bad:
+            return json_response({"error": f"请求格式不对：{bad}"}, 400)
+        except OtherWindow as other:
+            return json_response({"error": str(other)}, 403)
 
     return checked
 
@@ -78,22 +128,38 @@ def case_summary(case: Case, today: date) -> dict[str, Any]:
     }
 
 
+def visible_matters(request: web.Request, clerk: Who) -> list[str] | None:
+    """The matters whose cases `clerk` may see; None: all."""
+    if clerk.windows is None:
+        return None
+    rules = request.app[RULES]
+    return sorted(m for m in request.app[MATTERS] if clerk.sees(matter_window(rules, m)))
+
+
+async def _case_for(request: web.Request, clerk: Who) -> Case:
+    """The route's case, if `clerk`'s window has it (CaseError: none; OtherWindow)."""
+    case = await request.app[CASES].get(request.match_info["receipt"])
+    require(clerk, matter_window(request.app[RULES], case.matter_id), "办件")
+    return case
+
+
 @authenticated
-async def list_cases(request: web.Request, clerk: str) -> web.Response:
+async def list_cases(request: web.Request, clerk: Who) -> web.Response:
     raw = request.query.get("status")
     try:
         status = Status(raw) if raw else None
     except ValueError:
-        return json_response({"error": f"没有这个状态：{raw}"}, 400)
-    cases = await request.app[CASES].list_cases(status)
+        return json_response({"error": f"没有这个状态：{str(raw)[:40]}"}, 400)
+    cases = await request.app[CASES].list_cases(status,
+                                                 matters=visible_matters(request, clerk))
     today = request.app[CASES].today()
     return json_response({"cases": [case_summary(case, today) for case in cases]})
 
 
 @authenticated
-async def show_case(request: web.Request, clerk: str) -> web.Response:
+async def show_case(request: web.Request, clerk: Who) -> web.Response:
     try:
-        case = await request.app[CASES].get(request.match_info["receipt"])
+        case = await _case_for(request, clerk)
     except CaseError as missing:
         return json_response({"error": str(missing)}, 404)
     body = case_summary(case, request.app[CASES].today())
@@ -106,45 +172,50 @@ async def show_case(request: web.Request, clerk: str) -> web.Response:
 
 
 @authenticated
-async def move_case(request: web.Request, clerk: str) -> web.Response:
+async def move_case(request: web.Request, clerk: Who) -> web.Response:
+    body = await read_json(request, CaseMove)
     try:
-        body = await request.json()
-        target = Status(body["to"])
-        missing = [str(item) for item in body.get("missing", [])]
-    except (ValueError, KeyError, TypeError):
-        return json_response(
-            {"error": "格式:{\"to\": 状态, \"reason\": …, \"missing\": [...]}"}, 400)
-    cases = request.app[CASES]
-    try:
-        case = await cases.move(request.match_info["receipt"], target, clerk,
-                                reason=str(body.get("reason", "")), missing=missing,
-                                result=body.get("result"))
+        await _case_for(request, clerk)
+        case = await request.app[CASES].move(
+            request.match_info["receipt"], body.to, clerk.name, reason=body.reason,
+            missing=list(body.missing), result=body.result)
     except CaseError as refused:
         status = 404 if "没有这个受理编号" in str(refused) else 409
         return json_response({"error": str(refused)}, status)
-    return json_response(case_summary(case, cases.today()))
+    return json_response(case_summary(case, request.app[CASES].today()))
 
 
 @authenticated
-async def supervision(request: web.Request, clerk: str) -> web.Response:
+async def supervision(request: web.Request, clerk: Who) -> web.Response:
     today = request.app[CASES].today()
     warning, overdue = await request.app[CASES].supervision(today)
-    return json_response({"warning": [case_summary(c, today) for c in warning],
-                  "overdue": [case_summary(c, today) for c in overdue]})
+    hidden = set(hidden_matters(request.app[RULES], clerk))
+    return json_response({"warning": [case_summary(c, today) for c in warning
+                                      if c.matter_id not in hidden],
+                          "overdue": [case_summary(c, today) for c in overdue
+                                      if c.matter_id not in hidden]})
 
 
-def parse_tokens(spec: str) -> dict[str, str]:
-    """CLERK_TOKENS "李四:abc,王五:def" → {"abc": "李四", "def": "王五"}."""
+def parse_tokens(spec: str) -> dict[str, TokenOwner]:
+    """CLERK_TOKENS "li:abc,王主任@*:def" → {"abc": account li, "def": 王主任, every window}."""
     tokens = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
-        name, _, token = entry.partition(":")
-        if not name or len(token) < 16:
-            raise ValueError("CLERK_TOKENS：每项写成 姓名:令牌，令牌至少16个字符")
-        tokens[token] = name
+        who, _, token = entry.partition(":")
+        name, at, window = who.partition("@")
+        if not name or len(token) < 16 or (at and not window):
+            raise ValueError("CLERK_TOKENS：每项写成 姓名@窗口:令牌（窗口写 booking.yml 的 id，"
+                             "所有窗口写 *），令牌至少16个字符")
+        tokens[token] = TokenOwner(name, window or None)
     return tokens
 
 
-def setup_routes(app: web.Application, tokens: dict[str, str]) -> None:
+def unknown_windows(tokens: dict[str, TokenOwner], rules: BookingRules) -> list[str]:
+    """Windows named in CLERK_TOKENS that catalogue/booking.yml does not have."""
+    return sorted({t.window for t in tokens.values() if t.window and t.window not in (
+        GENERAL, EVERY_WINDOW) and rules.window(t.window) is None})
+
+
+def setup_routes(app: web.Application, tokens: dict[str, TokenOwner]) -> None:
     app[TOKENS] = tokens
     app.router.add_get("/api/clerk/cases", list_cases)
     app.router.add_get("/api/clerk/cases/{receipt}", show_case)

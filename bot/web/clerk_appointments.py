@@ -9,7 +9,9 @@
     POST /api/clerk/home-visits/{visit_no}/status           {"to": done / cancelled}
 
 The rules (capacity, allowed moves) and the outbox events are the services'; this only
-reads requests and shapes answers. Phones and ID numbers are masked in lists.
+reads requests (typed, bot/web/bodies.py) and shapes answers. Phones and ID numbers are
+masked in lists. A clerk sees and moves only their window's bookings and home visits (and
+the general desk's): another window's gets 403.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.chinatime import local
+from bot.console.accounts import Who
 from bot.storage.tables import Booking, HomeVisit
+from bot.web.bodies import StatusChange, VisitSchedule, read_json
 from bot.web.clerk_api import authenticated, json_response
+from bot.web.windows import booking_in_window, require, visit_in_window, visit_window
 
 BOOKINGS = web.AppKey("clerk_bookings", BookingService)
 VISITS = web.AppKey("clerk_home_visits", HomeVisitService)
@@ -56,7 +61,7 @@ def visit_summary(visit: HomeVisit, service: HomeVisitService) -> dict[str, Any]
 
 
 @authenticated
-async def day_of_bookings(request: web.Request, clerk: str) -> web.Response:
+async def day_of_bookings(request: web.Request, clerk: Who) -> web.Response:
     service = request.app[BOOKINGS]
     try:
         day = _day(request.query.get("date"), service.today())
@@ -64,32 +69,24 @@ async def day_of_bookings(request: web.Request, clerk: str) -> web.Response:
         return json_response({"error": "日期格式应为 YYYY-MM-DD"}, 400)
     window = request.query.get("window")
     if window and service.rules.window(window) is None:
-        return json_response({"error": f"没有这个窗口：{window}"}, 404)
+        return json_response({"error": f"没有这个窗口：{window[:40]}"}, 404)
+    if window:
+        require(clerk, window, "预约")
     windows: dict[str, list[dict[str, Any]]] = {}
     for booking in await service.day_view(day, window):
         windows.setdefault(booking.slot.window, []).append(booking_summary(booking))
     return json_response({"date": day, "windows": [
         {"window": w.id, "name": w.name, "place": w.place, "bookings": windows.get(w.id, [])}
-        for w in service.rules.windows if not window or w.id == window]})
-
-
-async def _body(request: web.Request, *keys: str) -> dict[str, Any] | None:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) and all(k in body for k in keys) else None
+        for w in service.rules.windows if (not window or w.id == window) and clerk.sees(w.id)]})
 
 
 @authenticated
-async def mark_booking(request: web.Request, clerk: str) -> web.Response:
-    body = await _body(request, "to")
-    if body is None:
-        return json_response({"error": "格式:{\"to\": \"arrived\" | \"no_show\" | \"done\"}"},
-                             400)
+async def mark_booking(request: web.Request, clerk: Who) -> web.Response:
+    body = await read_json(request, StatusChange)
     try:
+        await booking_in_window(request.app[BOOKINGS], request.match_info["booking_no"], clerk)
         booking = await request.app[BOOKINGS].mark(request.match_info["booking_no"],
-                                                   str(body["to"]), clerk)
+                                                   body.to, clerk.name)
     except BookingError as refused:
         return json_response({"error": str(refused)},
                              404 if "没有这个" in str(refused) else 409)
@@ -97,7 +94,7 @@ async def mark_booking(request: web.Request, clerk: str) -> web.Response:
 
 
 @authenticated
-async def list_visits(request: web.Request, clerk: str) -> web.Response:
+async def list_visits(request: web.Request, clerk: Who) -> web.Response:
     service = request.app[VISITS]
     try:
         day = date.fromisoformat(request.query["date"]) if "date" in request.query else None
@@ -105,23 +102,24 @@ async def list_visits(request: web.Request, clerk: str) -> web.Response:
         return json_response({"error": "日期格式应为 YYYY-MM-DD"}, 400)
     visits = await service.listing(request.query.get("status"), day,
                                    request.query.get("agent"))
-    return json_response({"home_visits": [visit_summary(v, service) for v in visits]})
+    rules = request.app[BOOKINGS].rules
+    return json_response({"home_visits": [visit_summary(v, service) for v in visits
+                                          if clerk.sees(visit_window(rules, v))]})
 
 
 @authenticated
-async def schedule_visit(request: web.Request, clerk: str) -> web.Response:
-    body = await _body(request, "date", "half")
+async def schedule_visit(request: web.Request, clerk: Who) -> web.Response:
+    body = await read_json(request, VisitSchedule)
     try:
-        when = HalfDay.parse(f"{body['date']} {body['half']}") if body else None
+        when = HalfDay.parse(f"{body.date} {body.half}")
     except ValueError:
-        when = None
-    if body is None or when is None:
-        return json_response({"error": "格式:{\"date\": \"YYYY-MM-DD\", \"half\": \"am\"|\"pm\","
-                                       " \"agent\": 可选}"}, 400)
+        return json_response({"error": "date 应为 YYYY-MM-DD"}, 400)
     service = request.app[VISITS]
     try:
-        visit = await service.schedule(request.match_info["visit_no"], when, clerk,
-                                       body.get("agent"))
+        await visit_in_window(service, request.app[BOOKINGS].rules,
+                              request.match_info["visit_no"], clerk)
+        visit = await service.schedule(request.match_info["visit_no"], when, clerk.name,
+                                       body.agent)
     except BookingError as refused:
         return json_response({"error": str(refused)},
                              404 if "没有找到" in str(refused) else 409)
@@ -129,13 +127,13 @@ async def schedule_visit(request: web.Request, clerk: str) -> web.Response:
 
 
 @authenticated
-async def close_visit(request: web.Request, clerk: str) -> web.Response:
-    body = await _body(request, "to")
-    if body is None:
-        return json_response({"error": "格式:{\"to\": \"done\" | \"cancelled\"}"}, 400)
+async def close_visit(request: web.Request, clerk: Who) -> web.Response:
+    body = await read_json(request, StatusChange)
     service = request.app[VISITS]
     try:
-        visit = await service.close(request.match_info["visit_no"], str(body["to"]), clerk)
+        await visit_in_window(service, request.app[BOOKINGS].rules,
+                              request.match_info["visit_no"], clerk)
+        visit = await service.close(request.match_info["visit_no"], body.to, clerk.name)
     except BookingError as refused:
         return json_response({"error": str(refused)},
                              404 if "没有找到" in str(refused) else 409)

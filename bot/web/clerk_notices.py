@@ -5,6 +5,10 @@
     POST /api/clerk/notice-preferences             {"key": openid or phone,
                                                     "mode": wechat_first | sms_only,
                                                     "opted_out": true | false}
+
+A notice belongs to the window of the matter its event is about: a clerk lists and retries
+their window's (and those about no window's matter); another window's retry gets 403.
+A villager's preference belongs to no window: any clerk may set it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.cases.identity import mask_phone
-from bot.notices.outbox import MODES, NoticeStore
+from bot.console.accounts import Who
+from bot.notices.outbox import NoticeStore
 from bot.storage.tables import Notice, NoticeAttempt
-from bot.web.clerk_api import authenticated, json_response
+from bot.web.bodies import Preference, read_json, row_id
+from bot.web.clerk_api import RULES, authenticated, json_response
+from bot.web.windows import hidden_matters, matter_window, require
 
 NOTICES = web.AppKey("clerk_notices", NoticeStore)
 
@@ -34,36 +41,34 @@ def notice_summary(notice: Notice, attempts: list[NoticeAttempt]) -> dict[str, A
 
 
 @authenticated
-async def list_notices(request: web.Request, clerk: str) -> web.Response:
-    found = await request.app[NOTICES].listing(request.query.get("status"),
-                                               request.query.get("user"))
+async def list_notices(request: web.Request, clerk: Who) -> web.Response:
+    found = await request.app[NOTICES].listing(
+        request.query.get("status"), request.query.get("user"),
+        hidden_matters=hidden_matters(request.app[RULES], clerk))
     return json_response({"notices": [notice_summary(n, a) for n, a in found]})
 
 
 @authenticated
-async def retry_notice(request: web.Request, clerk: str) -> web.Response:
-    try:
-        notice_id = int(request.match_info["notice_id"])
-    except ValueError:
+async def retry_notice(request: web.Request, clerk: Who) -> web.Response:
+    raw, notices = request.match_info["notice_id"], request.app[NOTICES]
+    if not raw.isdecimal():
         return json_response({"error": "通知编号应为数字"}, 400)
-    if not await request.app[NOTICES].retry(notice_id):
+    notice_id = row_id(raw)
+    if notice_id is None:
+        return json_response({"error": "没有这条失败的通知"}, 404)
+    require(clerk, matter_window(request.app[RULES], await notices.matter_of(notice_id)),
+            "通知")
+    if not await notices.retry(notice_id):
         return json_response({"error": "没有这条失败的通知"}, 404)
     return json_response({"id": notice_id, "status": "pending"})
 
 
 @authenticated
-async def set_preference(request: web.Request, clerk: str) -> web.Response:
-    try:
-        body = await request.json()
-        key, mode, opted_out = str(body["key"]), body.get("mode"), body.get("opted_out")
-    except (ValueError, KeyError, TypeError):
-        return json_response({"error": "格式:{\"key\", \"mode\"?, \"opted_out\"?}"}, 400)
-    if (mode is not None and mode not in MODES) or not (
-            opted_out is None or isinstance(opted_out, bool)):
-        return json_response({"error": f"mode 应为 {sorted(MODES)}, opted_out 为 true/false"},
-                             400)
-    await request.app[NOTICES].set_preference(key, mode=mode, opted_out=opted_out)
-    return json_response({"key": key, "mode": mode, "opted_out": opted_out})
+async def set_preference(request: web.Request, clerk: Who) -> web.Response:
+    body = await read_json(request, Preference)
+    await request.app[NOTICES].set_preference(body.key, mode=body.mode,
+                                              opted_out=body.opted_out)
+    return json_response({"key": body.key, "mode": body.mode, "opted_out": body.opted_out})
 
 
 def setup_routes(app: web.Application) -> None:

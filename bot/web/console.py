@@ -38,16 +38,27 @@ from bot import chinatime
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.application import CaseError
-from bot.cases.identity import mask_id_number, mask_phone
+from bot.cases.identity import mask_id_number, mask_numbers_in, mask_phone
 from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
-from bot.console.figures import figures
+from bot.console.figures import Figures, figures
 from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
+from bot.storage.tables import HomeVisit
+from bot.web.bodies import BadBody, CaseMove, Reply, parse, row_id
+from bot.web.security import is_https
+from bot.web.windows import (
+    OtherWindow,
+    booking_in_window,
+    matter_window,
+    require,
+    visit_in_window,
+    visit_window,
+)
 
 COOKIE = "bm_console"
 ALERTS = "bm:console:alerts"
@@ -56,6 +67,7 @@ REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投
            "clerk": "工作人员发起"}
 STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
                 "cancelled": "已取消"}
+STATIC = Path(__file__).parent / "static"
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
     finalize=chinatime.shown_if_time)  # a time printed without the filter is China time too
@@ -77,8 +89,7 @@ class ConsoleServices:
     conversations: StateStore  # a clerk taking up a villager's conversation
 
     def window_of(self, matter_id: str | None) -> str:
-        window = self.bookings.rules.window_for(matter_id or "")
-        return window.id if window else "general"
+        return matter_window(self.bookings.rules, matter_id)
 
     def window_name(self, window_id: str) -> str:
         window = self.bookings.rules.window(window_id)
@@ -112,7 +123,12 @@ def page(*roles: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[A
                 form = await request.post()
                 if not hmac.compare_digest(str(form.get("csrf", "")), who.csrf):
                     return render("error.html", who, 403, message="页面已过期，请刷新后再试")
-            return await handler(request, who)
+            try:
+                return await handler(request, who)
+            except BadBody as bad:
+                return render("error.html", who, 400, message=f"填写的内容不对：{bad}")
+            except OtherWindow as other:
+                return render("error.html", who, 403, message=str(other))
 
         return checked
 
@@ -134,7 +150,7 @@ async def login(request: web.Request) -> web.Response:
         return render("login.html", None, 401, error="用户名或密码不对")
     response = web.HTTPFound("/console")
     response.set_cookie(COOKIE, session_id, httponly=True, samesite="Strict",
-                        path="/console", secure=request.secure)
+                        path="/console", secure=is_https(request))
     raise response
 
 
@@ -197,26 +213,44 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def _handoff_for(request: web.Request, who: Who) -> Any:
     services = request.app[CONSOLE]
+    handoff_id = row_id(request.match_info["handoff_id"])
     try:
-        handoff = await services.handoffs.get(int(request.match_info["handoff_id"]))
-    except (HandoffError, ValueError):
-        raise web.HTTPNotFound(text="没有这个人工服务") from None
-    if not who.sees(handoff.window):
-        raise web.HTTPForbidden(text="这是别的窗口的人工服务")
+        handoff = await services.handoffs.get(handoff_id) if handoff_id else None
+    except HandoffError:
+        handoff = None
+    if handoff is None:
+        raise web.HTTPNotFound(text="没有这个人工服务")
+    require(who, handoff.window, "人工服务")
     return handoff
+
+
+def _transcript(handoff: Any, messages: list[Any], full: bool
+                ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The conversation before and after the handoff, ID and phone numbers masked unless
+    `full`."""
+    shown = (lambda text: text) if full else mask_numbers_in
+    return ([{"dir": line.get("dir", ""), "text": shown(str(line.get("text", "")))}
+             for line in handoff.transcript],
+            [{"author": m.author, "at": m.at, "text": shown(m.text)} for m in messages])
 
 
 @page()
 async def handoff_page(request: web.Request, who: Who) -> web.Response:
+    """The handoff; 「显示完整号码」 (?full=1) shows the numbers in full, and is audited."""
     services = request.app[CONSOLE]
     handoff = await _handoff_for(request, who)
+    full = request.query.get("full") == "1"
+    if full:
+        await services.accounts.audit(who.username, "handoff.reveal", f"handoff:{handoff.id}")
+    transcript, messages = _transcript(handoff, await services.handoffs.messages(handoff.id),
+                                       full)
     cases = await services.cases.cases_of(handoff.user_id)
     bookings = await services.bookings.bookings_of(handoff.user_id)
     visits = await services.visits.visits_of(handoff.user_id)
     return render(
         "handoff.html", who, handoff=handoff, reason=REASONS.get(handoff.reason, handoff.reason),
-        state=STATUS_WORDS.get(handoff.status, handoff.status),
-        messages=await services.handoffs.messages(handoff.id),
+        state=STATUS_WORDS.get(handoff.status, handoff.status), transcript=transcript,
+        messages=messages, full=full,
         cases=[{"receipt": c.receipt_no, "matter": _matter_name(services, c.matter_id),
                 "status": Status(c.status).label, "due": c.due_date} for c in cases],
         bookings=[{"number": b.booking_no, "when": slot_label(b.slot),
@@ -250,8 +284,9 @@ async def claim(request: web.Request, who: Who) -> web.Response:
 async def reply(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     form = await request.post()  # read once by the CSRF check; aiohttp keeps it
-    text = str(form.get("text", "")).strip()
-    attached = services.catalogue.get(str(form.get("guide", "")))
+    given = parse(Reply, {k: str(form.get(k, "")) for k in ("text", "guide")})
+    text = given.text.strip()
+    attached = services.catalogue.get(given.guide)
     if attached is not None:  # 「附上办事指南」: the matter's whole materials list
         answer = guide.answer(Intent.ASK_MATERIALS, attached, None, services.center)
         text = f"{text}\n{answer}".strip()
@@ -301,8 +336,7 @@ async def _case_for(request: web.Request, who: Who) -> Any:
         case = await services.cases.get(request.match_info["receipt"])
     except CaseError:
         raise web.HTTPNotFound(text="没有这个受理编号") from None
-    if not who.sees(services.window_of(case.matter_id)):
-        raise web.HTTPForbidden(text="这是别的窗口的办件")
+    require(who, services.window_of(case.matter_id), "办件")
     return case
 
 
@@ -321,14 +355,16 @@ async def move_case(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     case = await _case_for(request, who)
     form = await request.post()
-    missing = [m.strip() for m in str(form.get("missing", "")).split("、") if m.strip()]
+    body = parse(CaseMove, {
+        "to": str(form.get("to", "")), "reason": str(form.get("reason", "")),
+        "missing": [m for m in str(form.get("missing", "")).split("、") if m.strip()],
+        "result": str(form.get("result", "")) or None})
     try:
-        target = Status(str(form.get("to", "")))
-        moved = await services.cases.move(case.receipt_no, target, who.name,
-                                          reason=str(form.get("reason", "")), missing=missing,
-                                          result=str(form.get("result", "")) or None)
-    except (ValueError, CaseError) as refused:
-        return render("error.html", who, 409, message=str(refused) or "没有这个状态")
+        moved = await services.cases.move(case.receipt_no, body.to, who.name,
+                                          reason=body.reason, missing=list(body.missing),
+                                          result=body.result)
+    except CaseError as refused:
+        return render("error.html", who, 409, message=str(refused))
     await services.accounts.audit(who.username, "case.move", f"case:{case.receipt_no}",
                                   {"status": case.status}, {"status": moved.status})
     raise web.HTTPFound(f"/console/cases/{case.receipt_no}")
@@ -363,15 +399,22 @@ async def today_page(request: web.Request, who: Who) -> web.Response:
                 if windows is None or b.slot.window in windows]
     visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
                "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
-              for v in await services.visits.listing(day=day)]
+              for v in await _visits_of(services, who, day=day)]
     requested = [{"number": v.visit_no, "person": v.person_name, "age": v.age,
                   "purpose": v.purpose, "address": v.address, "phone": mask_phone(v.phone),
                   "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
                             else v.agent_id),
                   "preferred": [(k, HalfDay.parse(k).label) for k in v.preferred]}
-                 for v in await services.visits.listing("requested")]
+                 for v in await _visits_of(services, who, "requested")]
     return render("today.html", who, day=day, bookings=bookings, visits=visits,
                   requested=requested)
+
+
+async def _visits_of(services: ConsoleServices, who: Who, status: str | None = None,
+                     day: date | None = None) -> list[HomeVisit]:
+    """Home visits (name, age, address) of `who`'s windows only."""
+    return [v for v in await services.visits.listing(status, day)
+            if who.sees(visit_window(services.bookings.rules, v))]
 
 
 @page("clerk", "supervisor", "admin")
@@ -381,6 +424,7 @@ async def schedule_visit(request: web.Request, who: Who) -> web.Response:
     number = request.match_info["visit_no"]
     try:
         when = HalfDay.parse(str((await request.post()).get("when", "")))
+        await visit_in_window(services.visits, services.bookings.rules, number, who)
         visit = await services.visits.schedule(number, when, who.name)
     except ValueError:
         return render("error.html", who, 400, message="时间格式应为 2026-11-25 am 或 pm")
@@ -396,6 +440,7 @@ async def mark_booking(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     number, to = request.match_info["booking_no"], str((await request.post()).get("to", ""))
     try:
+        await booking_in_window(services.bookings, number, who)
         await services.bookings.mark(number, to, who.name)
     except BookingError as refused:
         return render("error.html", who, 409, message=str(refused))
@@ -443,26 +488,38 @@ async def figures_page(request: web.Request, who: Who) -> web.Response:
     return render("figures.html", who, f=found, charts=charts)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A spreadsheet runs a cell starting with = + - @ (or tab, CR) as a formula: a village
+    named =HYPERLINK(…) is written with a leading apostrophe, as text."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_rows(found: Figures) -> list[list[object]]:
+    rows: list[list[object]] = [["指标", "项目", "数值"],
+                                ["期间", "", f"{found.first}至{found.last}"],
+                                ["办件量", "合计", found.cases]]
+    for title, counted in (("办件量", found.by_matter), ("按村", found.by_village),
+                           ("按渠道", found.by_channel), ("按月", found.by_month)):
+        rows.extend([title, label, n] for label, n in counted)
+    rows.append(["按时办结率", "", f"{found.on_time_rate:.1%}" if found.on_time_rate
+                 is not None else ""])
+    rows.append(["平均办理天数", "", f"{found.average_days:.1f}" if found.average_days
+                 is not None else ""])
+    rows.extend(["满意度", label, n] for label, n in found.handoffs.get("ratings", {}).items())
+    rows.append(["人工服务", "次数", found.handoffs.get("handoffs", 0)])
+    rows.append(["机器人解决率", "", f"{found.containment:.1%}" if found.containment
+                 is not None else ""])
+    return rows
+
+
 @page("director", "supervisor", "admin")
 async def figures_csv(request: web.Request, who: Who) -> web.Response:
     found = await _figures(request)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["指标", "项目", "数值"])
-    writer.writerow(["期间", "", f"{found.first}至{found.last}"])
-    writer.writerow(["办件量", "合计", found.cases])
-    for title, rows in (("办件量", found.by_matter), ("按村", found.by_village),
-                        ("按渠道", found.by_channel), ("按月", found.by_month)):
-        writer.writerows([title, label, n] for label, n in rows)
-    writer.writerow(["按时办结率", "", f"{found.on_time_rate:.1%}" if found.on_time_rate
-                     is not None else ""])
-    writer.writerow(["平均办理天数", "", f"{found.average_days:.1f}" if found.average_days
-                     is not None else ""])
-    for label, n in found.handoffs.get("ratings", {}).items():
-        writer.writerow(["满意度", label, n])
-    writer.writerow(["人工服务", "次数", found.handoffs.get("handoffs", 0)])
-    writer.writerow(["机器人解决率", "", f"{found.containment:.1%}" if found.containment
-                     is not None else ""])
+    csv.writer(out).writerows([safe_cell(cell) for cell in row] for row in _csv_rows(found))
     body = "\ufeff" + out.getvalue()  # a BOM, so that Excel reads the Chinese right
     return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="figures-{found.first}-{found.last}.csv"'})
@@ -506,10 +563,15 @@ async def close_streams(app: web.Application) -> None:
         task.cancel()
 
 
+async def script(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "console.js")
+
+
 def setup_routes(app: web.Application) -> None:
     app[STREAMS] = set()
     app.on_shutdown.append(close_streams)
     add = app.router
+    add.add_get("/console/static/console.js", script)
     add.add_get("/console/login", login_page)
     add.add_post("/console/login", login)
     add.add_post("/console/logout", logout)

@@ -23,6 +23,10 @@ async def page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "simulator.html")
 
 
+async def script(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "simulator.js")
+
+
 async def config(request: web.Request) -> web.Response:
     openid = f"o_sim_{secrets.token_hex(6)}"
     return web.json_response({"token": request.app[TOKEN], "openid": openid})
@@ -59,6 +63,7 @@ def setup_routes(app: web.Application, token: str) -> None:
     app[TOKEN] = token
     app.router.add_get("/", home)
     app.router.add_get("/simulator", page)
+    app.router.add_get("/simulator/app.js", script)
     app.router.add_get("/simulator/config", config)
     app.router.add_get("/simulator/outbox", outbox)
     app.router.add_post("/simulator/photo", photo)

@@ -1,0 +1,20 @@
+"use strict";
+// The console's one script (a file, so the Content-Security-Policy allows no inline script).
+// Pushed by the server (server-sent events): new handoffs reach the console within a second.
+const stream = new EventSource("/console/events");
+const words = {"handoff.opened": "新的人工请求", "handoff.message": "村民发来新消息",
+               "handoff.escalated": "有人工请求超时未接手", "handoff.claimed": "人工请求已被接手"};
+stream.onmessage = (event) => {
+  const alert = JSON.parse(event.data);
+  const banner = document.getElementById("banner");
+  banner.textContent = (words[alert.type] || "有新动态") + "（#" + alert.id + "）";
+  banner.style.display = "block";
+  // the queue refreshes when something changes (nothing is typed there); a handoff's page
+  // when its own handoff does, unless a reply is being typed
+  if (document.getElementById("queue")) location.reload();
+  const handoff = document.getElementById("handoff");
+  const reply = document.getElementById("reply-text");
+  if (handoff && alert.id === Number(handoff.dataset.id) && (!reply || !reply.value)) {
+    location.reload();
+  }
+};

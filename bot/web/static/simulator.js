@@ -1,0 +1,99 @@
+"use strict";
+const chat = document.getElementById("chat");
+let token = "", openid = "", msgId = Date.now(), seenOutbox = 0;
+
+function show(who, text) {
+  const row = document.createElement("div");
+  row.className = "row " + who;
+  const bubble = document.createElement("div");
+  bubble.className = "bubble";
+  bubble.textContent = text;
+  row.appendChild(bubble);
+  chat.appendChild(row);
+  chat.scrollTop = chat.scrollHeight;
+}
+
+function note(text) {
+  const div = document.createElement("div");
+  div.className = "note";
+  div.textContent = text;
+  chat.appendChild(div);
+}
+
+async function sha1(text) {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, "0")).join("");
+}
+
+const cdata = text => "<![CDATA[" + String(text).split("]]>").join("]]]]><![CDATA[>") + "]]>";
+
+async function post(fields) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = String(Math.floor(Math.random() * 1e9));
+  const signature = await sha1([token, timestamp, nonce].sort().join(""));
+  const body = "<xml><ToUserName>" + cdata("gh_center") + "</ToUserName><FromUserName>" +
+    cdata(openid) + "</FromUserName><CreateTime>" + timestamp + "</CreateTime>" + fields + "</xml>";
+  const query = new URLSearchParams({signature, timestamp, nonce, openid});
+  const response = await fetch("/wechat?" + query, {method: "POST", body,
+    headers: {"Content-Type": "text/xml"}});
+  const reply = await response.text();
+  if (!response.ok) { note("出错了(" + response.status + ")"); return; }
+  if (!reply || reply === "success") return;
+  const xml = new DOMParser().parseFromString(reply, "text/xml");
+  const content = xml.getElementsByTagName("Content")[0];
+  if (content) show("bot", content.textContent);
+}
+
+async function sendText(text) {
+  if (!text.trim()) return;
+  show("me", text);
+  msgId += 1;
+  await post("<MsgType>" + cdata("text") + "</MsgType><Content>" + cdata(text) +
+             "</Content><MsgId>" + msgId + "</MsgId>");
+}
+
+async function sendPhoto(file) {
+  show("me", "[照片] " + file.name);
+  const upload = await fetch("/simulator/photo", {method: "POST", body: file,
+    headers: {"Content-Type": file.type || "application/octet-stream"}});
+  const mediaId = (await upload.json()).media_id;
+  msgId += 1;
+  await post("<MsgType>" + cdata("image") + "</MsgType><PicUrl>" + cdata("http://simulator") +
+             "</PicUrl><MediaId>" + cdata(mediaId) + "</MediaId><MsgId>" + msgId + "</MsgId>");
+}
+
+async function pollOutbox() {
+  try {
+    const sent = await (await fetch("/simulator/outbox?openid=" + encodeURIComponent(openid))).json();
+    for (const message of sent.slice(seenOutbox)) {
+      // customer-service messages have text; template messages (notices) have fields
+      show("bot", message.text ? message.text.content
+        : "【通知】" + Object.values(message.data).map(field => field.value).join("\n"));
+    }
+    seenOutbox = sent.length;
+  } catch (error) { /* the next poll tries again */ }
+}
+
+document.getElementById("form").addEventListener("submit", async event => {
+  event.preventDefault();
+  const input = document.getElementById("text");
+  const text = input.value;
+  input.value = "";
+  await sendText(text);
+});
+document.getElementById("photo").addEventListener("change", async event => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (file) await sendPhoto(file);
+});
+document.querySelectorAll(".chips button").forEach(button =>
+  button.addEventListener("click", () => sendText(button.dataset.text)));
+
+(async () => {
+  const config = await (await fetch("/simulator/config")).json();
+  token = config.token;
+  openid = config.openid;
+  note("模拟器:消息按微信的格式签名后发给 /wechat");
+  await post("<MsgType>" + cdata("event") + "</MsgType><Event>" + cdata("subscribe") + "</Event>");
+  setInterval(pollOutbox, 2000);
+})();

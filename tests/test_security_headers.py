@@ -1,0 +1,75 @@
+"""Security headers on every response, no versions in `Server:`, the console's cookie `Secure`
+over HTTPS (directly or behind a trusted proxy) — issue #11, finding 10."""
+
+import dataclasses
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.web.console import CONSOLE
+from tests.conftest import TEST_DATABASE_URL
+from tests.test_wechat import wechat_settings
+
+PATHS = ["/healthz", "/console/login", "/console", "/no-such-page", "/simulator",
+         "/simulator/app.js", "/console/static/console.js", "/api/clerk/cases"]
+
+
+@pytest.fixture
+async def serve(remote_settings, real_redis, sessions, tmp_path):
+    clients = []
+
+    async def start(**changes):
+        settings = dataclasses.replace(
+            wechat_settings(remote_settings), database_url=TEST_DATABASE_URL,
+            files_dir=tmp_path / "files", simulator=True, **changes)
+        client = TestClient(TestServer(create_app(settings)))
+        await client.start_server()
+        if not clients:  # one database for both
+            await client.server.app[CONSOLE].accounts.add("li", "李四", "clerk", "civil",
+                                                          "password-li")
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.close()
+
+
+async def test_every_response_carries_the_security_headers(serve):
+    client = await serve()
+    for path in PATHS:
+        response = await client.get(path, allow_redirects=False)
+        headers = response.headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"], path
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert headers["X-Frame-Options"] == "DENY", path
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "same-origin", path
+        assert headers["Server"] == "bianmin-bot", path  # not aiohttp/3.x Python/3.11
+
+
+async def test_pages_have_no_inline_script_for_the_policy_to_block(serve):
+    client = await serve()
+    simulator = await (await client.get("/simulator")).text()
+    assert "<script>" not in simulator and 'src="/simulator/app.js"' in simulator
+    script = await client.get("/simulator/app.js")
+    assert script.status == 200 and "crypto.subtle" in await script.text()
+    console = await client.get("/console/static/console.js")
+    assert console.status == 200 and "EventSource" in await console.text()
+
+
+async def _login_cookie(client, headers=None):
+    response = await client.post("/console/login", allow_redirects=False, headers=headers,
+                                 data={"username": "li", "password": "password-li"})
+    assert response.status == 302
+    return response.cookies["bm_console"]
+
+
+async def test_the_session_cookie_is_secure_behind_a_trusted_https_proxy(serve):
+    https = {"X-Forwarded-Proto": "https"}
+    trusting = await serve(trust_forwarded_proto=True)
+    assert (await _login_cookie(trusting, https))["secure"]
+    assert not (await _login_cookie(trusting))["secure"]  # plain HTTP
+    direct = await serve()  # no proxy configured: anyone could send the header
+    assert not (await _login_cookie(direct, https))["secure"]
