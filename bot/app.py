@@ -55,6 +55,7 @@ from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
+from bot.security.audit import AuditLog
 from bot.storage.db import open_database
 from bot.web import clerk_api, clerk_appointments, clerk_notices, console, nlu_api, simulator
 from integrations import wecom
@@ -116,7 +117,8 @@ def services(settings: Settings, clock: Clock | None
                                                           appointments, handoffs)
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
-                                      preferences=notices, handoffs=handoffs)
+                                      preferences=notices, handoffs=handoffs,
+                                      audit=AuditLog(sessions).record)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
                                              appointments, store=notices,

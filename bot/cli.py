@@ -113,6 +113,7 @@ async def _shell(settings: Settings, user: str) -> None:
     )
     from bot.messages import Channel, Incoming, Kind
     from bot.nlu.runtime import open_understanding
+    from bot.security.audit import AuditLog
     from bot.storage.db import open_database
 
     async with (open_understanding(settings) as understanding, open_redis(settings) as redis,
@@ -121,7 +122,7 @@ async def _shell(settings: Settings, user: str) -> None:
         appointments = build_appointments(settings, sessions)
         await appointments.bookings.ensure_calendar()
         dialogue = build_dialogue(settings, understanding, redis, cases=cases,
-                                  appointments=appointments)
+                                  appointments=appointments, audit=AuditLog(sessions).record)
         print("和机器人聊天(Ctrl+D 退出)。", flush=True)
         while True:
             try:
