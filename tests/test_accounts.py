@@ -53,6 +53,15 @@ async def test_wrong_passwords_lock_the_login_with_429_and_are_audited(app_clien
     await other.close()
 
 
+async def test_a_burst_of_parallel_wrong_passwords_gets_five_tries(app_client, sessions):
+    clerk = Clerk(app_client)
+    tries = await asyncio.gather(*(clerk.login("li", f"wrong-{n}") for n in range(50)))
+    statuses = sorted(status for status, _ in tries)
+    assert statuses == [401] * 4 + [429] * 46  # each try counted before its password is
+    assert len(await audited(sessions, "login.failed")) == 5
+    await clerk.close()
+
+
 async def test_wrong_passwords_from_one_address_lock_every_login_from_it(app_client,
                                                                        sessions):
     clerk = Clerk(app_client)
