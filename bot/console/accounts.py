@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,7 +38,9 @@ ROLES = ("clerk", "supervisor", "director", "admin")
 SESSION_IDLE = 30 * 60  # seconds without a request
 SESSION_MAX = 12 * 3600  # seconds after signing in, however busy
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-HASHING_AT_ONCE = 2  # scrypt threads (16 MB each); more logins wait their turn
+# scrypt threads (16 MB each), half the cores: the rest answer WeChat (bench/logins.py: on
+# two cores, two threads put /wechat p99 at 420 ms during a flood, one at 20 ms)
+HASHING_AT_ONCE = max(1, (os.cpu_count() or 1) // 2)
 # An unknown login name is checked against this, so that it costs the same scrypt work as
 # a known one and the answer's timing does not tell which names exist.
 NOBODY = f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${'00' * 16}${'00' * 32}"
