@@ -56,6 +56,7 @@ from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
+from bot.security.audit import AuditLog
 from bot.storage.db import open_database
 from bot.web import (
     clerk_api,
@@ -130,7 +131,8 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_api.ACCOUNTS] = app[console.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
-                                      preferences=notices, handoffs=handoffs)
+                                      preferences=notices, handoffs=handoffs,
+                                      audit=AuditLog(sessions).record)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
                                              appointments, store=notices,

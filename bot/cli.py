@@ -12,8 +12,9 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -21,6 +22,9 @@ from bot.catalogue.loader import CatalogueError, load_catalogue
 from bot.config import ConfigError, Settings
 from bot.nlu.service import NluServiceError
 from bot.nlu.training import TrainingDataError, build_training_input, train
+
+if TYPE_CHECKING:
+    from bot.console.accounts import Accounts
 
 log = logging.getLogger("bot")
 
@@ -112,6 +116,7 @@ async def _shell(settings: Settings, user: str) -> None:
     )
     from bot.messages import Channel, Incoming, Kind
     from bot.nlu.runtime import open_understanding
+    from bot.security.audit import AuditLog
     from bot.storage.db import open_database
 
     async with (open_understanding(settings) as understanding, open_redis(settings) as redis,
@@ -120,7 +125,7 @@ async def _shell(settings: Settings, user: str) -> None:
         appointments = build_appointments(settings, sessions)
         await appointments.bookings.ensure_calendar()
         dialogue = build_dialogue(settings, understanding, redis, cases=cases,
-                                  appointments=appointments)
+                                  appointments=appointments, audit=AuditLog(sessions).record)
         print("和机器人聊天(Ctrl+D 退出)。", flush=True)
         while True:
             try:
@@ -240,23 +245,35 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _add_clerk(settings: Settings, args: argparse.Namespace) -> str:
-    import secrets
-
+async def _on_accounts(settings: Settings, change: Callable[[Accounts], Awaitable[None]]
+                       ) -> None:
     from bot.console.accounts import Accounts
     from bot.dialogue.runtime import open_redis
     from bot.storage.db import open_database
 
-    password = args.password or secrets.token_urlsafe(12)
     async with open_redis(settings) as redis, open_database(settings.database_url) as sessions:
-        await Accounts(sessions, redis).add(args.username, args.name, args.role, args.window,
-                                            password)
-    return password
+        await change(Accounts(sessions, redis))
+
+
+def _password(args: argparse.Namespace) -> tuple[str, str]:
+    """The password given, else a random one; and how to show it (a given one is not)."""
+    import secrets
+
+    password = args.password or secrets.token_urlsafe(12)
+    return password, "(你给的密码)" if args.password else password
 
 
 def clerk_add_command(settings: Settings, args: argparse.Namespace) -> int:
-    password = asyncio.run(_add_clerk(settings, args))
-    shown = "(你给的密码)" if args.password else password
+    from bot.console.accounts import ClerkExists
+
+    password, shown = _password(args)
+    try:
+        asyncio.run(_on_accounts(settings, lambda accounts: accounts.add(
+            args.username, args.name, args.role, args.window, password, by="cli")))
+    except ClerkExists as exists:
+        print(f"错误: {exists}。改密码用 bot clerk passwd {args.username},"
+              f"停用用 bot clerk disable {args.username}", file=sys.stderr)
+        return 1
     print(f"已添加 {args.username}({args.name},{args.role}),密码: {shown}")
     return 0
 
@@ -265,6 +282,23 @@ def port_number(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise argparse.ArgumentTypeError("端口应为 1 到 65535 之间的整数")
     return int(value)
+
+
+def clerk_passwd_command(settings: Settings, args: argparse.Namespace) -> int:
+    password, shown = _password(args)
+    asyncio.run(_on_accounts(settings, lambda accounts: accounts.set_password(
+        args.username, password, by="cli")))
+    print(f"已为 {args.username} 设置新密码: {shown};他已打开的工作台都要重新登录")
+    return 0
+
+
+def clerk_active_command(settings: Settings, args: argparse.Namespace) -> int:
+    active = args.clerk_command == "enable"
+    asyncio.run(_on_accounts(settings, lambda accounts: accounts.set_active(
+        args.username, active, by="cli")))
+    print(f"已启用 {args.username}" if active else
+          f"已停用 {args.username};他已打开的工作台立即失效")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,6 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--window", help="窗口编号(booking.yml 里的 windows[].id),窗口人员必填")
     add.add_argument("--password")
     add.set_defaults(handler=clerk_add_command)
+    passwd = clerk.add_parser("passwd", help="改密码(不给就随机生成一个并显示);已登录的要重新登录")
+    passwd.add_argument("username")
+    passwd.add_argument("--password")
+    passwd.set_defaults(handler=clerk_passwd_command)
+    for verb, words in (("disable", "停用账号(已登录的立即失效)"), ("enable", "重新启用账号")):
+        toggle = clerk.add_parser(verb, help=words)
+        toggle.add_argument("username")
+        toggle.set_defaults(handler=clerk_active_command)
 
     train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
     train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")

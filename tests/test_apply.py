@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.storage.tables import Case, DomainEvent, StoredFile
+from bot.storage.tables import AuditEntry, Case, DomainEvent, StoredFile
 from bot.web.simulator import FAKE_WECHAT_URL
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_wechat import post, reply_text, signed_query, text_xml, wechat_settings
@@ -161,14 +161,19 @@ async def test_the_clerk_api_refuses_what_it_should(app_client):
     assert response.status == 400
 
 
+async def applied(phone):
+    """The villager applies (phone 13800001234, the photos brought later): the receipt no."""
+    await fill_in_applicant(phone)
+    for _ in range(4):
+        await phone.says("1")
+    receipt = await phone.says("1")
+    return receipt.split("受理编号：")[1].split("\n")[0]
+
+
 async def test_a_receipt_number_is_shown_only_to_its_owner(app_client):
     client, _ = app_client
     owner = Phone(client, "o_owner")
-    await fill_in_applicant(owner)
-    for _ in range(4):
-        await owner.says("1")
-    receipt = await owner.says("1")
-    receipt_no = receipt.split("受理编号：")[1].split("\n")[0]
+    receipt_no = await applied(owner)
 
     stranger = Phone(client, "o_stranger")
     assert "后4位" in await stranger.says(receipt_no)
@@ -179,6 +184,48 @@ async def test_a_receipt_number_is_shown_only_to_its_owner(app_client):
         await stranger.says(receipt_no)
         await stranger.says("0000")
     assert "次数太多" in await stranger.says(receipt_no)
+
+
+async def locks(sessions):
+    async with sessions() as session:
+        return [(e.action, e.target) for e in await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "receipt.locked"))]
+
+
+async def test_looking_up_ones_own_case_between_guesses_does_not_reset_them(app_client,
+                                                                            sessions):
+    client, _ = app_client
+    receipt_no = await applied(Phone(client, "o_owner"))
+    guesser = Phone(client, "o_guesser")
+    own_no = await applied(guesser)
+    replies = []
+    for digits in ("0000", "0001", "0002"):
+        assert own_no in await guesser.says(own_no)  # their own case: shown, counts nothing
+        assert "后4位" in await guesser.says(receipt_no)
+        replies.append(await guesser.says(digits))
+    assert ["对不上" in r for r in replies] == [True, True, False]
+    assert "次数太多" in replies[-1] and "1小时后再试" in replies[-1]
+    assert own_no in await guesser.says(own_no)  # still theirs to see
+    refused = await guesser.says(receipt_no)
+    assert "次数太多" in refused and "后4位" not in refused
+    assert receipt_no not in await guesser.says("1234")  # the right digits, too late
+    assert await locks(sessions) == [("receipt.locked", "user:wechat:o_guesser")]
+
+
+async def test_one_receipt_guessed_at_from_many_accounts_is_locked(app_client, sessions):
+    client, _ = app_client
+    owner = Phone(client, "o_owner")
+    receipt_no = await applied(owner)
+    for n in range(5):  # each account guesses once: none of them reaches its own limit
+        guesser = Phone(client, f"o_guesser{n}")
+        assert "后4位" in await guesser.says(receipt_no)
+        await guesser.says(f"000{n}")
+    late = Phone(client, "o_guesser5")
+    refused = await late.says(receipt_no)
+    assert "次数太多" in refused and "24小时后再试" in refused
+    assert receipt_no not in await late.says("1234")
+    assert receipt_no in await owner.says(receipt_no)  # its owner still sees it
+    assert await locks(sessions) == [("receipt.locked", f"receipt:{receipt_no}")]
 
 
 async def test_bad_photos_are_refused_and_the_item_asked_again(app_client):

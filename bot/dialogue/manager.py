@@ -35,6 +35,7 @@ from bot.flows import supplement as supplement_flow
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
 from bot.nlu.understand import NluResult, Understanding
+from bot.security.lockout import Locked, Lockout, wait_words
 
 QUESTION_INTENTS = frozenset(guide.ANSWERS)
 MIN_INTENT_CONFIDENCE = 0.35  # below this, with no matter named, the bot did not understand
@@ -64,7 +65,6 @@ QUESTION = re.compile(r"[吗呢?？]$|怎么|什么|啥|多久|多少|哪里|哪
 NO_COMMENT_WORDS = frozenset({"没有", "没", "无", "不用了", "没了"})
 MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
-MAX_RECEIPT_ATTEMPTS = 3  # wrong last-four answers before lookups by number stop
 
 BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
                              Intent.BOOK_HOME_VISIT})
@@ -143,6 +143,7 @@ class Dialogue:
                  appointments: booking_flow.Appointments | None = None,
                  preferences: Preferences | None = None,
                  handoffs: HandoffDesk | None = None,
+                 receipt_guesses: Lockout | None = None,
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -153,6 +154,7 @@ class Dialogue:
         self._appointments = appointments
         self._preferences = preferences
         self._handoffs = handoffs
+        self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
         self._clock = clock
 
     async def handle(self, message: Incoming) -> Turn:
@@ -509,20 +511,44 @@ class Dialogue:
 
     async def _progress_by_receipt(self, message: Incoming, receipt: str, last4: str | None,
                                    state: ConversationState) -> list[str]:
-        if self._cases is None:
+        """A receipt number is the villager's own (same account: nothing guessed, nothing
+        counted), or is opened with the phone's last four digits, a guessable secret: wrong
+        answers are limited per villager and per receipt number (bot/security/lockout.py),
+        and no right answer, to this receipt or their own, clears them."""
+        if self._cases is None or self._receipt_guesses is None:
             return [texts.PROGRESS_NOT_YET.format(phone=self._center.phone)]
-        if state.receipt_attempts >= MAX_RECEIPT_ATTEMPTS:
-            return [texts.PROGRESS_LOCKED.format(phone=self._center.phone)]
-        case = await self._cases.find_for(receipt, user_id=message.user_id, phone_last4=last4)
-        if case is not None:
-            state.pending_receipt, state.receipt_attempts = None, 0
-            return [self._timeline(case)]
-        if last4 is None:  # not theirs by account: ask for the phone's last four
-            state.pending_receipt = receipt
-            return [texts.PROGRESS_ASK_PHONE]
-        state.receipt_attempts += 1  # guessing receipt numbers gets nowhere
         state.pending_receipt = None
-        return [texts.PROGRESS_NOT_FOUND]
+        guesser = {"user": f"{message.channel.value}:{message.user_id}", "receipt": receipt}
+        try:
+            if last4 is None:
+                return await self._own_receipt(message, receipt, guesser, state)
+            return await self._receipt_with_phone(receipt, last4, guesser)
+        except Locked as locked:
+            return [texts.PROGRESS_LOCKED.format(wait=wait_words(locked.seconds),
+                                                 phone=self._center.phone)]
+
+    async def _own_receipt(self, message: Incoming, receipt: str, guesser: dict[str, str],
+                           state: ConversationState) -> list[str]:
+        assert self._cases is not None and self._receipt_guesses is not None
+        case = await self._cases.find_for(receipt, user_id=message.user_id)
+        if case is not None:
+            return [self._timeline(case)]
+        locked_for = await self._receipt_guesses.wait(**guesser)
+        if locked_for:
+            raise Locked(locked_for)
+        state.pending_receipt = receipt  # not theirs by account: ask for the phone's last four
+        return [texts.PROGRESS_ASK_PHONE]
+
+    async def _receipt_with_phone(self, receipt: str, last4: str,
+                                  guesser: dict[str, str]) -> list[str]:
+        assert self._cases is not None and self._receipt_guesses is not None
+        attempt = await self._receipt_guesses.attempt(**guesser)
+        case = await self._cases.find_for(receipt, phone_last4=last4)
+        if case is None:
+            await attempt.wrong(actor=guesser["user"])
+            return [texts.PROGRESS_NOT_FOUND]
+        await attempt.right()
+        return [self._timeline(case)]
 
     def _timeline(self, case: Any) -> str:
         matter = self._catalogue.get(case.matter_id)

@@ -32,6 +32,7 @@ from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
 from bot.nlu.understand import Understanding
+from bot.security.lockout import RECEIPT, Audit, Lockout
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
 from integrations.object_store import S3ObjectStore
@@ -73,15 +74,19 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                    media: MediaSource | None = None,
                    appointments: Appointments | None = None,
                    preferences: Preferences | None = None,
-                   handoffs: HandoffDesk | None = None) -> Dialogue:
-    """The dialogue; with `cases` it also takes applications and answers 「办到哪了」, with
-    `appointments` it books window times and home visits."""
+                   handoffs: HandoffDesk | None = None,
+                   audit: Audit | None = None) -> Dialogue:
+    """The dialogue; with `cases` it also takes applications and answers 「办到哪了」 (by
+    receipt number too, given the `audit` log its lockouts write to), with `appointments`
+    it books window times and home visits."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
+    guesses = Lockout(redis, RECEIPT, audit) if audit else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
                     load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
-                    appointments=appointments, preferences=preferences, handoffs=handoffs)
+                    appointments=appointments, preferences=preferences, handoffs=handoffs,
+                    receipt_guesses=guesses)
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

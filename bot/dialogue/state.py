@@ -69,7 +69,6 @@ class ConversationState:
     flow_state: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     pending_receipt: str | None = None  # a receipt number waiting for the phone's last four
-    receipt_attempts: int = 0  # wrong last-four answers: lookups stop after a few
 
     def to_json(self) -> str:
         return json.dumps({"v": STATE_VERSION, **asdict(self)}, ensure_ascii=False)

@@ -281,6 +281,8 @@ class Clerk(Base):
     role: Mapped[str] = mapped_column(String(16))  # clerk / supervisor / director / admin
     window: Mapped[str | None] = mapped_column(String(64))  # a clerk's window (booking.yml)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # bumped by a new password or disabling: sessions of an older generation are refused
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -48,6 +48,7 @@ from bot.console.figures import Figures, figures
 from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
+from bot.security.lockout import Locked, wait_words
 from bot.storage.tables import HomeVisit
 from bot.web.bodies import BadBody, CaseMove, Reply, parse, row_id
 from bot.web.security import is_https
@@ -143,9 +144,17 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Wrong passwords are limited per name and per address: past the limit, 429."""
     form = await request.post()
-    session_id = await request.app[CONSOLE].accounts.sign_in(
-        str(form.get("username", "")), str(form.get("password", "")))
+    try:
+        session_id = await request.app[CONSOLE].accounts.sign_in(
+            str(form.get("username", "")), str(form.get("password", "")),
+            request.remote or "unknown")
+    except Locked as locked:
+        response = render("login.html", None, 429,
+                          error=f"登录失败次数太多，请{wait_words(locked.seconds)}后再试。")
+        response.headers["Retry-After"] = str(locked.seconds)
+        return response
     if session_id is None:
         return render("login.html", None, 401, error="用户名或密码不对")
     response = web.HTTPFound("/console")

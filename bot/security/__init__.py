@@ -1,0 +1,1 @@
+"""Guarding secrets: lockouts for the guessable ones, and the audit log."""
