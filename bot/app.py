@@ -231,7 +231,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                                  rate_limit=settings.wechat_rate_limit)
     app.cleanup_ctx.append(services(settings, clock))
     health.setup_routes(app)
-    security.setup(app, settings.trust_forwarded_proto)
+    security.setup(app, settings.trust_proxy)
     app[WEBHOOK].setup(app)
     nlu_api.setup_routes(app, settings.nlu_parse_per_minute)
     clerk_api.setup_routes(app, clerk_tokens(settings))

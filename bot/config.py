@@ -136,7 +136,7 @@ class Settings:
     # `bot serve` also runs one notice worker unless NOTICE_WORKER=0 (then run `bot worker`).
     notice_worker: bool = True
     # Behind a reverse proxy terminating HTTPS: its X-Forwarded-Proto counts (Secure cookies).
-    trust_forwarded_proto: bool = False
+    trust_proxy: bool = False
     # /api/nlu/parse questions per caller (clerk token or console login) per minute.
     nlu_parse_per_minute: int = 60
 
@@ -213,7 +213,7 @@ class Settings:
                                            defaults.handoff_answer_minutes, 1, 24 * 60),
             transcript_days=integer(env, "TRANSCRIPT_DAYS", defaults.transcript_days, 1, 3650),
             files_retention_days=integer(env, "FILES_RETENTION_DAYS", 0, 0, 36500),
-            trust_forwarded_proto=env.get("TRUST_FORWARDED_PROTO", "0") == "1",
+            trust_proxy=env.get("TRUST_PROXY", "0") == "1",
             nlu_parse_per_minute=integer(env, "NLU_PARSE_PER_MINUTE",
                                          defaults.nlu_parse_per_minute, 1, 100_000),
         )

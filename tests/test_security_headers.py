@@ -68,8 +68,27 @@ async def _login_cookie(client, headers=None):
 
 async def test_the_session_cookie_is_secure_behind_a_trusted_https_proxy(serve):
     https = {"X-Forwarded-Proto": "https"}
-    trusting = await serve(trust_forwarded_proto=True)
+    trusting = await serve(trust_proxy=True)
     assert (await _login_cookie(trusting, https))["secure"]
     assert not (await _login_cookie(trusting))["secure"]  # plain HTTP
     direct = await serve()  # no proxy configured: anyone could send the header
     assert not (await _login_cookie(direct, https))["secure"]
+
+
+async def test_behind_a_trusted_proxy_logins_are_locked_by_the_clients_address(serve):
+    """Behind a proxy every peer is the proxy: lockout by address must count the client
+    the proxy saw, or twenty wrong tries by anyone would lock out every clerk."""
+    trusting = await serve(trust_proxy=True)
+    for n in range(20):
+        response = await trusting.post(
+            "/console/login", allow_redirects=False, data={
+                "username": f"nobody{n}", "password": "wrong-password"},
+            headers={"X-Forwarded-For": "203.0.113.7"})
+        assert response.status in (401, 429)
+    locked = await trusting.post("/console/login", allow_redirects=False, data={
+        "username": "li", "password": "password-li"},
+        headers={"X-Forwarded-For": "203.0.113.7"})
+    assert locked.status == 429
+    # Another clerk behind the same proxy signs in (a first hop the client wrote is ignored).
+    other = {"X-Forwarded-For": "203.0.113.7, 198.51.100.20"}
+    assert (await _login_cookie(trusting, other))["httponly"]

@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.notices.outbox import NoticeStore, Receipt
+from bot.web.security import client_address
 
 log = logging.getLogger(__name__)
 RECEIPTS = web.AppKey("sms_receipts", NoticeStore)
@@ -64,8 +65,8 @@ class ReceiptRoutes:
     async def receive(self, request: web.Request) -> web.Response:
         provider = PROVIDERS[request.match_info["provider"]]
         if not hmac.compare_digest(request.match_info["token"].encode(), self._token) \
-                or not self._allowed_source(request.remote):
-            log.warning("SMS receipt refused from %s", request.remote)
+                or not self._allowed_source(client_address(request)):
+            log.warning("SMS receipt refused from %s", client_address(request))
             return web.json_response(provider.refused("forbidden"), status=403)
         try:
             body = json.loads(await request.read())  # past client_max_size: 413
@@ -79,11 +80,11 @@ class ReceiptRoutes:
         await request.app[RECEIPTS].receipts(request.match_info["provider"], receipts)
         return web.json_response(provider.ok)
 
-    def _allowed_source(self, remote: str | None) -> bool:
+    def _allowed_source(self, remote: str) -> bool:
         if not self._allowed:
             return True
         try:
-            address = ipaddress.ip_address(remote or "")
+            address = ipaddress.ip_address(remote)
         except ValueError:
             return False
         return any(address in network for network in self._allowed)

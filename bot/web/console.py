@@ -51,7 +51,7 @@ from bot.intents import Intent, guide
 from bot.security.lockout import Locked, wait_words
 from bot.storage.tables import HomeVisit
 from bot.web.bodies import BadBody, CaseMove, Reply, parse, row_id
-from bot.web.security import is_https
+from bot.web.security import client_address, is_https
 from bot.web.windows import (
     OtherWindow,
     booking_in_window,
@@ -149,7 +149,7 @@ async def login(request: web.Request) -> web.Response:
     try:
         session_id = await request.app[CONSOLE].accounts.sign_in(
             str(form.get("username", "")), str(form.get("password", "")),
-            request.remote or "unknown")
+            client_address(request))
     except Locked as locked:
         response = render("login.html", None, 429,
                           error=f"登录失败次数太多，请{wait_words(locked.seconds)}后再试。")
