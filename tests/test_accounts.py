@@ -110,6 +110,25 @@ async def test_a_disabled_clerk_s_open_session_is_refused_at_once(app_client, se
     await clerk.close()
 
 
+async def test_a_disabled_clerk_s_open_queue_page_stops_receiving_handoffs(app_client):
+    """The live queue's event stream ends at its next line once the clerk is disabled: no
+    new villager's request reaches a revoked session."""
+    from bot.web.console import CONSOLE
+    from tests.test_apply import Phone
+
+    clerk = Clerk(app_client)
+    await clerk.login("li", "password-li")
+    try:
+        async with clerk.session.get(clerk.server.make_url("/console/events")) as stream:
+            assert await stream.content.readline() == b": connected\n"
+            await app_client.server.app[CONSOLE].accounts.set_active("li", False, by="test")
+            assert "转人工" in await Phone(app_client, "o_after").says("我要找人工")
+            rest = await asyncio.wait_for(stream.content.read(), 10)  # ended, not hanging
+            assert b"data:" not in rest
+    finally:
+        await clerk.close()
+
+
 async def test_a_new_password_ends_the_clerk_s_open_sessions(app_client):
     desk, home, colleague = Clerk(app_client), Clerk(app_client), Clerk(app_client)
     for browser, (name, password) in ((desk, ("li", "password-li")),

@@ -194,11 +194,13 @@ class Accounts:
         await self.audit(clerk.username, "login", clerk.username)
         return session_id
 
-    async def who(self, session_id: str) -> Who | None:
-        """The session's clerk, and its idle timer restarted; None when it has ended."""
+    async def who(self, session_id: str, *, touch: bool = True) -> Who | None:
+        """The session's clerk, and (`touch`) its idle timer restarted; None when it has
+        ended. An open page's event stream checks without touching: it is no activity."""
         if not session_id:
             return None
-        raw = await self._redis.getex(_key(session_id), ex=SESSION_IDLE)
+        raw = await (self._redis.getex(_key(session_id), ex=SESSION_IDLE) if touch
+                     else self._redis.get(_key(session_id)))
         record = json.loads(raw) if raw else {}
         if "who" in record and await self._current(record):
             return Who(**record["who"])

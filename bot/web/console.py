@@ -188,33 +188,45 @@ async def queue(request: web.Request, who: Who) -> web.Response:
 
 # Open event streams, ended on shutdown: a browser keeps its stream open for ever, and the
 # server would otherwise wait for it (aiohttp's shutdown timeout) before exiting.
-STREAMS = web.AppKey("console_streams", set[asyncio.Task[Any]])
+SHUTTING_DOWN = web.AppKey("console_shutting_down", asyncio.Event)
+SHUTDOWN_CHECK = 0.5  # seconds an open event stream may keep the server from stopping
+KEEP_ALIVE = 15.0  # seconds of quiet before a keep-alive line (proxies close idle streams)
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: new, claimed and closed handoffs, as they happen."""
+    """Server-sent events: new, claimed and closed handoffs, as they happen, while the
+    session lasts (a disabled clerk's or a revoked session's stream ends at its next line)
+    and until the server shuts down (it waits for no open page: SHUTDOWN_CHECK)."""
     services = request.app[CONSOLE]
-    if await services.accounts.who(request.cookies.get(COOKIE, "")) is None:
+    cookie = request.cookies.get(COOKIE, "")
+    if await services.accounts.who(cookie) is None:
         return web.Response(status=401, text="请先登录")
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})
+    # The connection ends with the stream: kept alive after it, the server would wait
+    # for the page's next request before shutting down (60 s).
+    response.force_close()
     await response.prepare(request)
     pubsub = services.redis.pubsub()
     await pubsub.subscribe(ALERTS)
-    streams, task = request.app[STREAMS], asyncio.current_task()
-    assert task is not None
-    streams.add(task)
+    shutting_down = request.app[SHUTTING_DOWN]
     try:
         await response.write(b": connected\n\n")
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=15)
-            payload = message["data"] if message else None
-            line = f"data: {payload}\n\n" if payload else ": keep-alive\n\n"
+        quiet = 0.0
+        while not shutting_down.is_set():
+            message = await pubsub.get_message(ignore_subscribe_messages=True,
+                                               timeout=SHUTDOWN_CHECK)
+            quiet = 0.0 if message else quiet + SHUTDOWN_CHECK
+            if not message and quiet < KEEP_ALIVE:
+                continue
+            if await services.accounts.who(cookie, touch=False) is None:
+                break
+            quiet = 0.0
+            line = f"data: {message['data']}\n\n" if message else ": keep-alive\n\n"
             await response.write(line.encode())
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:  # the page was closed
         pass
     finally:
-        streams.discard(task)
         await pubsub.unsubscribe(ALERTS)
         await pubsub.aclose()  # type: ignore[no-untyped-call]
     return response
@@ -568,8 +580,7 @@ async def audit_page(request: web.Request, who: Who) -> web.Response:
 
 
 async def close_streams(app: web.Application) -> None:
-    for task in app[STREAMS]:
-        task.cancel()
+    app[SHUTTING_DOWN].set()
 
 
 async def script(request: web.Request) -> web.FileResponse:
@@ -577,7 +588,7 @@ async def script(request: web.Request) -> web.FileResponse:
 
 
 def setup_routes(app: web.Application) -> None:
-    app[STREAMS] = set()
+    app[SHUTTING_DOWN] = asyncio.Event()
     app.on_shutdown.append(close_streams)
     add = app.router
     add.add_get("/console/static/console.js", script)
