@@ -22,5 +22,7 @@ if __name__ == "__main__":
     sys.argv[0] = "rasa"
     token = os.environ.pop("RASA_AUTH_TOKEN", None)
     if token and sys.argv[1:2] == ["run"]:
-        sys.argv += ["--auth-token", token]  # Python's own copy: /proc/…/cmdline is unchanged
+        # Python's own copy: /proc/…/cmdline is unchanged. One word with "=": a token may
+        # start with "-" (token_urlsafe's do one time in 64) and must not read as an option.
+        sys.argv.append(f"--auth-token={token}")
     main()
