@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cases.application import MaterialItem, NewCase
-from bot.cases.identity import id_number_problem, mask_id_number, mask_phone, phone_problem
+from bot.cases.identity import (
+    id_number_problem,
+    mask_id_number,
+    mask_numbers_in,
+    mask_phone,
+    phone_problem,
+)
 from bot.cases.progress import timeline
 from bot.cases.service import CaseError, CaseService
 from bot.cases.status import Status
@@ -67,6 +73,19 @@ def test_id_numbers_and_phones_are_checked_and_masked():
     assert phone_problem("13800001234") is None and phone_problem("0731-84561234") is None
     assert phone_problem("1380000") is not None
     assert mask_phone("13800001234") == "138****1234"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("我电话13800001234，身份证11010519491231002X", "我电话138****1234，身份证1101**********002X"),
+    ("电话 138 0000 1234 谢谢", "电话 138****1234 谢谢"),
+    ("电话138-0000-1234", "电话138****1234"),
+    ("身份证 110105 19491231 002X", "身份证 1101**********002X"),
+    ("号码１３８００００１２３４", "号码１３８****１２３４"),
+    ("受理编号BM2611201234，3个工作日", "受理编号BM2611201234，3个工作日"),
+    ("2026-11-30 10:00 到窗口", "2026-11-30 10:00 到窗口"),
+])
+def test_numbers_in_a_transcript_are_masked_however_they_are_typed(typed, shown):
+    assert mask_numbers_in(typed) == shown
 
 
 async def test_submit_gives_a_receipt_and_a_due_date_in_working_days(cases, sessions):

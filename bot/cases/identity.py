@@ -17,9 +17,12 @@ _CHECK = "10X98765432"
 _ID = re.compile(r"^\d{17}[\dX]$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-# the same numbers inside free text (a transcript): not part of a longer run of digits
-_ID_IN_TEXT = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9Xx])")
-_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+# The same numbers inside free text (a transcript), as people type them: in groups split by
+# spaces or dashes, in full-width digits; not part of a longer run of digits.
+_GAP = r"[ \-\u3000\uff0d]?"
+_ID_IN_TEXT = re.compile(rf"(?<!\d)(?:\d{_GAP}){{17}}[\dXxＸｘ](?![\dXxＸｘ])")
+_MOBILE_IN_TEXT = re.compile(rf"(?<!\d)[1１]{_GAP}[3-9３-９](?:{_GAP}\d){{9}}(?!\d)")
+_GAPS = re.compile(_GAP.replace("?", "+"))
 
 
 def normalize(text: str) -> str:
@@ -61,8 +64,8 @@ def mask_phone(number: str) -> str:
 
 def mask_numbers_in(text: str) -> str:
     """Free text with every ID number and mobile number in it masked, as in lists."""
-    text = _ID_IN_TEXT.sub(lambda found: mask_id_number(found.group()), text)
-    return _MOBILE_IN_TEXT.sub(lambda found: mask_phone(found.group()), text)
+    text = _ID_IN_TEXT.sub(lambda found: mask_id_number(_GAPS.sub("", found.group())), text)
+    return _MOBILE_IN_TEXT.sub(lambda found: mask_phone(_GAPS.sub("", found.group())), text)
 
 
 def age_on(number: str, day: date) -> int:
