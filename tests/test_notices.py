@@ -3,6 +3,7 @@ and Tencent adapters, against local fakes of WeChat's API and of both SMS provid
 
 import asyncio
 import dataclasses
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
@@ -357,8 +358,9 @@ RECEIPT_TOKEN = "receipts-" + "x" * 16
 
 @pytest.fixture
 async def receipts(sessions, real_redis, fakes):
-    """Two SMS notices sent through the fake Aliyun (BizIds aliyun-1 and aliyun-2), and an
-    app taking receipts at the secret URL, from loopback only."""
+    """Two SMS notices sent through the fake Aliyun, and an app taking receipts at the secret
+    URL, from loopback only; with it the BizId each phone's message got (the worker sends
+    both at once, so which one is aliyun-1 is not fixed)."""
     from ipaddress import ip_network
 
     from aiohttp import web
@@ -374,8 +376,9 @@ async def receipts(sessions, real_redis, fakes):
     app[sms_receipts.RECEIPTS] = store
     sms_receipts.setup_routes(app, RECEIPT_TOKEN, (ip_network("127.0.0.0/8"),
                                                     ip_network("::1/128")))
+    biz = {sent["phone"]: sent["id"] for sent in fakes[1].state.outbox}
     async with TestClient(TestServer(app)) as client:
-        yield client, store
+        yield client, store, biz
 
 
 async def receipt_states(store):
@@ -383,14 +386,14 @@ async def receipt_states(store):
 
 
 async def test_delivery_receipts_count_once_and_failures_reach_the_clerks(receipts):
-    client, store = receipts
+    client, store, biz = receipts
     url = f"/sms/receipts/aliyun/{RECEIPT_TOKEN}"
-    delivered = [{"biz_id": "aliyun-1", "success": True, "err_code": "DELIVERED",
+    delivered = [{"biz_id": biz["13800001234"], "success": True, "err_code": "DELIVERED",
                   "phone_number": "13800001234"}]
     for _ in range(2):  # the provider pushes it twice
         response = await client.post(url, json=delivered)
         assert (await response.json()) == {"code": 0, "msg": "成功"}
-    lost = [{"biz_id": "aliyun-2", "success": False, "err_code": "MK:0001",
+    lost = [{"biz_id": biz["13900009999"], "success": False, "err_code": "MK:0001",
              "phone_number": "13900009999"}]
     await client.post(url, json=lost)
     assert (await client.post(url, data=b"not json")).status == 400
@@ -402,13 +405,13 @@ async def test_delivery_receipts_count_once_and_failures_reach_the_clerks(receip
 async def test_forged_receipts_change_nothing(receipts):
     """Found by probing: an anonymous POST marked a real notice failed, and a forged
     「delivered」 would have hidden a real failure, since the first receipt counts."""
-    client, store = receipts
-    forged = [{"biz_id": "aliyun-1", "success": False, "err_code": "FORGED",
+    client, store, biz = receipts
+    forged = [{"biz_id": biz["13800001234"], "success": False, "err_code": "FORGED",
                "phone_number": "13800001234"}]
     assert (await client.post("/sms/receipts/aliyun", json=forged)).status == 404
     assert (await client.post("/sms/receipts/aliyun/guess-" + "y" * 16, json=forged)).status \
         == 403
-    tencent = [{"sid": "aliyun-1", "mobile": "13800001234", "report_status": "FAIL"}]
+    tencent = [{"sid": biz["13800001234"], "mobile": "13800001234", "report_status": "FAIL"}]
     assert (await client.post("/sms/receipts/tencent/wrong", json=tencent)).status == 403
     # With the token but another phone number: a misrouted or forged receipt, ignored.
     other_phone = [{**forged[0], "phone_number": "13700000000"}]
@@ -419,13 +422,23 @@ async def test_forged_receipts_change_nothing(receipts):
 
 
 async def test_a_huge_batch_is_refused_at_once(receipts):
-    client, store = receipts
+    client, store, biz = receipts
     url = f"/sms/receipts/aliyun/{RECEIPT_TOKEN}"
     assert (await client.post(url, data=b"[" + b"{}," * 13_000 + b"{}]")).status == 413  # 39 KB
-    one_too_many = [{"biz_id": "aliyun-2", "success": False, "phone_number": "13900009999"}]
+    one_too_many = [{"biz_id": biz["13900009999"], "success": False, "phone_number": "13900009999"}]
     assert (await client.post(url, json=one_too_many * 201)).status == 413
     assert (await client.post(url, data=b"[" + b"{}," * 40_000 + b"{}]")).status == 413
     assert (await receipt_states(store))["13900009999"] == ("sent", [None])
+
+
+async def test_the_secret_in_the_receipt_url_stays_out_of_the_access_log(receipts, caplog):
+    client, _, _ = receipts
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    await client.post(f"/sms/receipts/aliyun/{RECEIPT_TOKEN}", json=[])
+    await client.post("/sms/receipts/tencent/guess-" + "y" * 16, json=[])
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 2 and "/sms/receipts/aliyun/*** " in lines[0]
+    assert RECEIPT_TOKEN not in caplog.text and "guess-" not in caplog.text
 
 
 async def test_receipts_only_from_the_listed_addresses(sessions, real_redis, fakes):

@@ -20,6 +20,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from bot.notices.outbox import NoticeStore, Receipt
 from bot.web.security import client_address
 
 log = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("aiohttp.access")
+SECRET_IN_PATH = re.compile(r"(/sms/receipts/[^/\s?]*/)[^\s?]*")
 RECEIPTS = web.AppKey("sms_receipts", NoticeStore)
 MAX_ITEMS = 200  # receipts in one push (the app takes 64 KB bodies); a township sends few
 
@@ -90,9 +93,18 @@ class ReceiptRoutes:
         return any(address in network for network in self._allowed)
 
 
+def hide_secret(record: logging.LogRecord) -> bool:
+    """An access-log filter: the URL's secret part is written as ***, whoever sent it."""
+    record.msg = SECRET_IN_PATH.sub(r"\1***", str(record.msg))
+    if isinstance(line := getattr(record, "first_request_line", None), str):
+        record.first_request_line = SECRET_IN_PATH.sub(r"\1***", line)
+    return True
+
+
 def setup_routes(app: web.Application, token: str | None,
                  allowed: tuple[IpNetwork, ...] = ()) -> None:
     if token is None:
         return  # no secret to check receipts by: the endpoints stay off
+    ACCESS_LOG.addFilter(hide_secret)  # once: logging keeps a filter only once
     routes = ReceiptRoutes(token, allowed)
     app.router.add_post(r"/sms/receipts/{provider:aliyun|tencent}/{token}", routes.receive)
