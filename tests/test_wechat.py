@@ -13,6 +13,7 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from bot.app import create_app
+from bot.channels.wechat import signature_key
 from bot.channels.wechat_protocol import signature
 from bot.config import Secret
 from bot.dialogue.state import StateStore
@@ -137,6 +138,16 @@ async def test_a_plaintext_signature_is_not_accepted_again_with_another_body(cli
     assert status == 403
     lines = await StateStore(redis).transcript("wechat", "o_villager")
     assert [line["text"] for line in lines if line["dir"] == "in"] == ["低保要带啥"]
+
+
+async def test_a_signature_is_remembered_as_long_as_its_timestamp_is_accepted(client, redis):
+    """A sender's clock 290 s ahead: its signature is accepted for the next 590 s, and for
+    all of them another body with it is refused (it was remembered only 300 s)."""
+    query = signed_query(timestamp=int(time.time()) + 290)
+    status, _ = await post(client, text_xml("低保要带啥", msg_id=903), query)
+    assert status == 200
+    remembered = await redis.ttl(signature_key(query["signature"]))
+    assert remembered >= 590 - 5
 
 
 async def test_two_workers_sharing_redis_process_a_retry_once(remote_settings, redis):

@@ -122,14 +122,15 @@ class WeChatWebhook:
 
     async def _refuse_reused_signature(self, query: dict[str, str], body: str) -> None:
         """In plaintext mode the URL signature does not cover the body: a signature seen
-        in the last TIMESTAMP_TOLERANCE seconds may come again only with the same body (a
-        retry), never with another one. Safe mode signs the body itself (msg_signature)."""
+        while its timestamp is accepted may come again only with the same body (a retry),
+        never with another one. Safe mode signs the body itself (msg_signature)."""
         if self._config.aes_key:
             return
         key = signature_key(query.get("signature", "").lower())
         digest = hashlib.sha256(body.encode()).hexdigest()
         try:
-            first = await self._redis.set(key, digest, nx=True, ex=TIMESTAMP_TOLERANCE)
+            # A timestamp up to TOLERANCE ahead is accepted until TOLERANCE after it.
+            first = await self._redis.set(key, digest, nx=True, ex=2 * TIMESTAMP_TOLERANCE)
             if first or await self._redis.get(key) == digest:
                 return
         except RedisError:  # the message is kept for replay; freshness is still checked
