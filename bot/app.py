@@ -101,7 +101,8 @@ def services(settings: Settings, clock: Clock | None
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
                                   else None)
             sessions = await stack.enter_async_context(open_database(settings.database_url))
-            app[health.BACKENDS] = health.Backends(sessions, redis, understanding)
+            app[health.READINESS] = health.Readiness(
+                health.Backends(sessions, redis, understanding))
             cases = build_case_service(settings, sessions, clock)
             app[clerk_api.CASES] = cases
             files = await stack.enter_async_context(open_file_store(settings))
@@ -116,10 +117,7 @@ def services(settings: Settings, clock: Clock | None
             stack.callback(nightly_task.cancel)
             app[clerk_appointments.BOOKINGS] = appointments.bookings
             app[clerk_api.RULES] = appointments.bookings.rules
-            if unknown := clerk_api.unknown_windows(app[clerk_api.TOKENS],
-                                                    appointments.bookings.rules):
-                raise ValueError(f"CLERK_TOKENS: no such window {', '.join(unknown)} "
-                                 "(window ids are in catalogue/booking.yml)")
+            clerk_api.check_windows(app[clerk_api.TOKENS], appointments.bookings.rules)
             app[clerk_appointments.VISITS] = appointments.visits
             notices = build_notice_store(settings, sessions, clock)
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices

@@ -15,22 +15,42 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from bot.appointments.rules import load_booking_rules
+from bot.catalogue.loader import load_catalogue
 from bot.config import ConfigError, Settings
 from bot.storage.db import create_engine
+from bot.web.clerk_api import check_windows, parse_tokens
 
 CONNECT_TIMEOUT = 5.0
 
 
 def check_port(variable: str, host: str, port: int) -> None:
-    """The port can be listened on (a stale process of ours, or another program, holds it)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            reason = "已被别的进程占用" if error.errno == errno.EADDRINUSE else error.strerror
-            raise ConfigError(variable, f"端口 {host}:{port} {reason},请换一个端口或先停掉"
-                                        "占用它的进程(ss -ltnp 可查)") from None
+    """The port can be listened on at every address `host` names (IPv4, IPv6), as the server
+    will bind them all: a stale process of ours, or another program, may hold one."""
+    try:
+        addresses = {(*info[:3], info[4]) for info in socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)}
+    except socket.gaierror as error:
+        raise ConfigError(variable, f"地址 {host} 无法解析({error.strerror})") from None
+    for family, kind, protocol, address in addresses:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            if family == socket.AF_INET6:  # as asyncio binds: IPv4 is checked on its own
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                reason = "已被别的进程占用" if error.errno == errno.EADDRINUSE \
+                    else error.strerror
+                raise ConfigError(variable, f"端口 {host}:{port} {reason},请换一个端口或先停掉"
+                                            "占用它的进程(ss -ltnp 可查)") from None
+
+
+def check_clerk_tokens(settings: Settings) -> None:
+    """CLERK_TOKENS parses and names only windows catalogue/booking.yml has."""
+    tokens = parse_tokens(settings.clerk_tokens)
+    matters = frozenset(matter.id for matter in load_catalogue(settings.catalogue_dir))
+    check_windows(tokens, load_booking_rules(settings.catalogue_dir, matters))
 
 
 def where(url: str) -> str:
@@ -77,6 +97,7 @@ async def check_backends(settings: Settings) -> None:
 
 
 def check_serve(settings: Settings, host: str, port: int) -> None:
+    check_clerk_tokens(settings)
     check_port("BOT_PORT", host, port)
     if settings.nlu_url is None:  # `bot serve` starts Rasa on NLU_PORT itself
         check_port("NLU_PORT", "127.0.0.1", settings.nlu_port)

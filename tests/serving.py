@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,16 @@ def serve_env(**variables: str) -> dict[str, str]:
                NOTICE_WORKER="0", CLERK_TOKENS=f"值班员:{CLERK_TOKEN}")
     env.update(variables)
     return env
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports nothing listens on, each held until all are picked (two
+    pickings one after the other may get the same port)."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
 
 
 def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

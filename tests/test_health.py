@@ -6,6 +6,7 @@ import dataclasses
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -21,6 +22,7 @@ class Relay:
         parts = urlsplit(target)
         self.host, self.port, self.path = parts.hostname, parts.port, parts.path
         self.writers: list[asyncio.StreamWriter] = []
+        self.cut_off = False
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
@@ -28,8 +30,13 @@ class Relay:
         return f"redis://127.0.0.1:{port}{self.path}"
 
     async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
         up_reader, up_writer = await asyncio.open_connection(self.host, self.port)
-        self.writers += [writer, up_writer]
+        self.writers.append(up_writer)
+        if self.cut_off:  # cut while this one was still connecting upstream
+            up_writer.close()
+            writer.close()
+            return
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
 
     @staticmethod
@@ -44,6 +51,7 @@ class Relay:
             writer.close()
 
     async def cut(self) -> None:
+        self.cut_off = True
         self.server.close()
         for writer in self.writers:
             writer.close()
@@ -88,3 +96,28 @@ async def test_redis_down_is_not_ready_and_the_console_says_so_in_chinese(client
     login = await client.post("/console/login", data={"username": "li",
                                                               "password": "password-li"})
     assert login.status == 503
+
+
+async def test_a_flood_of_readiness_probes_costs_one_round_of_checks(remote_settings, sessions,
+                                                                     real_redis, tmp_path):
+    """/readyz is open to anyone: 50 probes at once make one Rasa parse, not 50."""
+    parses: list[str] = []
+
+    async def model_parse(request: web.Request) -> web.Response:
+        parses.append((await request.json())["text"])
+        await asyncio.sleep(0.05)  # a parse takes a while: the other probes arrive meanwhile
+        return web.json_response({"text": parses[-1], "entities": [], "intent_ranking": [],
+                                  "intent": {"name": "greet", "confidence": 0.99}})
+
+    rasa = web.Application()
+    rasa.router.add_post("/model/parse", model_parse)
+    async with TestServer(rasa) as fake_rasa:
+        settings = dataclasses.replace(
+            remote_settings, nlu_url=str(fake_rasa.make_url("")).rstrip("/"),
+            redis_url=TEST_REDIS_URL, database_url=TEST_DATABASE_URL, files_dir=tmp_path)
+        async with TestClient(TestServer(create_app(settings))) as client:
+            before = len(parses)
+            answers = await asyncio.gather(*(client.get("/readyz") for _ in range(50)))
+            assert {answer.status for answer in answers} == {200}
+            assert len(parses) - before == 1
+

@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import ROOT, ConfigError, Settings
 from bot.console.accounts import Accounts
-from bot.nlu.runtime import free_port
+from bot.startup import check_port
 from bot.storage.db import open_database
 from bot.storage.tables import Clerk
 from tests import serving
 from tests.conftest import TEST_DATABASE, TEST_REDIS_URL
 
-DEAD = f"127.0.0.1:{free_port()}"  # nothing listens there
+DEAD = "127.0.0.1:9"  # the discard port: nothing of ours ever listens there
 
 
 def run_serve(**variables: str) -> subprocess.CompletedProcess[str]:
@@ -42,6 +42,9 @@ def run_serve(**variables: str) -> subprocess.CompletedProcess[str]:
     ({"DATABASE_URL": f"postgresql+asyncpg://bot:s3cret-pw@{DEAD}/bianmin"}, "DATABASE_URL",
      "连不上数据库"),
     ({"REDIS_URL": f"redis://:s3cret-pw@{DEAD}/0"}, "REDIS_URL", "连不上 Redis"),
+    ({"CLERK_TOKENS": "张三@no-such-window:s3cret-pw-0123456789"}, "CLERK_TOKENS",
+     "没有这个窗口"),
+    ({"CLERK_TOKENS": "张三@:s3cret-pw-0123456789"}, "CLERK_TOKENS", "姓名@窗口:令牌"),
 ])
 def test_a_configuration_error_is_one_line_naming_the_variable(variables, named, expected,
                                                                database):
@@ -66,6 +69,15 @@ def test_a_busy_port_is_named_before_the_nlu_service_starts(variable, sessions):
     assert "已被别的进程占用" in done.stderr and "NLU service ready" not in done.stderr
 
 
+def test_a_port_taken_on_ipv6_is_named_too():
+    with socket.socket(socket.AF_INET6) as holder:
+        holder.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        holder.bind(("::1", 0))
+        holder.listen()
+        with pytest.raises(ConfigError, match="已被别的进程占用"):
+            check_port("BOT_PORT", "::1", holder.getsockname()[1])
+
+
 def test_settings_name_the_variable_and_the_range():
     with pytest.raises(ConfigError) as raised:
         Settings.from_env({"HANDOFF_ANSWER_MINUTES": "0"})
@@ -88,7 +100,7 @@ async def test_a_failing_statement_shows_no_parameter_values(sessions, caplog):
 
 
 async def test_after_kill_9_no_rasa_is_left_and_a_restart_comes_up(sessions, tmp_path):
-    port, nlu_port = free_port(), free_port()
+    port, nlu_port = serving.free_ports(2)
     env = serving.serve_env(NLU_PORT=str(nlu_port), NLU_LOG=str(tmp_path / "rasa.log"))
     first = serving.start(env, port, tmp_path / "first.log")
     rasa: list[int] = []
@@ -99,7 +111,7 @@ async def test_after_kill_9_no_rasa_is_left_and_a_restart_comes_up(sessions, tmp
         cmdlines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in rasa]
         assert all(b"--auth-token" not in line for line in cmdlines)  # the token is not in ps
         first.kill()
-        first.wait(30)
+        await asyncio.to_thread(first.wait, 30)
         deadline = time.monotonic() + 30
         while any(map(serving.alive, rasa)) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
@@ -122,7 +134,7 @@ async def test_after_kill_9_no_rasa_is_left_and_a_restart_comes_up(sessions, tmp
 async def test_sigterm_with_a_console_open_ends_the_stream_and_exits_quickly(
         remote_settings, sessions, real_redis, tmp_path):
     await Accounts(sessions, real_redis).add("zhou", "周五", "supervisor", None, "password-zh")
-    port = free_port()
+    [port] = serving.free_ports(1)
     env = serving.serve_env(NLU_URL=remote_settings.nlu_url,
                             NLU_TOKEN=str(remote_settings.nlu_token))
     process = serving.start(env, port, tmp_path / "serve.log")
@@ -137,7 +149,7 @@ async def test_sigterm_with_a_console_open_ends_the_stream_and_exits_quickly(
                 assert await stream.content.readline() == b": connected\n"
                 process.send_signal(signal.SIGTERM)
                 # aiohttp's own shutdown timeout is 60 s: the open stream must not wait it out
-                assert process.wait(10) == 0
+                assert await asyncio.to_thread(process.wait, 10) == 0
                 await asyncio.wait_for(stream.content.read(), 5)  # ended, not hanging
     finally:
         serving.stop(process)
@@ -152,7 +164,7 @@ async def test_three_workers_started_at_once_on_an_empty_database_all_come_up(
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     env = serving.serve_env(NLU_URL=remote_settings.nlu_url, REDIS_URL=TEST_REDIS_URL,
                             NLU_TOKEN=str(remote_settings.nlu_token), DATABASE_URL=url)
-    ports = [free_port() for _ in range(3)]
+    ports = serving.free_ports(3)
     logs = [tmp_path / f"worker{n}.log" for n in range(3)]
     workers = [serving.start(env, port, log) for port, log in zip(ports, logs, strict=True)]
     try:

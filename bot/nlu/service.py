@@ -28,6 +28,7 @@ from integrations.rasa import RasaClient
 
 READY_TIMEOUT = 120.0
 POLL_INTERVAL = 0.1
+STOP_GRACE = 3.0  # seconds Rasa gets to exit on SIGTERM: it keeps nothing worth waiting for
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -108,7 +109,7 @@ class NluProcess:
             return
         process.terminate()
         try:
-            await asyncio.wait_for(process.wait(), 10)
+            await asyncio.wait_for(process.wait(), STOP_GRACE)
         except TimeoutError:
             process.kill()
             await process.wait()

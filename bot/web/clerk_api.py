@@ -35,6 +35,7 @@ from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.cases.service import CaseService
 from bot.cases.status import Status
+from bot.config import ConfigError
 from bot.console.accounts import Accounts, Who
 from bot.storage.tables import Case
 from bot.web.bodies import BadBody, CaseMove, read_json
@@ -203,16 +204,18 @@ def parse_tokens(spec: str) -> dict[str, TokenOwner]:
         who, _, token = entry.partition(":")
         name, at, window = who.partition("@")
         if not name or len(token) < 16 or (at and not window):
-            raise ValueError("CLERK_TOKENS：每项写成 姓名@窗口:令牌（窗口写 booking.yml 的 id，"
-                             "所有窗口写 *），令牌至少16个字符")
+            raise ConfigError("CLERK_TOKENS", "每项写成 姓名@窗口:令牌（窗口写 booking.yml 的 "
+                                              "id，所有窗口写 *），令牌至少16个字符")
         tokens[token] = TokenOwner(name, window or None)
     return tokens
 
 
-def unknown_windows(tokens: dict[str, TokenOwner], rules: BookingRules) -> list[str]:
-    """Windows named in CLERK_TOKENS that catalogue/booking.yml does not have."""
-    return sorted({t.window for t in tokens.values() if t.window and t.window not in (
-        GENERAL, EVERY_WINDOW) and rules.window(t.window) is None})
+def check_windows(tokens: dict[str, TokenOwner], rules: BookingRules) -> None:
+    """ConfigError when CLERK_TOKENS names a window catalogue/booking.yml does not have."""
+    if unknown := sorted({t.window for t in tokens.values() if t.window and t.window not in (
+            GENERAL, EVERY_WINDOW) and rules.window(t.window) is None}):
+        raise ConfigError("CLERK_TOKENS", "没有这个窗口（窗口 id 见 catalogue/booking.yml）",
+                          ", ".join(unknown))
 
 
 def setup_routes(app: web.Application, tokens: dict[str, TokenOwner]) -> None:

@@ -2,7 +2,9 @@
 
     /healthz   the process is alive and answering (a liveness probe: never touches a backend)
     /readyz    the database, Redis and the NLU service answer within READY_TIMEOUT; else 503
-               naming each one that failed (a load balancer stops sending traffic here)
+               naming each one that failed (a load balancer stops sending traffic here).
+               Anyone may ask, so the answer is kept READY_CACHE seconds and shared: a flood
+               of probes costs one round of checks (one Rasa parse among them) per period.
 
 With Redis or the database unreachable mid-request, `unavailable` answers 503 — the
 console's Chinese error page for /console, a short JSON error elsewhere — instead of a bare
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,6 +34,7 @@ from bot.web import console
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 2.0
+READY_CACHE = 2.0  # seconds an answer of /readyz is given again
 UNAVAILABLE = "系统暂时连不上后台服务，请稍后再试"
 # A backend that is down, as the drivers say it (refused, timed out). Not a reset: that is
 # also how a browser leaving mid-response looks.
@@ -57,7 +61,26 @@ class Backends:
         await self.understanding.understand("你好")
 
 
-BACKENDS = web.AppKey("backends", Backends)
+class Readiness:
+    """The backends' last check, shared by the probes that come within READY_CACHE."""
+
+    def __init__(self, backends: Backends) -> None:
+        self._checks = backends.checks()
+        self._lock = asyncio.Lock()
+        self._checked_at = -READY_CACHE
+        self._failed: list[str] = []
+
+    async def failed(self) -> list[str]:
+        async with self._lock:  # concurrent probes wait for one round, then share it
+            if time.monotonic() - self._checked_at >= READY_CACHE:
+                results = await asyncio.gather(*(_failed(c) for c in self._checks.values()))
+                self._failed = [name for name, bad in zip(self._checks, results, strict=True)
+                                if bad]
+                self._checked_at = time.monotonic()
+            return self._failed
+
+
+READINESS = web.AppKey("readiness", Readiness)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -73,9 +96,7 @@ async def _failed(check: Callable[[], Awaitable[object]]) -> bool:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    checks = request.app[BACKENDS].checks()
-    results = await asyncio.gather(*(_failed(check) for check in checks.values()))
-    failed = [name for name, bad in zip(checks, results, strict=True) if bad]
+    failed = await request.app[READINESS].failed()
     body = {"status": "unavailable" if failed else "ready", "failed": failed}
     return web.json_response(body, status=503 if failed else 200)
 
