@@ -17,6 +17,7 @@ ZONE_NAME = "Asia/Shanghai"  # also PostgreSQL's name for it
 OFFSET = timedelta(hours=8)  # China has kept UTC+8, without summer time, since 1991
 
 Clock = Callable[[], datetime]
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # dates a person may type
 
 
 def _zone() -> tzinfo:
@@ -51,6 +52,15 @@ def today() -> date:
 def day_start(day: date) -> datetime:
     """Midnight in China at the start of `day`: periods in queries start and end here."""
     return datetime.combine(day, time(0), CHINA)
+
+
+def typed_day(raw: str) -> date:
+    """A date typed into a query or a form (YYYY-MM-DD); ValueError unless it is one in
+    EARLIEST..LATEST: day arithmetic near year 1 or 9999 would overflow."""
+    day = date.fromisoformat(raw.strip())
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(raw)
+    return day
 
 
 def shown(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:

@@ -21,11 +21,13 @@ from tests.test_console import MONDAY_MORNING, Clerk
 app_client, clock = test_console.app_client, test_console.clock  # the console's fixtures
 
 
-def bot_clerk(*args: str) -> subprocess.CompletedProcess[str]:
-    """`bot clerk …` as an operator runs it, on the tests' database and Redis."""
+async def bot_clerk(*args: str) -> subprocess.CompletedProcess[str]:
+    """`bot clerk …` as an operator runs it, on the tests' database and Redis (in a thread:
+    the app under test keeps its event loop meanwhile)."""
     env = {**os.environ, "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "clerk", *args], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot.cli", "clerk", *args], env=env, cwd=ROOT,
+        capture_output=True, text=True, timeout=120)
 
 
 async def audited(sessions, action):
@@ -46,7 +48,7 @@ async def test_wrong_passwords_lock_the_login_with_429_and_are_audited(app_clien
     assert await audited(sessions, "login.failed") == [
         ("li", "clerk:li", {"ip": "127.0.0.1"})] * 5
     assert await audited(sessions, "login.locked") == [
-        ("li", "user:li", {"tries": 5, "seconds": 900})]
+        ("li", "user_ip:li@127.0.0.1", {"tries": 5, "seconds": 900})]
     other = Clerk(app_client)
     assert (await other.login("zhou", "password-zhou"))[0] == 200  # the address is not locked
     await clerk.close()
@@ -97,12 +99,12 @@ async def test_a_disabled_clerk_s_open_session_is_refused_at_once(app_client, se
     clerk = Clerk(app_client)
     await clerk.login("li", "password-li")
     await clerk.get("/console")
-    done = bot_clerk("disable", "li")
+    done = await bot_clerk("disable", "li")
     assert done.returncode == 0, done.stderr
     await clerk.get("/console", status=302)  # to the login page
     await clerk.post("/console/handoffs/1/claim", status=401)
     assert (await clerk.login("li", "password-li"))[0] == 401
-    assert bot_clerk("enable", "li").returncode == 0
+    assert (await bot_clerk("enable", "li")).returncode == 0
     await clerk.get("/console", status=302)  # re-enabling does not revive the old session
     assert (await clerk.login("li", "password-li"))[0] == 200
     assert [(actor, target) for actor, target, _ in await audited(sessions, "clerk.disable")
@@ -135,7 +137,7 @@ async def test_a_new_password_ends_the_clerk_s_open_sessions(app_client):
                                       (home, ("li", "password-li")),
                                       (colleague, ("zhao", "password-zhao"))):
         await browser.login(name, password)
-    done = bot_clerk("passwd", "li", "--password", "new-password-li")
+    done = await bot_clerk("passwd", "li", "--password", "new-password-li")
     assert done.returncode == 0, done.stderr
     assert "重新登录" in done.stdout and "new-password-li" not in done.stdout
     await desk.get("/console", status=302)
@@ -149,13 +151,13 @@ async def test_a_new_password_ends_the_clerk_s_open_sessions(app_client):
 
 async def test_clerk_commands_say_plainly_when_the_login_exists_or_does_not(sessions):
     add = ("add", "sun", "--name", "孙七", "--window", "civil", "--password", "password-sun")
-    assert bot_clerk(*add).returncode == 0
-    again = bot_clerk(*add)
+    assert (await bot_clerk(*add)).returncode == 0
+    again = await bot_clerk(*add)
     assert again.returncode == 1
     assert "账号 sun 已经存在" in again.stderr and "bot clerk passwd sun" in again.stderr
     assert "Traceback" not in again.stderr
     for command in (("passwd", "nobody"), ("disable", "nobody")):
-        missing = bot_clerk(*command)
+        missing = await bot_clerk(*command)
         assert missing.returncode == 1 and "没有账号 nobody" in missing.stderr
         assert "Traceback" not in missing.stderr
 

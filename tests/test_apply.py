@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import itertools
 import time
 
 import pytest
@@ -40,15 +41,19 @@ async def app_client(remote_settings, real_redis, sessions, tmp_path):
     await client.close()
 
 
+# One sequence for every phone: two phones made in the same millisecond once shared MsgIds.
+MESSAGE_IDS = itertools.count(int(time.time() * 1000))
+
+
 class Phone:
     """One villager's WeChat: text messages and photos, as WeChat pushes them."""
 
     def __init__(self, client, user):
-        self.client, self.user, self.msg_id = client, user, int(time.time() * 1000)
+        self.client, self.user = client, user
 
     async def says(self, text):
-        self.msg_id += 1
-        _, body = await post(self.client, text_xml(text, user=self.user, msg_id=self.msg_id))
+        msg_id = next(MESSAGE_IDS)
+        _, body = await post(self.client, text_xml(text, user=self.user, msg_id=msg_id))
         return reply_text(body)
 
     async def sends_photo(self, content=JPEG, content_type="image/jpeg"):
@@ -66,11 +71,10 @@ class Phone:
                                             f"<Label><![CDATA[{label}]]></Label>")
 
     async def _push(self, kind, fields):
-        self.msg_id += 1
         xml = (f"<xml><ToUserName><![CDATA[gh_center]]></ToUserName><FromUserName>"
                f"<![CDATA[{self.user}]]></FromUserName><CreateTime>{int(time.time())}"
                f"</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{fields}"
-               f"<MsgId>{self.msg_id}</MsgId></xml>")
+               f"<MsgId>{next(MESSAGE_IDS)}</MsgId></xml>")
         _, body = await post(self.client, xml, signed_query())
         return reply_text(body)
 

@@ -281,6 +281,58 @@ async def test_console_forms_and_paths_have_limits_too(civil, li):
     await li.post(f"/console/handoffs/{10 ** 20}/reply", status=404, text="您好")
 
 
+async def test_nul_characters_are_refused_at_the_door_and_nothing_is_stored(client, civil,
+                                                                          li):
+    moves = f"/api/clerk/cases/{civil.receipt}/moves"
+    for body in ({"to": "reviewing", "reason": "核\x00对"},
+                 {"to": "needs_materials", "missing": ["户口本\x00"]}):
+        refused = await _api(client, "POST", moves, LI, 400, **body)
+        assert "空字符" in refused["error"]
+    await _api(client, "GET", "/api/clerk/cases?status=accepted%00", LI, 400)
+    await _api(client, "GET", "/api/clerk/cases/BM%00", LI, 400)
+    assert "空字符" in await li.post(f"/console/cases/{civil.receipt}/move", status=400,
+                                  to="reviewing", reason="核\x00对")
+    async with li.session.post(client.server.make_url("/console/login"), data={
+            "username": "li\x00", "password": "password-li"}) as response:
+        assert response.status == 400
+    shown = await _api(client, "GET", f"/api/clerk/cases/{civil.receipt}", LI, 200)
+    assert shown["status"] == "accepted" and len(shown["history"]) == 1
+
+
+async def test_a_row_id_of_thousands_of_digits_is_not_found_not_a_crash(client, li):
+    await _api(client, "POST", f"/api/clerk/notices/{'9' * 5000}/retry", LI, 404)
+    await li.get(f"/console/handoffs/{'9' * 5000}", status=404)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"])
+async def test_dates_out_of_any_calendar_are_refused_in_chinese(client, civil, li, day):
+    for path in (f"/api/clerk/bookings?date={day}", f"/api/clerk/home-visits?date={day}"):
+        assert "YYYY-MM-DD" in (await _api(client, "GET", path, LI, 400))["error"]
+    await _api(client, "POST", f"/api/clerk/home-visits/{civil.visit}/schedule", LI, 400,
+               date=day, half="am")
+    assert "时间格式" in await li.post(f"/console/home-visits/{civil.visit}/schedule",
+                                    status=400, when=f"{day} am")
+
+
+@pytest.mark.parametrize(("period", "reason"), [
+    ("from=0001-01-01&to=2026-11-30", "2000—2100"),
+    ("from=2026-11-01&to=9999-12-31", "2000—2100"),
+    ("from=2025-11-01&to=2026-11-30", "最长 366 天"),
+    ("from=2026-11-30&to=2026-11-01", "不能早于开始"),
+])
+async def test_the_figures_period_is_a_real_one_of_at_most_a_year(client, period, reason):
+    await client.server.app[CONSOLE].accounts.add("wang", "王主任", "director", None,
+                                                  "password-wang")
+    director = Clerk(client)
+    try:
+        await director.login("wang", "password-wang")
+        for page in ("/console/figures", "/console/figures.csv"):
+            assert reason in await director.get(f"{page}?{period}", status=400)
+        assert "办件量" in await director.get("/console/figures?from=2025-12-01&to=2026-11-30")
+    finally:
+        await director.close()
+
+
 async def test_the_csv_export_does_not_carry_formulas(client, sessions):
     await client.server.app[CASES].submit(NewCase(
         matter_id="dibao", channel="wechat", user_id="o_csv", applicant_name="王秀英",
@@ -291,7 +343,7 @@ async def test_the_csv_export_does_not_carry_formulas(client, sessions):
     director = Clerk(client)
     try:
         await director.login("wang", "password-wang")
-        report = await director.get("/console/figures.csv?from=2000-01-01&to=2100-12-31")
+        report = await director.get("/console/figures.csv?from=2026-11-01&to=2026-11-30")
     finally:
         await director.close()
     assert '按村,"\'=HYPERLINK(""http://evil.example"",""点我"")",1' in report

@@ -7,6 +7,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.console.accounts import Accounts
 from bot.web.console import CONSOLE
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_wechat import wechat_settings
@@ -66,6 +67,15 @@ async def _login_cookie(client, headers=None):
     return response.cookies["bm_console"]
 
 
+async def test_an_error_page_s_way_back_is_a_link_the_policy_allows(serve):
+    client = await serve()
+    await _login_cookie(client)
+    response = await client.get("/console/figures")  # a clerk, not the director
+    page = await response.text()
+    assert response.status == 403 and "您的角色不能做这件事" in page
+    assert "javascript:" not in page and '<a href="/console">' in page
+
+
 async def test_the_session_cookie_is_secure_behind_a_trusted_https_proxy(serve):
     https = {"X-Forwarded-Proto": "https"}
     trusting = await serve(trust_proxy=True)
@@ -73,6 +83,14 @@ async def test_the_session_cookie_is_secure_behind_a_trusted_https_proxy(serve):
     assert not (await _login_cookie(trusting))["secure"]  # plain HTTP
     direct = await serve()  # no proxy configured: anyone could send the header
     assert not (await _login_cookie(direct, https))["secure"]
+
+
+async def test_a_proxy_that_is_not_trusted_is_pointed_out_once(serve, caplog):
+    direct = await serve()
+    for _ in range(3):
+        await _login_cookie(direct, {"X-Forwarded-For": "203.0.113.7"})
+    warned = [r for r in caplog.records if "TRUST_PROXY is off" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].levelname == "WARNING"
 
 
 async def test_behind_a_trusted_proxy_logins_are_locked_by_the_clients_address(serve):
@@ -92,3 +110,24 @@ async def test_behind_a_trusted_proxy_logins_are_locked_by_the_clients_address(s
     # Another clerk behind the same proxy signs in (a first hop the client wrote is ignored).
     other = {"X-Forwarded-For": "203.0.113.7, 198.51.100.20"}
     assert (await _login_cookie(trusting, other))["httponly"]
+
+
+async def _login(client, address, password):
+    return (await client.post("/console/login", allow_redirects=False, headers={
+        "X-Forwarded-For": address}, data={"username": "li", "password": password})).status
+
+
+async def test_a_stranger_s_wrong_passwords_do_not_lock_the_clerk_out(serve, sessions,
+                                                                       real_redis):
+    """Anyone may type a clerk's name: five wrong passwords lock that name from the guesser's
+    address only; the clerk at her own desk signs in. A new password clears every lock."""
+    trusting = await serve(trust_proxy=True)
+    statuses = [await _login(trusting, "203.0.113.7", f"wrong-{n}") for n in range(6)]
+    assert statuses == [401] * 4 + [429] * 2
+    assert await _login(trusting, "198.51.100.20", "password-li") == 302
+    for n in range(4):  # now she mistypes five times at her desk, and is locked there
+        await _login(trusting, "198.51.100.20", f"typo-{n}")
+    assert await _login(trusting, "198.51.100.20", "typo-4") == 429
+    await Accounts(sessions, real_redis).set_password("li", "new-password-li", "admin")
+    assert await _login(trusting, "198.51.100.20", "new-password-li") == 302
+

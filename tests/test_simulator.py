@@ -168,7 +168,7 @@ async def test_a_clerk_answers_from_the_console_and_the_director_sees_it(remote_
         await clerk.fill("#password", "password-li")
         await clerk.click("#login")
         await clerk.wait_for_selector("text=现在没有等待的人工请求")
-        await clerk.wait_for_timeout(300)  # the event stream is open
+        await clerk.wait_for_selector("body[data-live]", state="attached")  # stream subscribed
 
         say = chat(villager)
         assert "已为您转人工" in await say("我要人工服务")

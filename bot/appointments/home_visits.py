@@ -25,7 +25,7 @@ from bot.appointments.service import (
     part_of_day,
 )
 from bot.appointments.when import day_label
-from bot.chinatime import CHINA, local
+from bot.chinatime import CHINA, local, typed_day
 from bot.storage.db import write_events_once
 from bot.storage.tables import DomainEvent, HomeVisit, ServiceSlot
 
@@ -52,7 +52,7 @@ class HalfDay:
         day, _, half = key.strip().partition(" ")
         if half not in HALF_WORDS:
             raise ValueError(key)
-        return cls(date.fromisoformat(day), half)
+        return cls(typed_day(day), half)
 
 
 @dataclass(frozen=True, slots=True)

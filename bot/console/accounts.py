@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.security.audit import AuditLog
-from bot.security.lockout import LOGIN, Lockout
+from bot.security.lockout import LOGIN, Lockout, pair
 from bot.storage.db import insert_new
 from bot.storage.tables import AuditEntry, Clerk
 
@@ -139,6 +139,7 @@ class Accounts:
         password_hash = await self._hash(password)
         await self._change(username, by, "clerk.passwd", password_hash=password_hash)
         await self._guesses.forget(user=username)
+        await self._guesses.forget_every("user_ip", username)
 
     async def set_active(self, username: str, active: bool, by: str) -> None:
         """Disable (their open sessions end at once) or enable a clerk."""
@@ -171,7 +172,8 @@ class Accounts:
     async def sign_in(self, username: str, password: str, source: str) -> str | None:
         """A new session id, or None (the same answer for a wrong name or password).
         Raises Locked when the name or the source address has no try left."""
-        attempt = await self._guesses.attempt(user=username, ip=source)
+        attempt = await self._guesses.attempt(user_ip=pair(username, source), user=username,
+                                              ip=source)
         async with self._sessions() as session:
             clerk = await session.scalar(select(Clerk).where(Clerk.username == username,
                                                              Clerk.active.is_(True)))
@@ -181,7 +183,7 @@ class Accounts:
                              {"ip": source})
             await attempt.wrong(actor=username)
             return None
-        await attempt.right(forget={"user"})
+        await attempt.right(forget={"user", "user_ip"})
         return await self._open_session(clerk)
 
     async def _open_session(self, clerk: Clerk) -> str:

@@ -12,7 +12,11 @@ Only a right answer to the *same* secret clears its count (`Attempt.right(forget
 a right answer to another — the villager's own receipt, another clerk's password — only
 un-counts that one try. Else alternating a known answer with guesses would guess for ever.
 
-Key scheme:   bm:lockout:{secret}:{kind}:{sha256(value)}   tries (int), TTL = the window
+A subject may be a pair (`pair(name, address)`): each part is hashed on its own, so an
+operator's reset can clear every pair of one name (`forget_every`).
+
+Key scheme:   bm:lockout:{secret}:{kind}:{sha256(part)}[:{sha256(part)}]   tries (int),
+              TTL = the window
 """
 
 from __future__ import annotations
@@ -38,10 +42,25 @@ class Policy:
     limits: Mapping[str, Limit]  # per kind of subject: "user", "ip", "receipt"
 
 
-LOGIN = Policy("login", {"user": Limit(5, 15 * 60), "ip": Limit(20, 15 * 60)})
+# Five wrong passwords lock a name from one address only: anyone can type a clerk's name, so
+# a name-wide lock at five would let any villager lock the admin out. The name-wide limit
+# stops guessing spread over addresses; the address limit, one address trying many names.
+LOGIN = Policy("login", {"user_ip": Limit(5, 15 * 60), "user": Limit(30, 15 * 60),
+                         "ip": Limit(20, 15 * 60)})
 # A villager mistyping their phone gets an hour's pause; one receipt number, guessed at
 # from many accounts, takes five wrong tries a day.
 RECEIPT = Policy("receipt", {"user": Limit(3, 3600), "receipt": Limit(5, 24 * 3600)})
+
+
+PAIR = "\x1f"  # between the parts of a pair subject (no name or address holds it)
+
+
+def pair(first: str, second: str) -> str:
+    return f"{first}{PAIR}{second}"
+
+
+def _hashed(value: str) -> str:
+    return ":".join(hashlib.sha256(part.encode()).hexdigest() for part in value.split(PAIR))
 
 
 class Locked(Exception):
@@ -71,8 +90,7 @@ class Lockout:
         self._audit = audit
 
     def keys(self, subjects: Mapping[str, str]) -> dict[str, str]:
-        return {kind: f"bm:lockout:{self.policy.secret}:{kind}:"
-                      f"{hashlib.sha256(value.encode()).hexdigest()}"
+        return {kind: f"bm:lockout:{self.policy.secret}:{kind}:{_hashed(value)}"
                 for kind, value in subjects.items()}
 
     async def wait(self, **subjects: str) -> int:
@@ -115,11 +133,19 @@ class Lockout:
         if subjects:
             await self._redis.delete(*self.keys(subjects).values())
 
+    async def forget_every(self, kind: str, first: str) -> None:
+        """Clear every pair subject of `kind` whose first part is `first` (a name's wrong
+        tries from every address)."""
+        pattern = f"bm:lockout:{self.policy.secret}:{kind}:{_hashed(first)}:*"
+        async for key in self._redis.scan_iter(match=pattern, count=500):
+            await self._redis.delete(key)
+
     async def lock(self, kind: str, value: str, actor: str) -> int:
         """The subject's last try was used up: refused for its whole window, audited."""
         limit = self.policy.limits[kind]
         await self._redis.expire(self.keys({kind: value})[kind], limit.seconds)
-        await self._audit(actor, f"{self.policy.secret}.locked", f"{kind}:{value}", None,
+        await self._audit(actor, f"{self.policy.secret}.locked",
+                          f"{kind}:{value.replace(PAIR, '@')}", None,
                           {"tries": limit.tries, "seconds": limit.seconds})
         return limit.seconds
 

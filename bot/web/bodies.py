@@ -91,7 +91,10 @@ class Reply(Body):
 
 def row_id(raw: str) -> int | None:
     """A row id from a path (a notice's, a handoff's); None when it cannot be one."""
-    return int(raw) if raw.isdecimal() and 0 < int(raw) <= MAX_ROW_ID else None
+    # Ten ASCII digits at most before int(): Python refuses to parse 4,300 digits.
+    if not (len(raw) <= 10 and raw.isascii() and raw.isdecimal()):
+        return None
+    return int(raw) if 0 < int(raw) <= MAX_ROW_ID else None
 
 
 def problem(error: ValidationError) -> str:

@@ -24,7 +24,7 @@ from aiohttp import web
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.identity import mask_id_number, mask_phone
-from bot.chinatime import local
+from bot.chinatime import local, typed_day
 from bot.console.accounts import Who
 from bot.storage.tables import Booking, HomeVisit
 from bot.web.bodies import StatusChange, VisitSchedule, read_json
@@ -36,7 +36,7 @@ VISITS = web.AppKey("clerk_home_visits", HomeVisitService)
 
 
 def _day(raw: str | None, today: date) -> date:
-    return date.fromisoformat(raw) if raw else today
+    return typed_day(raw) if raw else today
 
 
 def booking_summary(booking: Booking) -> dict[str, Any]:
@@ -97,7 +97,7 @@ async def mark_booking(request: web.Request, clerk: Who) -> web.Response:
 async def list_visits(request: web.Request, clerk: Who) -> web.Response:
     service = request.app[VISITS]
     try:
-        day = date.fromisoformat(request.query["date"]) if "date" in request.query else None
+        day = typed_day(request.query["date"]) if "date" in request.query else None
     except ValueError:
         return json_response({"error": "日期格式应为 YYYY-MM-DD"}, 400)
     visits = await service.listing(request.query.get("status"), day,

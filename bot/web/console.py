@@ -190,6 +190,7 @@ async def queue(request: web.Request, who: Who) -> web.Response:
 # server would otherwise wait for it (aiohttp's shutdown timeout) before exiting.
 SHUTTING_DOWN = web.AppKey("console_shutting_down", asyncio.Event)
 SHUTDOWN_CHECK = 0.5  # seconds an open event stream may keep the server from stopping
+SUBSCRIBE_TIMEOUT = 5.0  # seconds for Redis to confirm a page's subscription
 KEEP_ALIVE = 15.0  # seconds of quiet before a keep-alive line (proxies close idle streams)
 
 
@@ -203,14 +204,18 @@ async def events(request: web.Request) -> web.StreamResponse:
         return web.Response(status=401, text="请先登录")
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})
-    # The connection ends with the stream: kept alive after it, the server would wait
-    # for the page's next request before shutting down (60 s).
+    # The connection ends with the stream: kept alive after it, the server would wait for
+    # the page's next request before shutting down (60 s).
     response.force_close()
-    await response.prepare(request)
     pubsub = services.redis.pubsub()
-    await pubsub.subscribe(ALERTS)
     shutting_down = request.app[SHUTTING_DOWN]
     try:
+        # Subscribed, and Redis has said so, before the page hears it is connected: an
+        # alert published from then on reaches it.
+        await pubsub.subscribe(ALERTS)
+        if await pubsub.get_message(timeout=SUBSCRIBE_TIMEOUT) is None:
+            raise TimeoutError("no reply from Redis to SUBSCRIBE")
+        await response.prepare(request)
         await response.write(b": connected\n\n")
         quiet = 0.0
         while not shutting_down.is_set():
@@ -473,13 +478,20 @@ async def mark_booking(request: web.Request, who: Who) -> web.Response:
 # --- figures, catalogue, audit ---------------------------------------------------------------
 
 
+MAX_PERIOD_DAYS = 366  # the figures' longest period (a leap year)
+
+
 def _period(request: web.Request, today: date) -> tuple[date, date]:
+    """The figures' period: this month so far unless `from` and `to` say otherwise; at most
+    MAX_PERIOD_DAYS (each day is a Redis read)."""
     try:
-        first = date.fromisoformat(request.query["from"]) if "from" in request.query \
+        first = chinatime.typed_day(request.query["from"]) if "from" in request.query \
             else today.replace(day=1)
-        last = date.fromisoformat(request.query["to"]) if "to" in request.query else today
+        last = chinatime.typed_day(request.query["to"]) if "to" in request.query else today
     except ValueError:
-        raise web.HTTPBadRequest(text="日期格式应为 YYYY-MM-DD") from None
+        raise BadBody("日期应为 2000—2100 年的 YYYY-MM-DD") from None
+    if not 0 <= (last - first).days < MAX_PERIOD_DAYS:
+        raise BadBody(f"结束日期不能早于开始，最长 {MAX_PERIOD_DAYS} 天")
     return first, last
 
 

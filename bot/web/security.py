@@ -15,6 +15,10 @@ claim either.
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -28,7 +32,14 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Server": "bianmin-bot",  # aiohttp's default names its own and Python's versions
 }
+log = logging.getLogger(__name__)
 TRUST_PROXY = web.AppKey("trust_proxy", bool)
+WARNED = web.AppKey("security_warned", set[str])  # warnings given once per process
+# NUL as it arrives in a urlencoded form, a JSON string, or raw; text bodies only (a
+# multipart upload may hold any byte, and is read by its handler, not here).
+NUL_IN_BODY = {"application/x-www-form-urlencoded": (b"%00", b"\x00"),
+               "application/json": (b"\\u0000", b"\x00")}
+NUL_REFUSED = "内容里有空字符（\\0），无法保存，请去掉后再发"
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -49,9 +60,35 @@ def client_address(request: web.Request) -> str:
     forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
     if request.app.get(TRUST_PROXY, False) and forwarded:
         return forwarded
+    if forwarded and "untrusted proxy" not in request.app[WARNED]:
+        request.app[WARNED].add("untrusted proxy")  # once: to be read, not to fill the log
+        log.warning("requests carry X-Forwarded-For but TRUST_PROXY is off: if a proxy of "
+                    "yours sends them, every client looks like the proxy, and wrong passwords "
+                    "from any one of them lock logins for all (set TRUST_PROXY=1)")
     return request.remote or "unknown"
+
+
+@web.middleware
+async def refuse_nul(request: web.Request,
+                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                     ) -> web.StreamResponse:
+    """A NUL character in a path, a query or a text body is refused here, at the door:
+    PostgreSQL cannot keep one in text, so deeper in it would be a 500."""
+    found = "\x00" in request.path or any("\x00" in key + value
+                                          for key, value in request.query.items())
+    if not found and request.can_read_body and request.content_type in NUL_IN_BODY:
+        raw = await request.read()  # kept by aiohttp: the handler reads it again
+        found = any(nul in raw for nul in NUL_IN_BODY[request.content_type])
+    if not found:
+        return await handler(request)
+    if request.path.startswith("/console"):
+        return web.Response(text=NUL_REFUSED, status=400)
+    return web.json_response({"error": NUL_REFUSED}, status=400,
+                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 
 
 def setup(app: web.Application, trust_proxy: bool) -> None:
     app[TRUST_PROXY] = trust_proxy
+    app[WARNED] = set()
+    app.middlewares.append(refuse_nul)
     app.on_response_prepare.append(add_headers)

@@ -2,6 +2,8 @@
 // The console's one script (a file, so the Content-Security-Policy allows no inline script).
 // Pushed by the server (server-sent events): new handoffs reach the console within a second.
 const stream = new EventSource("/console/events");
+// open once the server has subscribed: from then on no alert is missed (tests wait for it)
+stream.onopen = () => { document.body.dataset.live = "1"; };
 const words = {"handoff.opened": "新的人工请求", "handoff.message": "村民发来新消息",
                "handoff.escalated": "有人工请求超时未接手", "handoff.claimed": "人工请求已被接手"};
 stream.onmessage = (event) => {
