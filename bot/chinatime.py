@@ -9,6 +9,7 @@ take their "today" from it with `day_of(clock())`, never from `date.today()`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ OFFSET = timedelta(hours=8)  # China has kept UTC+8, without summer time, since 
 
 Clock = Callable[[], datetime]
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # dates a person may type
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _zone() -> tzinfo:
@@ -57,6 +59,8 @@ def day_start(day: date) -> datetime:
 def typed_day(raw: str) -> date:
     """A date typed into a query or a form (YYYY-MM-DD); ValueError unless it is one in
     EARLIEST..LATEST: day arithmetic near year 1 or 9999 would overflow."""
+    if not ISO_DAY.fullmatch(raw.strip()):  # fromisoformat also takes 20261130, 2026-W48-1
+        raise ValueError(raw)
     day = date.fromisoformat(raw.strip())
     if not EARLIEST <= day <= LATEST:
         raise ValueError(raw)

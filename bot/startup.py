@@ -33,7 +33,11 @@ def check_port(variable: str, host: str, port: int) -> None:
     except socket.gaierror as error:
         raise ConfigError(variable, f"地址 {host} 无法解析({error.strerror})") from None
     for family, kind, protocol, address in addresses:
-        with socket.socket(family, kind, protocol) as probe:
+        try:
+            probe = socket.socket(family, kind, protocol)
+        except OSError:  # a family this machine lacks (IPv6 off): the server skips it too
+            continue
+        with probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
             if family == socket.AF_INET6:  # as asyncio binds: IPv4 is checked on its own
                 probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)

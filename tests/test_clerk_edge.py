@@ -4,8 +4,10 @@ the civil window's case, booking, home visit or notice; the civil window's clerk
 an all-window token can. Finding 8: typed bodies, limits, the CSV export."""
 
 import dataclasses
+import json
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
@@ -295,6 +297,17 @@ async def test_nul_characters_are_refused_at_the_door_and_nothing_is_stored(clie
     async with li.session.post(client.server.make_url("/console/login"), data={
             "username": "li\x00", "password": "password-li"}) as response:
         assert response.status == 400
+    with aiohttp.MultipartWriter("form-data") as multipart:  # the same form, as multipart
+        for name, value in (("username", "li\x00"), ("password", "password-li")):
+            multipart.append(value).set_content_disposition("form-data", name=name)
+    async with li.session.post(client.server.make_url("/console/login"),
+                               data=multipart) as response:
+        assert response.status == 400 and "空字符" in await response.text()
+    as_json = json.dumps({"to": "reviewing", "reason": "核\x00对"})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):  # curl -d
+        response = await client.post(moves, data=as_json, headers={
+            **bearer(LI), "Content-Type": content_type})
+        assert response.status == 400 and "空字符" in (await response.json())["error"]
     shown = await _api(client, "GET", f"/api/clerk/cases/{civil.receipt}", LI, 200)
     assert shown["status"] == "accepted" and len(shown["history"]) == 1
 
@@ -304,7 +317,8 @@ async def test_a_row_id_of_thousands_of_digits_is_not_found_not_a_crash(client, 
     await li.get(f"/console/handoffs/{'9' * 5000}", status=404)
 
 
-@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01",
+                                 "20261130", "2026-W48-1"])
 async def test_dates_out_of_any_calendar_are_refused_in_chinese(client, civil, li, day):
     for path in (f"/api/clerk/bookings?date={day}", f"/api/clerk/home-visits?date={day}"):
         assert "YYYY-MM-DD" in (await _api(client, "GET", path, LI, 400))["error"]

@@ -98,6 +98,16 @@ async def test_redis_down_is_not_ready_and_the_console_says_so_in_chinese(client
     assert login.status == 503
 
 
+async def test_an_outage_is_logged_by_route_not_by_path(client, relay, caplog):
+    """A path may hold a secret (the SMS receipt URL's): the outage line names the route."""
+    await relay.cut()
+    page = await client.get("/console/handoffs/31337", cookies={"bm_console": "a-session"})
+    assert page.status == 503
+    logged = [r.getMessage() for r in caplog.records if "backend unavailable" in r.getMessage()]
+    assert logged == ["GET /console/handoffs/{handoff_id}: backend unavailable "
+                      "(ConnectionError)"]
+
+
 async def test_a_flood_of_readiness_probes_costs_one_round_of_checks(remote_settings, sessions,
                                                                      real_redis, tmp_path):
     """/readyz is open to anyone: 50 probes at once make one Rasa parse, not 50."""
@@ -120,4 +130,3 @@ async def test_a_flood_of_readiness_probes_costs_one_round_of_checks(remote_sett
             answers = await asyncio.gather(*(client.get("/readyz") for _ in range(50)))
             assert {answer.status for answer in answers} == {200}
             assert len(parses) - before == 1
-

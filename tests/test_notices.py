@@ -421,6 +421,17 @@ async def test_forged_receipts_change_nothing(receipts):
                                            "13900009999": ("sent", [None])}
 
 
+async def test_odd_receipt_fields_are_stored_within_bounds_or_ignored(receipts):
+    client, store, biz = receipts
+    url = f"/sms/receipts/aliyun/{RECEIPT_TOKEN}"
+    odd = [{"biz_id": "\x00", "success": False, "phone_number": "13800001234"},
+           {"biz_id": biz["13900009999"], "success": False, "err_code": "E" * 100 + "\x00",
+            "phone_number": "13900009999"}]
+    assert (await client.post(url, json=odd)).status == 200
+    assert await receipt_states(store) == {"13800001234": ("sent", [None]),
+                                           "13900009999": ("failed", ["E" * 64])}
+
+
 async def test_a_huge_batch_is_refused_at_once(receipts):
     client, store, biz = receipts
     url = f"/sms/receipts/aliyun/{RECEIPT_TOKEN}"

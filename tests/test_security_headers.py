@@ -130,4 +130,3 @@ async def test_a_stranger_s_wrong_passwords_do_not_lock_the_clerk_out(serve, ses
     assert await _login(trusting, "198.51.100.20", "typo-4") == 429
     await Accounts(sessions, real_redis).set_password("li", "new-password-li", "admin")
     assert await _login(trusting, "198.51.100.20", "new-password-li") == 302
-

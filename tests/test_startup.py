@@ -72,7 +72,10 @@ def test_a_busy_port_is_named_before_the_nlu_service_starts(variable, sessions):
 def test_a_port_taken_on_ipv6_is_named_too():
     with socket.socket(socket.AF_INET6) as holder:
         holder.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        holder.bind(("::1", 0))
+        try:
+            holder.bind(("::1", 0))
+        except OSError:
+            pytest.skip("this machine has no IPv6 loopback")
         holder.listen()
         with pytest.raises(ConfigError, match="已被别的进程占用"):
             check_port("BOT_PORT", "::1", holder.getsockname()[1])

@@ -17,12 +17,15 @@ _CHECK = "10X98765432"
 _ID = re.compile(r"^\d{17}[\dX]$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-# The same numbers inside free text (a transcript), as people type them: in groups split by
-# spaces or dashes, in full-width digits; not part of a longer run of digits.
-_GAP = r"[ \-\u3000\uff0d]?"
-_ID_IN_TEXT = re.compile(rf"(?<!\d)(?:\d{_GAP}){{17}}[\dXxＸｘ](?![\dXxＸｘ])")
-_MOBILE_IN_TEXT = re.compile(rf"(?<!\d)[1１]{_GAP}[3-9３-９](?:{_GAP}\d){{9}}(?!\d)")
-_GAPS = re.compile(_GAP.replace("?", "+"))
+# The same numbers inside free text (a transcript), as people type them: whole, or in their
+# groups (ID 6-8-4, mobile 3-4-4) split by one kind of space or dash; digits half- or
+# full-width; never inside a longer run of digits. A number typed with one more group after
+# it is masked all the same: better one number too many hidden than one shown.
+_GAP = "[ \u00a0\u3000\\-\u2013\u2014\uff0d]"
+_ID_IN_TEXT = re.compile(
+    rf"(?<!\d)\d{{6}}({_GAP}?)\d{{8}}\1\d{{3}}[\dXxＸｘ](?![\dXxＸｘ])")
+_MOBILE_IN_TEXT = re.compile(rf"(?<!\d)[1１][3-9３-９]\d({_GAP}?)\d{{4}}\1\d{{4}}(?!\d)")
+_GAPS = re.compile(_GAP)
 
 
 def normalize(text: str) -> str:

@@ -48,14 +48,21 @@ class Provider:
     refused: Callable[[str], dict[str, Any]]
 
 
+def _field(item: dict[str, Any], name: str, limit: int) -> str:
+    """A receipt's text field as it may be stored: no NUL (PostgreSQL keeps none), cut to
+    its column's length."""
+    return str(item.get(name, "")).replace("\x00", "")[:limit]
+
+
 PROVIDERS = {
     "aliyun": Provider(
-        lambda item: Receipt(str(item.get("biz_id", "")), str(item.get("phone_number", "")),
-                             item.get("success") is True, str(item.get("err_code", ""))),
+        lambda item: Receipt(_field(item, "biz_id", 128), _field(item, "phone_number", 32),
+                             item.get("success") is True, _field(item, "err_code", 64)),
         {"code": 0, "msg": "成功"}, lambda reason: {"code": 1, "msg": reason}),
     "tencent": Provider(
-        lambda item: Receipt(str(item.get("sid", "")), str(item.get("mobile", "")),
-                             item.get("report_status") == "SUCCESS", str(item.get("errmsg", ""))),
+        lambda item: Receipt(_field(item, "sid", 128), _field(item, "mobile", 32),
+                             item.get("report_status") == "SUCCESS",
+                             _field(item, "errmsg", 64)),
         {"result": 0, "errmsg": "OK"}, lambda reason: {"result": 1, "errmsg": reason}),
 }
 

@@ -129,8 +129,10 @@ class WeChatWebhook:
         key = signature_key(query.get("signature", "").lower())
         digest = hashlib.sha256(body.encode()).hexdigest()
         try:
-            # A timestamp up to TOLERANCE ahead is accepted until TOLERANCE after it.
-            first = await self._redis.set(key, digest, nx=True, ex=2 * TIMESTAMP_TOLERANCE)
+            # A timestamp up to TOLERANCE ahead is accepted until TOLERANCE after it (and
+            # during that second itself).
+            first = await self._redis.set(key, digest, nx=True,
+                                          ex=2 * TIMESTAMP_TOLERANCE + 1)
             if first or await self._redis.get(key) == digest:
                 return
         except RedisError:  # the message is kept for replay; freshness is still checked

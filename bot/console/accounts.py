@@ -171,7 +171,8 @@ class Accounts:
 
     async def sign_in(self, username: str, password: str, source: str) -> str | None:
         """A new session id, or None (the same answer for a wrong name or password).
-        Raises Locked when the name or the source address has no try left."""
+        Raises Locked when the name from this address, the name from anywhere, or the
+        address has no try left (bot/security/lockout.py LOGIN)."""
         attempt = await self._guesses.attempt(user_ip=pair(username, source), user=username,
                                               ip=source)
         async with self._sessions() as session:

@@ -12,8 +12,8 @@ Only a right answer to the *same* secret clears its count (`Attempt.right(forget
 a right answer to another — the villager's own receipt, another clerk's password — only
 un-counts that one try. Else alternating a known answer with guesses would guess for ever.
 
-A subject may be a pair (`pair(name, address)`): each part is hashed on its own, so an
-operator's reset can clear every pair of one name (`forget_every`).
+A policy's pair kinds (`Policy.pairs`) take two values (`pair(name, address)`), each hashed
+on its own, so an operator's reset can clear every pair of one name (`forget_every`).
 
 Key scheme:   bm:lockout:{secret}:{kind}:{sha256(part)}[:{sha256(part)}]   tries (int),
               TTL = the window
@@ -40,19 +40,21 @@ class Limit:
 class Policy:
     secret: str  # what is guessed: "login", "receipt" (audit action "{secret}.locked")
     limits: Mapping[str, Limit]  # per kind of subject: "user", "ip", "receipt"
+    pairs: frozenset[str] = frozenset()  # kinds whose value is a `pair`
 
 
 # Five wrong passwords lock a name from one address only: anyone can type a clerk's name, so
-# a name-wide lock at five would let any villager lock the admin out. The name-wide limit
-# stops guessing spread over addresses; the address limit, one address trying many names.
+# a name-wide lock at five would let any one villager lock the admin out. The name-wide
+# limit stops guessing spread over addresses (locking a name for everyone takes six
+# addresses); the address limit, one address trying many names.
 LOGIN = Policy("login", {"user_ip": Limit(5, 15 * 60), "user": Limit(30, 15 * 60),
-                         "ip": Limit(20, 15 * 60)})
+                         "ip": Limit(20, 15 * 60)}, pairs=frozenset({"user_ip"}))
 # A villager mistyping their phone gets an hour's pause; one receipt number, guessed at
 # from many accounts, takes five wrong tries a day.
 RECEIPT = Policy("receipt", {"user": Limit(3, 3600), "receipt": Limit(5, 24 * 3600)})
 
 
-PAIR = "\x1f"  # between the parts of a pair subject (no name or address holds it)
+PAIR = "\x1f"  # between a pair's two values; the second (an address) never holds it
 
 
 def pair(first: str, second: str) -> str:
@@ -60,7 +62,7 @@ def pair(first: str, second: str) -> str:
 
 
 def _hashed(value: str) -> str:
-    return ":".join(hashlib.sha256(part.encode()).hexdigest() for part in value.split(PAIR))
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class Locked(Exception):
@@ -90,7 +92,9 @@ class Lockout:
         self._audit = audit
 
     def keys(self, subjects: Mapping[str, str]) -> dict[str, str]:
-        return {kind: f"bm:lockout:{self.policy.secret}:{kind}:{_hashed(value)}"
+        return {kind: f"bm:lockout:{self.policy.secret}:{kind}:" + (
+                    ":".join(map(_hashed, value.rsplit(PAIR, 1))) if kind in self.policy.pairs
+                    else _hashed(value))
                 for kind, value in subjects.items()}
 
     async def wait(self, **subjects: str) -> int:

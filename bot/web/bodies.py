@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,9 +29,21 @@ MAX_JSON_BYTES = 16 * 1024
 MAX_ROW_ID = 2 ** 31 - 1  # ids are PostgreSQL integers: a larger one would be a 500
 MAX_ITEMS = 30  # a list in a body: 「还差」 materials
 
-Short = Annotated[str, StringConstraints(max_length=40)]
-Text = Annotated[str, StringConstraints(max_length=500)]
-Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+NUL_REFUSED = "有空字符（\\0），请去掉后再发"
+
+
+def _no_nul(text: str) -> str:
+    """PostgreSQL keeps no NUL in text: refused here, it is a 400, not a 500 deep inside."""
+    if "\x00" in text:
+        raise ValueError(NUL_REFUSED)
+    return text
+
+
+NoNul = AfterValidator(_no_nul)
+Short = Annotated[str, StringConstraints(max_length=40), NoNul]
+Text = Annotated[str, StringConstraints(max_length=500), NoNul]
+Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                 NoNul]
 
 _WORDS = {
     "missing": "缺少这一项", "extra_forbidden": "不认识这一项", "list_type": "应为列表",
@@ -72,7 +85,7 @@ class VisitSchedule(Body):
 
 
 class Preference(Body):
-    key: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=128), NoNul]
     mode: Short | None = None
     opted_out: StrictBool | None = None
 
@@ -85,7 +98,7 @@ class Preference(Body):
 
 
 class Reply(Body):
-    text: Annotated[str, StringConstraints(max_length=2000)] = ""
+    text: Annotated[str, StringConstraints(max_length=2000), NoNul] = ""
     guide: Short = ""
 
 

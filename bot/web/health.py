@@ -62,22 +62,33 @@ class Backends:
 
 
 class Readiness:
-    """The backends' last check, shared by the probes that come within READY_CACHE."""
+    """The backends' last check, shared by the probes that come within READY_CACHE; a round
+    under way is shared too, and no probe waits for it longer than READY_TIMEOUT + 1."""
 
     def __init__(self, backends: Backends) -> None:
         self._checks = backends.checks()
-        self._lock = asyncio.Lock()
-        self._checked_at = -READY_CACHE
+        self._checked_at = float("-inf")
         self._failed: list[str] = []
+        self._round: asyncio.Task[None] | None = None
 
     async def failed(self) -> list[str]:
-        async with self._lock:  # concurrent probes wait for one round, then share it
-            if time.monotonic() - self._checked_at >= READY_CACHE:
-                results = await asyncio.gather(*(_failed(c) for c in self._checks.values()))
-                self._failed = [name for name, bad in zip(self._checks, results, strict=True)
-                                if bad]
-                self._checked_at = time.monotonic()
-            return self._failed
+        if self._round is None and time.monotonic() - self._checked_at >= READY_CACHE:
+            self._round = asyncio.create_task(self._check())
+        if self._round is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._round), READY_TIMEOUT + 1)
+            except TimeoutError:  # a check stuck past its own timeout: none is confirmed
+                return list(self._checks)
+        return self._failed
+
+    async def _check(self) -> None:
+        try:
+            results = await asyncio.gather(*(_failed(c) for c in self._checks.values()))
+            self._failed = [name for name, bad in zip(self._checks, results, strict=True)
+                            if bad]
+            self._checked_at = time.monotonic()
+        finally:
+            self._round = None
 
 
 READINESS = web.AppKey("readiness", Readiness)
@@ -116,8 +127,10 @@ async def unavailable(request: web.Request,
     except (DBAPIError, *DOWN) as error:
         if not _is_down(error):
             raise
-        log.warning("%s %s: backend unavailable (%s)", request.method, request.path,
-                    type(error).__name__)
+        # The route, not the path: a path may hold a secret (the SMS receipt URL's).
+        log.warning("%s %s: backend unavailable (%s)", request.method,
+                    request.match_info.route.resource.canonical
+                    if request.match_info.route.resource else "-", type(error).__name__)
         if request.path.startswith("/console"):
             return console.render("error.html", None, 503, message=UNAVAILABLE)
         return web.json_response({"error": UNAVAILABLE}, status=503,

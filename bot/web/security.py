@@ -1,5 +1,5 @@
-"""Channel stage (every route): security headers on every response, and HTTPS and the
-client's address as seen behind a proxy.
+"""Channel stage (every route): security headers on every response, NUL characters refused
+in paths, queries and forms, and HTTPS and the client's address as seen behind a proxy.
 
 The console's pages and the simulator load their scripts from files of this service
 (/console/static/console.js, /simulator/app.js) and nothing from elsewhere, so the policy
@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.web.bodies import NUL_REFUSED
+
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:", "connect-src 'self'", "object-src 'none'",
@@ -34,12 +36,8 @@ HEADERS = {
 }
 log = logging.getLogger(__name__)
 TRUST_PROXY = web.AppKey("trust_proxy", bool)
-WARNED = web.AppKey("security_warned", set[str])  # warnings given once per process
-# NUL as it arrives in a urlencoded form, a JSON string, or raw; text bodies only (a
-# multipart upload may hold any byte, and is read by its handler, not here).
-NUL_IN_BODY = {"application/x-www-form-urlencoded": (b"%00", b"\x00"),
-               "application/json": (b"\\u0000", b"\x00")}
-NUL_REFUSED = "内容里有空字符（\\0），无法保存，请去掉后再发"
+WARNED = web.AppKey("security_warned", set[str])  # warnings given once (per app)
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -60,8 +58,9 @@ def client_address(request: web.Request) -> str:
     forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
     if request.app.get(TRUST_PROXY, False) and forwarded:
         return forwarded
-    if forwarded and "untrusted proxy" not in request.app[WARNED]:
-        request.app[WARNED].add("untrusted proxy")  # once: to be read, not to fill the log
+    warned = request.app.get(WARNED)
+    if forwarded and warned is not None and "untrusted proxy" not in warned:
+        warned.add("untrusted proxy")  # once per app: to be read, not to fill the log
         log.warning("requests carry X-Forwarded-For but TRUST_PROXY is off: if a proxy of "
                     "yours sends them, every client looks like the proxy, and wrong passwords "
                     "from any one of them lock logins for all (set TRUST_PROXY=1)")
@@ -72,17 +71,17 @@ def client_address(request: web.Request) -> str:
 async def refuse_nul(request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                      ) -> web.StreamResponse:
-    """A NUL character in a path, a query or a text body is refused here, at the door:
-    PostgreSQL cannot keep one in text, so deeper in it would be a 500."""
-    found = "\x00" in request.path or any("\x00" in key + value
-                                          for key, value in request.query.items())
-    if not found and request.can_read_body and request.content_type in NUL_IN_BODY:
-        raw = await request.read()  # kept by aiohttp: the handler reads it again
-        found = any(nul in raw for nul in NUL_IN_BODY[request.content_type])
-    if not found:
+    """A NUL character in a path, a query or a form's text is refused here, at the door:
+    PostgreSQL cannot keep one in text, so deeper in it would be a 500. JSON bodies are
+    checked by their models (bot/web/bodies.py)."""
+    values = [request.path, *request.query.keys(), *request.query.values()]
+    if request.method == "POST" and request.content_type in FORMS:
+        form = await request.post()  # kept by aiohttp: the handler reads the same
+        values += [*form.keys(), *(v for v in form.values() if isinstance(v, str))]
+    if not any("\x00" in value for value in values):
         return await handler(request)
     if request.path.startswith("/console"):
-        return web.Response(text=NUL_REFUSED, status=400)
+        return web.Response(text=f"填写的内容{NUL_REFUSED}", status=400)
     return web.json_response({"error": NUL_REFUSED}, status=400,
                              dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 

@@ -4,6 +4,12 @@
 const stream = new EventSource("/console/events");
 // open once the server has subscribed: from then on no alert is missed (tests wait for it)
 stream.onopen = () => { document.body.dataset.live = "1"; };
+// The browser retries a dropped stream by itself, but gives up on an error status (a Redis
+// outage answers 503): then the page reloads in a while, and shows the outage or reconnects.
+stream.onerror = () => {
+  delete document.body.dataset.live;
+  if (stream.readyState === EventSource.CLOSED) setTimeout(() => location.reload(), 15000);
+};
 const words = {"handoff.opened": "新的人工请求", "handoff.message": "村民发来新消息",
                "handoff.escalated": "有人工请求超时未接手", "handoff.claimed": "人工请求已被接手"};
 stream.onmessage = (event) => {
