@@ -75,6 +75,7 @@ async def measure_service(settings: Settings, model: Path) -> dict[str, float]:
             "matter_top3": report.matter_top3_accuracy,
             "p50_ms": statistics.median(latencies),
             "p99_ms": percentile(latencies, 0.99),
+            **{f"group {name}": group.accuracy for name, group in report.per_group.items()},
         }
     finally:
         await process.stop()
@@ -126,6 +127,10 @@ def print_row(name: str, train_s: float, figures: dict[str, float]) -> None:
           f"RSS {figures['rss_mib']:6.0f} MiB | intent {figures['intent_acc']:6.1%} | "
           f"matter {figures['matter_acc']:6.1%} | top-3 {figures['matter_top3']:6.1%} | "
           f"parse p50 {figures['p50_ms']:5.1f} ms p99 {figures['p99_ms']:5.1f} ms", flush=True)
+    groups = sorted(key for key in figures if key.startswith("group "))
+    if groups:  # matter accuracy per group of matters (公安, 民政…)
+        print(" " * 23 + " | ".join(f"{key[6:]} {figures[key]:.0%}" for key in groups),
+              flush=True)
 
 
 def main() -> None:

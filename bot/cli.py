@@ -37,6 +37,8 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot import chinatime
     from bot.appointments.rules import load_booking_rules
     from bot.catalogue.center import load_center
+    from bot.catalogue.lint import facts, lint
+    from bot.catalogue.outside import load_outside
     from bot.notices.rules import load_notice_rules
     from bot.workdays import load_work_calendar
 
@@ -45,9 +47,22 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     calendar = load_work_calendar(settings.catalogue_dir)
     rules = load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
     notices = load_notice_rules(settings.catalogue_dir)
+    outside = load_outside(settings.catalogue_dir)
+    if args.sources:  # every fact with its source or flag, as the center reviews them
+        for matter in catalogue:
+            for fact in facts(matter):
+                shown = fact.source or ("待核实(to_confirm)" if fact.to_confirm else "无出处")
+                print(f"{fact.matter}.{fact.field}\t{fact.text}\t{shown}")
+    findings = lint(catalogue, center, outside, settings.seeds_dir)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    errors = [f for f in findings if not f.warning]
+    if errors:
+        print(f"事项目录检查没通过:{len(errors)} 处要改。", file=sys.stderr)
+        return 1
     unconfirmed = sum(1 for m in catalogue if m.to_confirm)
     print(f"事项目录检查通过:{len(catalogue)} 个事项,"
-          f"其中 {unconfirmed} 个标记为待确认(to_confirm);中心:{center.name};"
+          f"其中 {unconfirmed} 个还没有办事指南(to_confirm);中心:{center.name};"
           f"预约窗口 {len(rules.windows)} 个,上门服务人员 {len(rules.home_visit.agents)} 人,"
           f"通知模板 {len(notices.templates)} 种。")
     next_year = chinatime.today().year + 1
@@ -58,8 +73,14 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def catalog_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.catalogue.lint import completeness
+
     for matter in load_catalogue(settings.catalogue_dir):
-        print(f"{matter.id}\t{matter.name}")
+        todo = completeness(matter)
+        if args.todo and not todo:
+            continue
+        shown = f"\t待补: {'、'.join(todo)}" if args.todo else ""
+        print(f"{matter.id}\t{matter.group}\t{matter.handling}\t{matter.name}{shown}")
     return 0
 
 
@@ -346,8 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog = commands.add_parser("catalog", help="事项目录").add_subparsers(
         dest="catalog_command", required=True)
-    catalog.add_parser("check", help="检查事项目录").set_defaults(handler=catalog_check)
-    catalog.add_parser("list", help="列出事项:编号<TAB>名称").set_defaults(handler=catalog_list)
+    check = catalog.add_parser("check", help="检查事项目录")
+    check.add_argument("--sources", action="store_true", help="列出每条事实和它的出处")
+    check.set_defaults(handler=catalog_check)
+    listing = catalog.add_parser("list", help="列出事项:编号<TAB>类别<TAB>办理方式<TAB>名称")
+    listing.add_argument("--todo", action="store_true", help="只列还要补的事项和要补什么")
+    listing.set_defaults(handler=catalog_list)
 
     nlu = commands.add_parser("nlu", help="NLU 工具").add_subparsers(
         dest="nlu_command", required=True)

@@ -77,6 +77,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     catalogue_dir: Path = ROOT / "catalogue"
+    # The seed documents facts are sourced from (`bot catalog check` checks line numbers).
+    seeds_dir: Path = ROOT.parent / "shared" / "seeds"
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_build_dir: Path = ROOT / ".nlu" / "build"
     models_dir: Path = ROOT / "models"
@@ -169,6 +171,7 @@ class Settings:
             host=env.get("BOT_HOST", defaults.host),
             port=integer(env, "BOT_PORT", defaults.port, 1, 65535),
             catalogue_dir=path("CATALOGUE_DIR", defaults.catalogue_dir),
+            seeds_dir=path("SEEDS_DIR", defaults.seeds_dir),
             nlu_data_dir=path("NLU_DATA_DIR", defaults.nlu_data_dir),
             nlu_build_dir=path("NLU_BUILD_DIR", defaults.nlu_build_dir),
             models_dir=path("NLU_MODELS_DIR", defaults.models_dir),

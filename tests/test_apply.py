@@ -95,21 +95,20 @@ async def test_apply_with_photos_then_follow_the_case(app_client, sessions):
     client, settings = app_client
     phone = Phone(client, "o_daughter")
     first_item = await fill_in_applicant(phone)
-    assert "第1/4项" in first_item and "户口簿或居民身份证" in first_item
+    assert "第1/3项" in first_item and "户口簿或居民身份证" in first_item
 
     assert "收到【老人户口簿或居民身份证】的照片" in await phone.sends_photo()
     missing = await phone.says("还差什么")
     assert "两寸近期免冠照片" in missing and "户口簿" not in missing
     side = await phone.says("你们几点上班")  # a side question in the middle
-    assert "上班时间" in side and "（接着申请）第2/4项" in side
-    assert "第3/4项" in await phone.says("1")  # the photos: bring them to the window
-    assert "第4/4项" in await phone.says("2")  # no approval form yet
-    summary = await phone.sends_photo()
+    assert "上班时间" in side and "（接着申请）第2/3项" in side
+    assert "第3/3项" in await phone.says("1")  # the photos: bring them to the window
+    summary = await phone.says("2")  # no approval form yet
     assert "请核对" in summary and "王秀英" in summary and "138****1234" in summary
     assert ID_NUMBER not in summary
 
     receipt = await phone.says("1")
-    assert "申请已受理" in receipt and "22个工作日" in receipt
+    assert "申请已受理" in receipt and "前办结" in receipt  # the guide's 30 days
     assert "到窗口时请带上：两寸近期免冠照片" in receipt
     assert "还缺：高龄老人生活补贴审批表" in receipt  # answered 「没有」: said plainly
     receipt_no = receipt.split("受理编号：")[1].split("\n")[0]
@@ -118,7 +117,7 @@ async def test_apply_with_photos_then_follow_the_case(app_client, sessions):
         case = await session.scalar(select(Case).where(Case.receipt_no == receipt_no))
         assert (case.applicant_id_number, case.phone) == (ID_NUMBER, "13800001234")
         files = list(await session.scalars(select(StoredFile)))
-        assert len(files) == 2 and len({f.location for f in files}) == 1  # content kept once
+        assert len(files) == 1
         assert (settings.files_dir / files[0].location).read_bytes() == JPEG
         assert files[0].size == len(JPEG) and files[0].content_type == "image/jpeg"
 
@@ -151,7 +150,7 @@ async def test_the_clerk_api_refuses_what_it_should(app_client):
     assert (await client.get("/api/clerk/cases", headers=wrong)).status == 401
     phone = Phone(client, "o_api")
     await fill_in_applicant(phone)
-    for _ in range(4):
+    for _ in range(3):
         await phone.says("1")
     receipt_no = (await phone.says("1")).split("受理编号：")[1].split("\n")[0]
     illegal = await clerk_moves(client, receipt_no, 409, to="completed", result="可领取")
@@ -168,7 +167,7 @@ async def test_the_clerk_api_refuses_what_it_should(app_client):
 async def applied(phone):
     """The villager applies (phone 13800001234, the photos brought later): the receipt no."""
     await fill_in_applicant(phone)
-    for _ in range(4):
+    for _ in range(3):
         await phone.says("1")
     receipt = await phone.says("1")
     return receipt.split("受理编号：")[1].split("\n")[0]
@@ -183,7 +182,7 @@ async def test_a_receipt_number_is_shown_only_to_its_owner(app_client):
     assert "后4位" in await stranger.says(receipt_no)
     assert "对不上" in await stranger.says("9999")
     assert "后4位" in await stranger.says(receipt_no)
-    assert "【高龄补贴】" in await stranger.says("1234")  # knows the applicant's phone
+    assert "【高龄补贴(高龄老人生活补贴)】" in await stranger.says("1234")  # knows the phone
     for _ in range(3):
         await stranger.says(receipt_no)
         await stranger.says("0000")
@@ -237,9 +236,9 @@ async def test_bad_photos_are_refused_and_the_item_asked_again(app_client):
     phone = Phone(client, "o_photos")
     await fill_in_applicant(phone)
     big = await phone.sends_photo(b"\xff\xd8\xff" + b"\x00" * (11 * 1024 * 1024))
-    assert "太大" in big and "第1/4项" in big
+    assert "太大" in big and "第1/3项" in big
     not_image = await phone.sends_photo(b"MZ this is a program", "application/octet-stream")
-    assert "只能收照片" in not_image and "第1/4项" in not_image
+    assert "只能收照片" in not_image and "第1/3项" in not_image
 
 
 async def test_cancel_in_the_middle_deletes_the_draft(app_client):
@@ -255,7 +254,7 @@ async def test_the_villager_hands_in_what_the_clerk_asked_for(app_client):
     phone = Phone(client, "o_supplement")
     assert "没有需要补交" in await phone.says("补交")
     await fill_in_applicant(phone)
-    for _ in range(4):
+    for _ in range(3):
         await phone.says("1")
     receipt_no = (await phone.says("1")).split("受理编号：")[1].split("\n")[0]
     await clerk_moves(client, receipt_no, to="reviewing")

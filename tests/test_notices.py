@@ -295,7 +295,7 @@ async def test_each_status_change_of_the_application_story_reaches_the_phone(
         try:
             phone = Phone(client, "o_notice")
             await fill_in_applicant(phone)
-            for answer in ("1", "1", "1", "1", "1"):
+            for answer in ("1", "1", "1", "1"):
                 reply = await phone.says(answer)
             receipt_no = reply.split("受理编号：")[1].split("\n")[0]
             fake_wechat = client.server.app[FAKE_WECHAT_URL]

@@ -62,15 +62,15 @@ async def test_a_villager_chats_in_the_simulator(page):
     await bot_bubbles.first.wait_for()
     assert "示例镇便民服务中心" in await bot_bubbles.first.inner_text()
 
-    await page.fill("#text", "俺娘想申请低保都要带啥")
+    await page.fill("#text", "俺娘想申请高龄补贴都要带啥")
     await page.click("#send")
     await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 2")
-    assert "一寸免冠照片 2张" in await bot_bubbles.nth(1).inner_text()
+    assert "两寸近期免冠照片 2张" in await bot_bubbles.nth(1).inner_text()
 
     await page.fill("#text", "要多久")
     await page.press("#text", "Enter")
     await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 3")
-    assert "34个工作日" in await bot_bubbles.nth(2).inner_text()
+    assert "30天内办结" in await bot_bubbles.nth(2).inner_text()
 
     await page.click(".chips button[data-text='几点上班']")
     await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 4")
@@ -106,12 +106,12 @@ async def test_a_villager_applies_with_a_photo_in_the_simulator(page, tmp_path):
     await say("王秀英")
     await say("11010519491231002X")
     await say("13800001234")
-    assert "第1/4项" in await say("石桥村")
+    assert "第1/3项" in await say("石桥村")
     before = await bots.count()
     await page.set_input_files("#photo", str(photo))
     await page.wait_for_function(f"() => document.querySelectorAll('.row.bot').length > {before}")
     assert "收到【老人户口簿或居民身份证】的照片" in await bots.last.inner_text()
-    for _ in range(3):
+    for _ in range(2):
         await say("1")
     assert "受理编号" in await say("1")
 

@@ -93,11 +93,11 @@ async def test_bad_or_missing_signature_is_refused_and_nothing_processed(client,
 
 
 async def test_a_text_question_gets_the_materials_as_a_passive_reply(client):
-    status, body = await post(client, text_xml("俺娘想申请低保都要带啥"))
+    status, body = await post(client, text_xml("俺娘想申请高龄补贴都要带啥"))
     assert status == 200
     reply = parse_message(body)
     assert (reply.source, reply.target) == ("gh_center", "o_villager")
-    assert "一寸免冠照片 2张" in reply.content
+    assert "两寸近期免冠照片 2张" in reply.content
     assert len(body.encode()) < 4096 and len(reply.content.encode()) <= 2048
 
 
@@ -227,7 +227,7 @@ async def test_a_slow_answer_comes_by_customer_service_message(remote_settings, 
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()
     try:
-        _, body = await post(client, text_xml("低保要带啥", user="o_slow", msg_id=31))
+        _, body = await post(client, text_xml("高龄补贴要带啥", user="o_slow", msg_id=31))
         assert body == "success"
         outbox = []
         for _ in range(50):
@@ -237,7 +237,7 @@ async def test_a_slow_answer_comes_by_customer_service_message(remote_settings, 
                 break
             await asyncio.sleep(0.1)
         assert outbox[0]["msgtype"] == "text"
-        assert "一寸免冠照片 2张" in outbox[0]["text"]["content"]
+        assert "两寸近期免冠照片 2张" in outbox[0]["text"]["content"]
     finally:
         await client.close()
 
@@ -258,7 +258,7 @@ async def test_safe_mode_decrypts_and_encrypts(remote_settings, redis):
         reply_fields = xmltodict.parse(body)["xml"]
         plain = crypto.decrypt_message(body, reply_fields["MsgSignature"],
                                        reply_fields["TimeStamp"], reply_fields["Nonce"])
-        assert "【高龄补贴】要多久" in parse_message(plain).content
+        assert "【高龄补贴(高龄老人生活补贴)】要多久" in parse_message(plain).content
 
         # Encrypted with another key: refused, never processed.
         other = WeChatCrypto(TOKEN, "B" * 43, APP_ID).encrypt_message(

@@ -24,7 +24,7 @@ from bot.catalogue.model import Catalogue
 from bot.storage.db import write_events_once
 from bot.storage.files import FileStore, SavedFile
 from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
-from bot.workdays import WorkCalendar
+from bot.workdays import DueDate, WorkCalendar
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 WARNING_SHARE = 0.8  # 电子监察: a case that has used 80 % of its promised time
@@ -52,6 +52,8 @@ class CaseService:
         matter = self._catalogue.get(new.matter_id)
         if matter is None:
             raise CaseError("没有这个事项")
+        if matter.case_type is None:  # the seeds only name it: no guide to accept it by
+            raise CaseError("这个事项的办事指南本中心还没有公布，暂时不能在这里申请")
         for problem in (id_number_problem(new.applicant_id_number), phone_problem(new.phone)):
             if problem:
                 raise CaseError(problem)
@@ -61,7 +63,8 @@ class CaseService:
         accepted = chinatime.day_of(now)
         limit = matter.time_limit
         days = 0 if limit.immediate else limit.working_days
-        due = self._calendar.add_working_days(accepted, days) if days is not None else None
+        due = self._calendar.add_working_days(accepted, days) if days is not None else \
+            DueDate(accepted + timedelta(days=limit.days), assumed=False) if limit.days else None
         for _ in range(5):  # a receipt number collision is rare; draw again
             case = Case(
                 receipt_no=new_receipt_no(accepted), draft_key=new.draft_key,
@@ -104,7 +107,8 @@ class CaseService:
                 raise CaseError("没有这个受理编号")
             matter = self._catalogue.get(case.matter_id)
             current = Status(case.status)
-            problem = move_problem(matter.case_type, current, target) if matter else "事项已下线"
+            problem = move_problem(matter.case_type, current, target) \
+                if matter and matter.case_type else "事项已下线或还没有办事指南"
             if problem:
                 raise CaseError(problem)
             now = self._clock()

@@ -7,6 +7,7 @@ can fix a typo without reading Python. Nothing half-valid is ever returned.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable
@@ -17,16 +18,22 @@ from typing import Any
 import yaml
 
 from bot.catalogue.model import (
+    GROUPS,
     CaseType,
     Catalogue,
+    Handling,
     Material,
     MaterialForm,
     Matter,
+    Statement,
     TimeLimit,
     Variant,
 )
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# Where a fact comes from: a seed's lines (seeds/000:120 or seeds/000:120-125), or a named
+# later policy (policy: 《…》(2021)).
+SOURCE_PATTERN = re.compile(r"^(seeds/\d{3}:\d+(-\d+)?|policy:\s*\S.*)$")
 
 # The matters every center's catalogue must have (issue #2); a center may add more.
 REQUIRED_MATTER_IDS = frozenset((
@@ -129,6 +136,51 @@ class _FileReader:
                 built.append(result)
         return tuple(built)
 
+    def sourced(self, item: dict[str, Any], path: str) -> tuple[str, bool]:
+        """A fact's `source` and `to_confirm` (at most one of them; lint finds neither)."""
+        source = self.text("source", within=item, path=f"{path}.source", required=False)
+        to_confirm = item.get("to_confirm", False)
+        if not isinstance(to_confirm, bool):
+            self.problem(f"{path}.to_confirm", "应为 true 或 false")
+            to_confirm = False
+        if source and not SOURCE_PATTERN.match(source):
+            self.problem(f"{path}.source", "出处写成 seeds/000:行号(或 seeds/000:起-止),"
+                                           f"或 policy: 政策名称;现在是「{source}」")
+        if source and to_confirm:
+            self.problem(path, "source 和 to_confirm 只能写一个")
+        return source, to_confirm
+
+    def statement(self, key: str, *, required: bool) -> Statement:
+        """A fact given as text, or as {text, source | to_confirm}."""
+        value = self.data.get(key)
+        if isinstance(value, dict):
+            self.unknown_keys(value, STATEMENT_KEYS, key)
+            text = self.text("text", within=value, path=f"{key}.text")
+            return Statement(text, *self.sourced(value, key))
+        return Statement(self.text(key, required=required))
+
+    def statements(self, key: str, *, required: bool) -> tuple[Statement, ...]:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.problem(key, "必填,至少写一条")
+            return ()
+        if not isinstance(value, list):
+            self.problem(key, "应为列表(每行以 - 开头)")
+            return ()
+        found = []
+        for index, item in enumerate(value):
+            path = f"{key}[{index + 1}]"
+            if isinstance(item, str) and item.strip():
+                found.append(Statement(item.strip()))
+            elif isinstance(item, dict):
+                self.unknown_keys(item, STATEMENT_KEYS, path)
+                text = self.text("text", within=item, path=f"{path}.text")
+                found.append(Statement(text, *self.sourced(item, path)))
+            else:
+                self.problem(path, "应为一段文字,或 {text: …, source: …}")
+        return tuple(found)
+
     def unknown_keys(self, item: dict[str, Any], allowed: frozenset[str], path: str) -> None:
         for key in item:
             if key not in allowed:
@@ -139,11 +191,14 @@ class _FileReader:
 MATTER_KEYS = frozenset((
     "id", "name", "aliases", "keywords", "department", "window", "case_type", "legal_basis",
     "conditions", "materials", "variants", "variant_question", "procedure", "time_limit",
-    "fee", "place", "home_visit", "agent", "online", "to_confirm", "source",
+    "fee", "place", "home_visit", "agent", "online", "to_confirm", "source", "group",
+    "handling",
 ))
-MATERIAL_KEYS = frozenset({"name", "form", "count", "note"})
-VARIANT_KEYS = frozenset({"id", "name", "materials", "note"})
-TIME_LIMIT_KEYS = frozenset({"immediate", "working_days", "note"})
+SOURCED_KEYS = frozenset({"source", "to_confirm"})
+MATERIAL_KEYS = frozenset({"name", "form", "count", "note"}) | SOURCED_KEYS
+VARIANT_KEYS = frozenset({"id", "name", "materials", "note", "source"})
+TIME_LIMIT_KEYS = frozenset({"immediate", "working_days", "days", "note"}) | SOURCED_KEYS
+STATEMENT_KEYS = frozenset({"text"}) | SOURCED_KEYS
 
 
 def _material(reader: _FileReader) -> Callable[[dict[str, Any], str], Material | None]:
@@ -164,7 +219,8 @@ def _material(reader: _FileReader) -> Callable[[dict[str, Any], str], Material |
             reader.problem(f"{path}.count", "份数应为 1 到 20 的整数")
             ok = False
         note = reader.text("note", within=item, path=f"{path}.note", required=False)
-        return Material(name, form, count, note) if ok else None
+        source, to_confirm = reader.sourced(item, path)
+        return Material(name, form, count, note, source, to_confirm) if ok else None
 
     return build
 
@@ -179,13 +235,16 @@ def _variant(reader: _FileReader) -> Callable[[dict[str, Any], str], Variant | N
         materials = reader.items("materials", _material(reader), within=item,
                                  path=f"{path}.materials")
         note = reader.text("note", within=item, path=f"{path}.note", required=False)
+        reader.sourced({"source": item.get("source")}, path)  # format only: items carry theirs
         return Variant(variant_id, name, materials, note) if variant_id and name else None
 
     return build
 
 
-def _time_limit(reader: _FileReader) -> TimeLimit:
+def _time_limit(reader: _FileReader, *, required: bool) -> TimeLimit:
     value = reader.data.get("time_limit")
+    if value is None and not required:
+        return TimeLimit()
     if not isinstance(value, dict):
         reader.problem("time_limit", "必填:写 immediate: true、working_days: 天数,或只写 note")
         return TimeLimit()
@@ -193,28 +252,41 @@ def _time_limit(reader: _FileReader) -> TimeLimit:
     immediate = value.get("immediate", False)
     days = value.get("working_days")
     note = reader.text("note", within=value, path="time_limit.note", required=False)
+    source, to_confirm = reader.sourced(value, "time_limit")
     if not isinstance(immediate, bool):
         reader.problem("time_limit.immediate", "应为 true 或 false")
         immediate = False
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
         reader.problem("time_limit.working_days", "应为大于 0 的整数(工作日)")
         days = None
-    if immediate and days is not None:
-        reader.problem("time_limit", "immediate 和 working_days 只能写一个")
-    if not immediate and days is None and not note:
-        reader.problem("time_limit", "没有写时限:写 immediate: true、working_days,或写 note 说明")
-    return TimeLimit(immediate=immediate, working_days=days, note=note)
+    calendar = value.get("days")
+    if calendar is not None and (not isinstance(calendar, int) or isinstance(calendar, bool)
+                                 or calendar < 1):
+        reader.problem("time_limit.days", "应为大于 0 的整数(自然日,指南写「30天」时用)")
+        calendar = None
+    if sum((bool(immediate), days is not None, calendar is not None)) > 1:
+        reader.problem("time_limit", "immediate、working_days、days 只能写一个")
+    if not immediate and days is None and calendar is None and not note:
+        reader.problem("time_limit", "没有写时限:写 immediate: true、working_days、days,"
+                                     "或写 note 说明")
+    return TimeLimit(immediate, days, note, source, to_confirm, calendar)
 
 
-def _case_type(reader: _FileReader) -> CaseType | None:
-    text = reader.text("case_type")
+def _case_type(reader: _FileReader, *, required: bool) -> CaseType | None:
+    text = reader.text("case_type", required=required)
     try:
-        return CaseType(text)
+        return CaseType(text) if text else None
     except ValueError:
-        if text:
-            types = " / ".join(t.value for t in CaseType)
-            reader.problem("case_type", f"应为 {types},现在是「{text}」")
+        types = " / ".join(t.value for t in CaseType)
+        reader.problem("case_type", f"应为 {types},现在是「{text}」")
         return None
+
+
+def _choice(reader: _FileReader, key: str, allowed: tuple[str, ...]) -> str:
+    text = reader.text(key)
+    if text and text not in allowed:
+        reader.problem(key, f"应为 {' / '.join(allowed)} 之一,现在是「{text}」")
+    return text
 
 
 def parse_matter(file: str, data: object, problems: list[CatalogueProblem]) -> Matter | None:
@@ -242,32 +314,38 @@ def parse_matter(file: str, data: object, problems: list[CatalogueProblem]) -> M
     keywords = reader.texts("keywords", required=False)
     department = reader.text("department")
     window = reader.text("window")
-    case_type = _case_type(reader)
-    legal_basis = reader.text("legal_basis")
-    conditions = reader.texts("conditions")
-    materials = reader.items("materials", _material(reader))
-    procedure = reader.texts("procedure")
-    time_limit = _time_limit(reader)
-    fee = reader.text("fee")
-    place = reader.text("place")
+    group = _choice(reader, "group", GROUPS)
+    handling = _choice(reader, "handling", tuple(h.value for h in Handling))
+    # A matter the seeds only name (to_confirm) tells what is known and nothing invented.
+    to_confirm = reader.flag("to_confirm")
+    full = not to_confirm
+    case_type = _case_type(reader, required=full)
+    legal_basis = reader.text("legal_basis", required=False)
+    conditions = reader.statements("conditions", required=full)
+    materials = reader.items("materials", _material(reader), required=full)
+    procedure = reader.statements("procedure", required=full)
+    time_limit = _time_limit(reader, required=full)
+    fee = reader.statement("fee", required=full)
+    place = reader.statement("place", required=full)
     home_visit = reader.flag("home_visit")
     agent = reader.flag("agent")
     online = reader.flag("online")
-    to_confirm = reader.flag("to_confirm")
     source = reader.text("source", required=False)
-    if len(problems) > before or case_type is None:
+    if len(problems) > before:
         return None
     return Matter(
         id=matter_id, name=name, aliases=aliases, keywords=keywords, department=department,
         window=window, case_type=case_type, legal_basis=legal_basis, conditions=conditions,
         materials=materials, variants=variants, variant_question=variant_question,
         procedure=procedure, time_limit=time_limit, fee=fee, place=place, home_visit=home_visit,
-        agent=agent, online=online, to_confirm=to_confirm, source=source,
+        agent=agent, online=online, to_confirm=to_confirm, source=source, group=group,
+        handling=Handling(handling),
     )
 
 
 def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
-    """Load every `*.yml` under `directory/matters`; raise CatalogueError listing all problems.
+    """Load every `*.yml` under `directory/matters` and the shared words of
+    `directory/ambiguous.yml`; raise CatalogueError listing all problems.
 
     Every service of a worker loads the catalogue at start (~70 ms each): unchanged files
     (same names, sizes and modification times) are parsed once and the immutable result
@@ -277,9 +355,13 @@ def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
     if not files:
         nothing = CatalogueProblem(str(matter_dir), "", "没有找到任何事项文件 (*.yml)")
         raise CatalogueError([nothing])
-    stamp = tuple((path.name, info.st_mtime_ns, info.st_size)
-                  for path in files for info in (path.stat(),))
+    ambiguous = directory / AMBIGUOUS_FILE
+    stamp = tuple((str(path), info.st_mtime_ns, info.st_size)
+                  for path in (*files, ambiguous) if path.exists() for info in (path.stat(),))
     return _parse_catalogue(matter_dir, stamp, require_all)
+
+
+AMBIGUOUS_FILE = "ambiguous.yml"
 
 
 @functools.lru_cache(maxsize=8)
@@ -287,7 +369,7 @@ def _parse_catalogue(matter_dir: Path, stamp: tuple[tuple[str, int, int], ...],
                      require_all: bool) -> Catalogue:
     problems: list[CatalogueProblem] = []
     matters: dict[str, Matter] = {}
-    for path in (matter_dir / name for name, _, _ in stamp):
+    for path in (Path(name) for name, _, _ in stamp if Path(name).parent == matter_dir):
         shown = str(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -306,12 +388,50 @@ def _parse_catalogue(matter_dir: Path, stamp: tuple[tuple[str, int, int], ...],
             problems.append(CatalogueProblem(shown, "id", f"事项编号 {matter.id} 重复"))
             continue
         matters[matter.id] = matter
+    ambiguous = _ambiguous_words(matter_dir.parent / AMBIGUOUS_FILE, matters, problems)
     if require_all and not problems:
         for missing in sorted(REQUIRED_MATTER_IDS - matters.keys()):
             problems.append(CatalogueProblem(str(matter_dir), missing, "缺少必备事项"))
     if problems:
         raise CatalogueError(problems)
-    return Catalogue(matters)
+    # A shared word is an alias of each matter it may mean: the resolver then finds them
+    # tied, and the dialogue asks which one (「您问的是 1.… 2.…」).
+    for word, ids in ambiguous.items():
+        for matter_id in ids:
+            matter = matters[matter_id]
+            matters[matter_id] = dataclasses.replace(matter, aliases=(*matter.aliases, word))
+    return Catalogue(matters, ambiguous)
+
+
+def _ambiguous_words(file: Path, matters: dict[str, Matter],
+                     problems: list[CatalogueProblem]) -> dict[str, tuple[str, ...]]:
+    """catalogue/ambiguous.yml: `护理补贴: [disability_subsidies, disabled_elderly_care]`."""
+    if not file.exists():
+        return {}
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        problems.append(CatalogueProblem(str(file), "", f"YAML 格式错误: {exc}"))
+        return {}
+    if not isinstance(data, dict):
+        problems.append(CatalogueProblem(str(file), "", "应为 说法: [事项编号, 事项编号…]"))
+        return {}
+    own = {alias for matter in matters.values() for alias in matter.aliases}
+    words: dict[str, tuple[str, ...]] = {}
+    for word, ids in data.items():
+        if not isinstance(ids, list) or len(ids) < 2 or not all(isinstance(i, str) for i in ids):
+            problems.append(CatalogueProblem(str(file), str(word), "应列出至少两个事项编号"))
+            continue
+        if unknown := [i for i in ids if i not in matters]:
+            problems.append(CatalogueProblem(str(file), str(word),
+                                             f"没有这些事项: {', '.join(unknown)}"))
+            continue
+        if str(word) in own:
+            problems.append(CatalogueProblem(str(file), str(word),
+                                             "这个说法也写在了某个事项的 aliases 里,只留一处"))
+            continue
+        words[str(word)] = tuple(ids)
+    return words
 
 
 def read_yaml(file: Path, missing: str) -> Any:

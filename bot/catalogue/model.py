@@ -21,6 +21,38 @@ class CaseType(StrEnum):
     AGENT = "代办件"  # the center's agents carry it to the competent office
 
 
+class Handling(StrEnum):
+    """What this center does with a matter."""
+
+    ACCEPT = "受理"  # accepted and done (or decided) here
+    AGENT = "代办"  # the center or a village agent carries it to the competent office
+    REFER_UP = "转报"  # accepted here, first review, reported up for the decision
+    ADVICE = "咨询"  # not done here: advice and where to go
+
+
+UNCONFIRMED = "待核实"  # said after a fact the center has still to confirm
+
+# Groups a villager (and the figures) sort matters by: the department family.
+GROUPS = ("公安", "民政", "人社", "医保", "卫健", "残联", "住建", "自然资源", "农业农村",
+          "退役军人", "总工会", "公积金", "档案", "党群", "司法", "教育", "其他")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One stated fact (a condition, a step, the fee, the place) and where it comes from:
+    `source` (seeds/NNN:line, or policy: a named later policy), or `to_confirm`."""
+
+    text: str
+    source: str = ""
+    to_confirm: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
 class MaterialForm(StrEnum):
     ORIGINAL = "原件"
     COPY = "复印件"
@@ -33,15 +65,19 @@ class Material:
     form: MaterialForm
     count: int = 1
     note: str = ""
+    source: str = ""
+    to_confirm: bool = False
 
     def describe(self) -> str:
-        """One line a villager can read: 「户口簿 原件和复印件各1份（复印件要清楚）」."""
+        """One line a villager can read: 「户口簿 原件和复印件各1份（复印件要清楚）」; an item
+        the center has still to confirm says so."""
         if "照片" in self.name:  # photos are counted in sheets, never "copies"
             text = f"{self.name} {self.count}张"
         else:
             each = "各" if self.form is MaterialForm.BOTH else ""
             text = f"{self.name} {self.form.value}{each}{self.count}份"
-        return f"{text}（{self.note}）" if self.note else text
+        notes = [note for note in (self.note, UNCONFIRMED if self.to_confirm else "") if note]
+        return f"{text}（{'；'.join(notes)}）" if notes else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +97,23 @@ class TimeLimit:
     immediate: bool = False
     working_days: int | None = None
     note: str = ""
+    source: str = ""
+    to_confirm: bool = False
+    days: int | None = None  # calendar days, where the guide counts them so (「30天」)
+
+    def __bool__(self) -> bool:
+        return self.immediate or self.working_days is not None or self.days is not None \
+            or bool(self.note)
 
     def describe(self) -> str:
         if self.immediate:
             head = "即办：材料齐全当场或当天办好"
+        elif self.working_days is not None and self.note:  # the note says what is promised
+            return f"{self.working_days}个工作日（不算周末和法定节假日）：{self.note}"
         elif self.working_days is not None:
             head = f"{self.working_days}个工作日内办结（不算周末和法定节假日）"
+        elif self.days is not None:
+            head = f"{self.days}天内办结（周末和节假日也算在内）"
         else:
             head = ""
         return "；".join(part for part in (head, self.note) if part)
@@ -79,22 +126,24 @@ class Matter:
     aliases: tuple[str, ...]
     department: str
     window: str
-    case_type: CaseType
+    case_type: CaseType | None  # None: not known yet (a matter the seeds only name)
     legal_basis: str
-    conditions: tuple[str, ...]
+    conditions: tuple[Statement, ...]
     materials: tuple[Material, ...]
-    procedure: tuple[str, ...]
+    procedure: tuple[Statement, ...]
     time_limit: TimeLimit
-    fee: str
-    place: str
+    fee: Statement
+    place: Statement
     variants: tuple[Variant, ...] = ()
     variant_question: str = ""
     keywords: tuple[str, ...] = ()
     home_visit: bool = False
     agent: bool = False
     online: bool = False
-    to_confirm: bool = False
+    to_confirm: bool = False  # the seeds give no guide for it: no materials list is told
     source: str = ""
+    group: str = "其他"
+    handling: Handling = Handling.ACCEPT
 
     @property
     def short_name(self) -> str:
@@ -118,6 +167,8 @@ class Matter:
 @dataclass(frozen=True)
 class Catalogue:
     matters: Mapping[str, Matter] = field(default_factory=dict)
+    # words that may mean several matters (catalogue/ambiguous.yml): word → matter ids
+    ambiguous: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Matter]:
         return iter(self.matters.values())

@@ -26,6 +26,7 @@ from bot.cases.identity import normalize
 from bot.cases.progress import timeline
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue, Matter
+from bot.catalogue.outside import OutsideTopic, outside_topic
 from bot.dialogue.state import ConversationState, StateStore
 from bot.flows import END, FlowContext, Step
 from bot.flows import apply as apply_flow
@@ -34,11 +35,13 @@ from bot.flows import home_visit as home_visit_flow
 from bot.flows import supplement as supplement_flow
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
+from bot.nlu.matters import EXACT
 from bot.nlu.understand import NluResult, Understanding
 from bot.security.lockout import Locked, Lockout, wait_words
 
 QUESTION_INTENTS = frozenset(guide.ANSWERS)
 MIN_INTENT_CONFIDENCE = 0.35  # below this, with no matter named, the bot did not understand
+EXACT_MATTER = EXACT  # a matter named by one of its aliases, word for word
 FOLLOWUP_CONFIDENCE = 0.55  # a named matter with a weaker intent repeats the last question
 MAX_REPLY_BYTES = 2000  # WeChat takes 2048 bytes in one text reply; keep room for a footer
 
@@ -144,6 +147,7 @@ class Dialogue:
                  preferences: Preferences | None = None,
                  handoffs: HandoffDesk | None = None,
                  receipt_guesses: Lockout | None = None,
+                 outside: tuple[OutsideTopic, ...] = (),
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -155,6 +159,7 @@ class Dialogue:
         self._preferences = preferences
         self._handoffs = handoffs
         self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
+        self._outside = outside  # topics not handled here (catalogue/outside.yml)
         self._clock = clock
 
     async def handle(self, message: Incoming) -> Turn:
@@ -263,6 +268,16 @@ class Dialogue:
     async def _on_understood(self, message: Incoming, result: NluResult,
                              state: ConversationState) -> list[str]:
         intent = Intent(result.intent) if result.intent else None
+        # 拆迁, 讨薪…: not done here. Only a matter named outright (an exact alias) is
+        # answered instead; a near match of a word is not enough to name one.
+        topic = outside_topic(self._outside, message.text) \
+            if intent not in (Intent.COMPLAIN, Intent.HUMAN_HANDOFF) else None
+        if topic and (result.matter is None or result.matter_confidence < EXACT_MATTER):
+            state.misunderstood = 0
+            self._clear_pending(state)
+            where = texts.OUTSIDE_WHERE.format(where=topic.where) if topic.where else ""
+            return [texts.OUTSIDE.format(topic=topic.topic, where=where,
+                                         phone=self._center.phone)]
         if result.matter is None and len(result.candidates) >= 2:
             return self._ask_matter_choice(result, intent, state)
         matter_id = result.matter
@@ -274,6 +289,9 @@ class Dialogue:
             elif weak:
                 state.misunderstood = 0
                 return self._matter_menu(matter_id, state)  # 「低保」 alone: what about it?
+        if matter_id and self._not_about_it(intent, matter_id):
+            state.misunderstood = 0
+            return self._matter_menu(matter_id, state)  # a matter named: what about it?
         if intent is None or (result.confidence < MIN_INTENT_CONFIDENCE and not matter_id):
             return self._not_understood(state)
         state.misunderstood = 0
@@ -283,6 +301,14 @@ class Dialogue:
             return await self._question(intent, matter_id or state.matter, state,
                                         message.user_id)
         return await self._other_intent(intent, message, matter_id or state.matter, state)
+
+    def _not_about_it(self, intent: Intent | None, matter_id: str) -> bool:
+        """The intent cannot be what a message naming this matter wants: 「答不了」 for a
+        matter of the catalogue, or 「办到哪了」 for one no case can be filed for here (the
+        seeds only name it): 查档案, 查公积金 are questions about the matter."""
+        matter = self._catalogue.get(matter_id)
+        return matter is not None and (intent is Intent.OUT_OF_SCOPE or (
+            intent is Intent.CHECK_PROGRESS and matter.case_type is None))
 
     @staticmethod
     def _followup_intent(state: ConversationState) -> Intent | None:
@@ -314,7 +340,9 @@ class Dialogue:
             state.variant = None
         self._clear_pending(state)
         state.matter, state.last_intent = matter.id, intent.value
-        if intent is Intent.ASK_MATERIALS and matter.variants and state.variant is None:
+        # The situation is asked only where it changes a list the guide gives.
+        if intent is Intent.ASK_MATERIALS and state.variant is None \
+                and any(v.materials for v in matter.variants):
             state.awaiting, state.pending_intent = "variant", intent.value
             state.choices = [v.id for v in matter.variants]
             options = "\n".join(f"{n}. {v.name}" for n, v in enumerate(matter.variants, 1))

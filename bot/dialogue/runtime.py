@@ -26,6 +26,7 @@ from bot.cases.intake import CaseIntake, MediaSource
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.outside import load_outside
 from bot.config import Settings
 from bot.dialogue.manager import Dialogue, HandoffDesk, Preferences
 from bot.dialogue.state import StateStore
@@ -86,7 +87,7 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                     load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
-                    receipt_guesses=guesses)
+                    receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir))
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

@@ -71,6 +71,7 @@ CONFIRM = (
 )
 SUBMITTED = "申请已受理！受理编号：{receipt}\n{matter}{due}\n{window}查进度请发“办到哪了”。"
 DUE = "，预计{day}前办结（{days}个工作日）"
+DUE_BY = "，预计{day}前办结"
 DUE_TODAY = "，材料齐全当天办好"
 DUE_ASSUMED = "\n（明年的放假安排还没公布，日期按周一到周五估算，以窗口通知为准）"
 AT_WINDOW = "到窗口时请带上：{items}。\n"
@@ -241,6 +242,8 @@ def _receipt_text(matter: Matter, receipt: Receipt, items: list[dict[str, Any]])
         due = ""
     elif receipt.promised_days == 0:
         due = DUE_TODAY
+    elif receipt.promised_days is None:  # a guide that counts calendar days (「30天」)
+        due = DUE_BY.format(day=f"{receipt.due_date.month}月{receipt.due_date.day}日")
     else:
         due = DUE.format(day=f"{receipt.due_date.month}月{receipt.due_date.day}日",
                          days=receipt.promised_days)

@@ -6,10 +6,10 @@ Each function turns a catalogue record into the text a villager reads: numbered,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bot.catalogue.center import Center
-from bot.catalogue.model import CaseType, Matter
+from bot.catalogue.model import UNCONFIRMED, CaseType, Handling, Matter, Statement
 from bot.intents import Intent, texts
 
 CASE_TYPE_WORDS = {
@@ -28,17 +28,35 @@ MENU_INTENTS = (
 )
 
 
-def _numbered(lines: tuple[str, ...] | list[str]) -> str:
+def _numbered(lines: Iterable[object]) -> str:
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))
+
+
+def _unconfirmed(statement: Statement) -> str:
+    return f"{statement}（{UNCONFIRMED}）" if statement.to_confirm else str(statement)
+
+
+def not_published(matter: Matter, what: str, center: Center) -> str:
+    """What is known when the guide does not say `what`: who does it, where, whom to call —
+    never an invented answer."""
+    lines = [f"【{matter.name}】的{what}，本中心还没有公布。"]
+    if matter.handling is Handling.ADVICE:
+        lines.append(f"这件事不在本中心办理，请找{matter.department}（{matter.window}）。")
+    else:
+        lines.append(f"由{matter.department}办理，在本中心{matter.window}问。")
+    lines.append(texts.ASK_BEFORE_GOING.format(phone=center.phone))
+    return "\n".join(lines)
 
 
 def materials(matter: Matter, variant_id: str | None, center: Center) -> str:
     variant = matter.variant(variant_id) if variant_id else None
+    items = matter.materials_for(variant_id)
+    if not items:
+        return not_published(matter, "材料清单", center)
     heading = f"【{matter.name}】要带的材料，请一次带齐"
     if variant:
         heading += f"（情形：{variant.name}）"
-    lines = [item.describe() for item in matter.materials_for(variant_id)]
-    parts = [heading + "：", _numbered(lines)]
+    parts = [heading + "：", _numbered(item.describe() for item in items)]
     if variant and variant.note:
         parts.append(variant.note)
     parts.append("证件带原件，复印件要清楚。")
@@ -46,25 +64,39 @@ def materials(matter: Matter, variant_id: str | None, center: Center) -> str:
 
 
 def procedure(matter: Matter, variant_id: str | None, center: Center) -> str:
-    return f"【{matter.name}】怎么办：\n{_numbered(matter.procedure)}\n办理地点：{matter.place}"
+    if not matter.procedure:
+        return not_published(matter, "办理步骤", center)
+    steps = _numbered(_unconfirmed(step) for step in matter.procedure)
+    place = f"\n办理地点：{_unconfirmed(matter.place)}" if matter.place else ""
+    return f"【{matter.name}】怎么办：\n{steps}{place}"
 
 
 def conditions(matter: Matter, variant_id: str | None, center: Center) -> str:
-    lines = "\n".join(f"· {line}" for line in matter.conditions)
+    if not matter.conditions:
+        return not_published(matter, "办理条件", center)
+    lines = "\n".join(f"· {_unconfirmed(line)}" for line in matter.conditions)
     return f"【{matter.name}】谁能办：\n{lines}"
 
 
 def time_limit(matter: Matter, variant_id: str | None, center: Center) -> str:
-    return (f"【{matter.name}】要多久：{matter.time_limit.describe()}。\n"
-            f"{CASE_TYPE_WORDS[matter.case_type]}")
+    if not matter.time_limit:
+        return not_published(matter, "办理时限", center)
+    flag = f"（{UNCONFIRMED}）" if matter.time_limit.to_confirm else ""
+    kind = f"\n{CASE_TYPE_WORDS[matter.case_type]}" if matter.case_type else ""
+    return f"【{matter.name}】要多久：{matter.time_limit.describe()}{flag}。{kind}"
 
 
 def fee(matter: Matter, variant_id: str | None, center: Center) -> str:
-    return f"【{matter.name}】收费：{matter.fee}。"
+    if not matter.fee:
+        return not_published(matter, "收费", center)
+    return f"【{matter.name}】收费：{_unconfirmed(matter.fee)}。"
 
 
 def location(matter: Matter, variant_id: str | None, center: Center) -> str:
-    lines = [f"【{matter.name}】在哪办：{matter.place}", f"窗口：{matter.window}"]
+    place = _unconfirmed(matter.place) if matter.place else f"{matter.department}"
+    lines = [f"【{matter.name}】在哪办：{place}", f"窗口：{matter.window}"]
+    if matter.handling is Handling.ADVICE:
+        lines.append("这件事不在本中心办理，本中心可以帮您问清楚。")
     if matter.agent:
         lines.append("村里的代办员可以帮您代办。")
     if matter.home_visit:
@@ -88,7 +120,7 @@ ANSWERS: dict[Intent, AnswerFn] = {
 
 def answer(intent: Intent, matter: Matter, variant_id: str | None, center: Center) -> str:
     text = ANSWERS[intent](matter, variant_id, center)
-    if matter.to_confirm:
+    if UNCONFIRMED in text:  # a fact the center has still to confirm was told
         text += "\n" + texts.TO_CONFIRM.format(phone=center.phone)
     return text
 
@@ -98,6 +130,8 @@ def office_hours(center: Center) -> str:
     lines = [f"{center.name}上班时间：", hours.weekdays, hours.lunch_break]
     lines += [f"延时服务：{item}" for item in hours.extended]
     lines += [f"赶集日：{hours.market_days}", hours.holidays, f"电话：{center.phone}"]
+    if center.to_confirm:  # the sample center.yml's evening, Saturday and market-day hours
+        lines.append(texts.HOURS_TO_CONFIRM)
     return "\n".join(lines)
 
 

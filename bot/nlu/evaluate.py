@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.catalogue.loader import load_catalogue
 from bot.config import Settings
 from bot.nlu.runtime import open_understanding
 
@@ -43,6 +44,23 @@ class IntentScore:
 
 
 @dataclass
+class GroupScore:
+    """Matter recognition for one group of matters (公安, 民政…)."""
+
+    total: int = 0
+    correct: int = 0
+    top3: int = 0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    @property
+    def top3_accuracy(self) -> float:
+        return self.top3 / self.total if self.total else 0.0
+
+
+@dataclass
 class Report:
     total: int = 0
     intent_correct: int = 0
@@ -50,6 +68,7 @@ class Report:
     matter_correct: int = 0
     matter_top3: int = 0
     per_intent: dict[str, IntentScore] = field(default_factory=dict)
+    per_group: dict[str, GroupScore] = field(default_factory=dict)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
     errors: list[tuple[HeldoutCase, str | None, str | None]] = field(default_factory=list)
 
@@ -76,6 +95,11 @@ class Report:
                 name: {"precision": round(s.precision, 4), "recall": round(s.recall, 4)}
                 for name, s in sorted(self.per_intent.items())
             },
+            "per_group": {
+                name: {"questions": g.total, "matter_accuracy": round(g.accuracy, 4),
+                       "matter_top3_accuracy": round(g.top3_accuracy, 4)}
+                for name, g in sorted(self.per_group.items())
+            },
             "confused": [
                 {"expected": a, "predicted": b, "count": n}
                 for (a, b), n in self.confusions.most_common(10)
@@ -98,6 +122,7 @@ def load_heldout(path: Path) -> list[HeldoutCase]:
 
 async def evaluate(settings: Settings, cases: list[HeldoutCase]) -> Report:
     report = Report()
+    groups = {matter.id: matter.group for matter in load_catalogue(settings.catalogue_dir)}
     async with open_understanding(settings) as understanding:
         for case in cases:
             result = await understanding.understand(case.text)
@@ -116,8 +141,13 @@ async def evaluate(settings: Settings, cases: list[HeldoutCase]) -> Report:
             if case.matter is not None:
                 report.matter_total += 1
                 matter_ok = result.matter == case.matter
+                top3 = case.matter in {c.matter for c in result.candidates[:3]}
                 report.matter_correct += matter_ok
-                report.matter_top3 += case.matter in {c.matter for c in result.candidates[:3]}
+                report.matter_top3 += top3
+                group = report.per_group.setdefault(groups.get(case.matter, "?"), GroupScore())
+                group.total += 1
+                group.correct += matter_ok
+                group.top3 += top3
             if predicted != case.intent or not matter_ok:
                 report.errors.append((case, result.intent, result.matter))
     return report
@@ -134,6 +164,10 @@ def format_report(report: Report) -> str:
     ]
     for name, score in sorted(report.per_intent.items()):
         lines.append(f"{name:<20} {score.precision:>9.1%} {score.recall:>7.1%}")
+    lines += ["", f"{'类别':<8} {'题数':>4} {'事项准确率':>8} {'前三命中':>6}"]
+    for name, group in sorted(report.per_group.items()):
+        lines.append(f"{name:<8} {group.total:>5} {group.accuracy:>11.1%} "
+                     f"{group.top3_accuracy:>9.1%}")
     if report.confusions:
         lines += ["", "最常混淆(期望 → 识别成):"]
         lines += [f"  {a} → {b}: {n}" for (a, b), n in report.confusions.most_common(8)]

@@ -98,8 +98,11 @@ class MatterResolver:
             self._cues[matter.id] = matter.keywords
             for surface in matter.surface_forms():
                 # A 3+ character alias that is also a material (身份证, 生育证) is how villagers
-                # name what to bring as often as what they want done: it counts for less.
-                weak = len(surface) >= 3 and any(surface in name for name in material_names)
+                # name what to bring as often as what they want done, and a word that may
+                # mean several matters (catalogue/ambiguous.yml: 证明, 护理补贴): both count
+                # for less than a word that names one matter.
+                weak = surface in catalogue.ambiguous or (
+                    len(surface) >= 3 and any(surface in name for name in material_names))
                 strict = tuple(syllables(surface))
                 folded = tuple(fold_syllable(s) for s in strict)
                 self._forms.append(_Form(matter.id, surface, weak, strict, folded))

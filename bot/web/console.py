@@ -42,6 +42,7 @@ from bot.cases.identity import mask_id_number, mask_numbers_in, mask_phone
 from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.catalogue.center import Center
+from bot.catalogue.lint import completeness
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.console.figures import Figures, figures
@@ -562,7 +563,8 @@ async def figures_csv(request: web.Request, who: Who) -> web.Response:
 async def catalogue_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     report = await services.redis.get("bm:console:publish")
-    return render("catalogue.html", who, matters=list(services.catalogue),
+    return render("catalogue.html", who,
+                  matters=[(m, completeness(m)) for m in services.catalogue],
                   report=json.loads(report) if report else None)
 
 
