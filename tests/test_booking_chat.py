@@ -60,6 +60,7 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     booked = await son.says("1")
     assert "预约成功！预约号：YY" in booked and "便民服务大厅2号窗口" in booked
     assert "请带齐【" in booked and "1. " in booked  # the whole list, told at once
+    assert "延时和赶集日服务的时间以本中心公布为准" in booked  # the sample's: unconfirmed
     again = await son.says("我还想约周六办残疾证")
     assert "您已经约了11月28日（周六）上午9:00" in again
 
@@ -158,3 +159,11 @@ async def test_home_visits_check_the_age_and_what_is_outside_the_area(app_client
         visits = list(await session.scalars(select(HomeVisit)))
     [visit] = visits
     assert visit.agent_id == "zhao" and visit.latitude == pytest.approx(30.58)
+
+
+@pytest.mark.parametrize(("asked", "window", "matter"), [
+    ("预约办失业金", "社会保障窗口", "失业保险金申领"),
+    ("想约个时间办工会服务卡", "综合窗口", "工会服务卡申请和年审"),
+])
+async def test_the_new_matters_are_booked_at_their_windows(app_client, asked, window, matter):
+    assert f"预约到{window}办【{matter}】。哪天来" in await Phone(app_client, "o_new").says(asked)

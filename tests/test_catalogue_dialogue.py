@@ -83,3 +83,8 @@ async def test_questions_outside_every_seed_name_no_matter(dialogue, catalogue):
     naming = [q for q, r in zip(questions, replies, strict=True)
               if any(names(r, matter) for matter in catalogue)]
     assert len(questions) == 30 and len(naming) <= OUTSIDE_NAMING_A_MATTER_AT_MOST, naming
+
+
+async def test_unconfirmed_extra_hours_are_told_with_a_caveat(dialogue):
+    hours = await first_reply(dialogue, "你们几点上班", "o_hours")
+    assert "上班时间" in hours and "周六和赶集日的时间以本中心公布为准" in hours

@@ -104,8 +104,9 @@ def build_appointments(settings: Settings, sessions: async_sessionmaker[AsyncSes
     calendar = load_work_calendar(settings.catalogue_dir)
     bookings = BookingService(sessions, calendar, rules, clock) if clock else \
         BookingService(sessions, calendar, rules)
-    return Appointments(bookings, HomeVisitService(bookings),
-                        load_center(settings.catalogue_dir).phone)
+    center = load_center(settings.catalogue_dir)
+    return Appointments(bookings, HomeVisitService(bookings), center.phone,
+                        hours_to_confirm=center.to_confirm)
 
 
 CONSOLE_ALERTS = "bm:console:alerts"

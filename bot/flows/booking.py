@@ -57,6 +57,8 @@ class Appointments:
     bookings: BookingService
     visits: HomeVisitService
     phone: str  # the center's, for when nothing can be booked
+    # the center has not confirmed its evening, Saturday and market-day hours (center.yml)
+    hours_to_confirm: bool = False
 
 
 ASK_DAY = ("哪天来？可以说“明天”“周六”“下周一下午”“赶集那天”，"
@@ -71,6 +73,7 @@ CONFIRM = ("请核对：\n事项：{matter}\n时间：{slot}\n地点：{place}\n
 BOOKED = ("预约成功！预约号：{number}\n{slot}，{place}（{window}）。\n"
           "请提前10分钟到，报预约号就行。{bring}\n"
           "有变化发“改预约”或“取消预约”。")
+HOURS_TO_CONFIRM = "\n（延时和赶集日服务的时间以本中心公布为准，去之前可以打电话 {phone} 确认）"
 ALREADY_BOOKED = "您已经约了{slot}，预约号{number}。要改时间请发“改预约”。"
 MOVED = "改好了！原来的预约 {old} 已取消。\n"
 NOT_HERE = "【{name}】不在本中心的窗口办理，要到{place}办，这里约不了。"
@@ -240,9 +243,12 @@ async def confirm(ctx: FlowContext) -> Step:
     window = desk.bookings.rules.window(slots["window"])
     assert window is not None
     moved = MOVED.format(old=slots["replaces"]) if slots.get("replaces") else ""
+    unconfirmed = HOURS_TO_CONFIRM.format(phone=desk.phone) \
+        if desk.hours_to_confirm and booking.slot.kind != "regular" else ""
     return Step((moved + BOOKED.format(
         number=booking.booking_no, slot=slot_label(booking.slot), place=window.place,
-        window=window.name, bring=what_to_bring(matter, slots.get("variant"))),), END)
+        window=window.name, bring=what_to_bring(matter, slots.get("variant"))) + unconfirmed,),
+        END)
 
 
 # --- changing and cancelling ---------------------------------------------------------
