@@ -16,9 +16,10 @@ from bot.nlu.evaluate import load_heldout
 from bot.nlu.runtime import open_understanding
 
 ROOT_TESTS = ROOT / "tests"
-# Measured on 2026-12-01 when the sets were first run (46 of 59, 1 of 30): these guard
-# against falling back, they are not targets (issue #12 wants every one).
-NEW_MATTERS_NAMED_AT_LEAST = 42
+# Measured on 2026-12-01: 46 of 59 and 1 of 30 when the sets were first run, 51 of 59 after
+# aliases and intent examples written by helpers who never saw these sets. These guard
+# against falling back; they are not targets (issue #12 wants every one).
+NEW_MATTERS_NAMED_AT_LEAST = 48
 OUTSIDE_NAMING_A_MATTER_AT_MOST = 2
 
 
