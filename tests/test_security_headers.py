@@ -1,7 +1,9 @@
 """Security headers on every response, no versions in `Server:`, the console's cookie `Secure`
 over HTTPS (directly or behind a trusted proxy) — issue #11, finding 10."""
 
+import asyncio
 import dataclasses
+import os
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -130,3 +132,20 @@ async def test_a_stranger_s_wrong_passwords_do_not_lock_the_clerk_out(serve, ses
     assert await _login(trusting, "198.51.100.20", "typo-4") == 429
     await Accounts(sessions, real_redis).set_password("li", "new-password-li", "admin")
     assert await _login(trusting, "198.51.100.20", "new-password-li") == 302
+
+
+async def test_downloads_left_halfway_leave_no_file_open(serve):
+    """The console reloads itself on every alert, often while its script is still coming:
+    the script is served from memory, so nothing is left open for the collector to find."""
+    client = await serve()
+    for _ in range(20):
+        _, writer = await asyncio.open_connection(client.server.host, client.server.port)
+        writer.write(b"GET /console/static/console.js HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        writer.close()  # gone before the answer
+    response = await client.get("/console/static/console.js")
+    assert response.status == 200 and "EventSource" in await response.text()
+    assert response.headers["Content-Type"].startswith("application/javascript")
+    opened = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+              if os.path.exists(f"/proc/self/fd/{fd}")]
+    assert not [path for path in opened if path.endswith(("console.js", "simulator.js"))]

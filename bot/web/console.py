@@ -51,6 +51,7 @@ from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
 from bot.security.lockout import Locked, wait_words
 from bot.storage.tables import HomeVisit
+from bot.web.assets import asset
 from bot.web.bodies import BadBody, CaseMove, Reply, parse, row_id
 from bot.web.security import client_address, is_https
 from bot.web.windows import (
@@ -69,7 +70,6 @@ REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投
            "clerk": "工作人员发起"}
 STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
                 "cancelled": "已取消"}
-STATIC = Path(__file__).parent / "static"
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
     finalize=chinatime.shown_if_time)  # a time printed without the filter is China time too
@@ -597,15 +597,11 @@ async def close_streams(app: web.Application) -> None:
     app[SHUTTING_DOWN].set()
 
 
-async def script(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "console.js")
-
-
 def setup_routes(app: web.Application) -> None:
     app[SHUTTING_DOWN] = asyncio.Event()
     app.on_shutdown.append(close_streams)
     add = app.router
-    add.add_get("/console/static/console.js", script)
+    add.add_get("/console/static/console.js", asset("console.js"))
     add.add_get("/console/login", login_page)
     add.add_post("/console/login", login)
     add.add_post("/console/logout", logout)

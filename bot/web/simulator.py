@@ -9,22 +9,14 @@ WECHAT_TOKEN is configured (or SIMULATOR=1): the page is given the token.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
-STATIC = Path(__file__).parent / "static"
+from bot.web.assets import asset
+
 FAKE_WECHAT_URL = web.AppKey("fake_wechat_url", str)
 TOKEN = web.AppKey("simulator_token", str)
-
-
-async def page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "simulator.html")
-
-
-async def script(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "simulator.js")
 
 
 async def config(request: web.Request) -> web.Response:
@@ -62,8 +54,8 @@ async def home(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application, token: str) -> None:
     app[TOKEN] = token
     app.router.add_get("/", home)
-    app.router.add_get("/simulator", page)
-    app.router.add_get("/simulator/app.js", script)
+    app.router.add_get("/simulator", asset("simulator.html"))
+    app.router.add_get("/simulator/app.js", asset("simulator.js"))
     app.router.add_get("/simulator/config", config)
     app.router.add_get("/simulator/outbox", outbox)
     app.router.add_post("/simulator/photo", photo)
