@@ -65,6 +65,7 @@ async def test_a_word_that_may_mean_two_matters_is_asked_about(dialogue):
 async def test_a_question_not_handled_here_names_no_matter(dialogue, catalogue):
     answer = await first_reply(dialogue, "拆迁款什么时候发下来", "o_outside")
     assert "不在本中心办理" in answer and "人工" in answer
+    assert "去哪问：县(区)房屋征收部门或乡镇政府。" in answer  # where, in words that read
     assert not any(names(answer, matter) for matter in catalogue)
 
 

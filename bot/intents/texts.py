@@ -20,7 +20,7 @@ OUT_OF_SCOPE = (
 )
 OUTSIDE = ("“{topic}”不在本中心办理。{where}"
            "需要的话回复“人工”，工作人员帮您问清楚；投诉建议也可以打 12345 热线。")
-OUTSIDE_WHERE = "可以找{where}。"
+OUTSIDE_WHERE = "去哪问：{where}。"
 NOT_UNDERSTOOD = "没太明白您要办什么事。能再说说吗？比如：低保、高龄补贴、残疾证、户口迁入。"
 NOT_UNDERSTOOD_AGAIN = (
     "对不起，我还是没弄明白。发“转人工”，工作人员会回复您;也可以打电话 {phone}。"
