@@ -69,6 +69,14 @@ async def test_a_question_not_handled_here_names_no_matter(dialogue, catalogue):
     assert not any(names(answer, matter) for matter in catalogue)
 
 
+async def test_a_villager_who_was_cheated_is_sent_to_the_police_whatever_the_story_names(
+        dialogue, catalogue):
+    question = "有人打电话说帮我办养老保险认证，我转了300块，是不是被骗了"
+    answer = await first_reply(dialogue, question, "o_cheated")
+    assert "不在本中心办理" in answer and "110" in answer and "人工" in answer
+    assert not any(names(answer, matter) for matter in catalogue)
+
+
 async def test_questions_about_the_new_matters_name_them_first(dialogue, catalogue):
     cases = [c for c in load_heldout(ROOT_TESTS / "nlu" / "heldout_new_matters.tsv")
              if c.matter]

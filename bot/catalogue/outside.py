@@ -13,6 +13,8 @@ from pathlib import Path
 from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
 
 OUTSIDE_FILE = "outside.yml"
+OUTSIDE_ITEM_FORM = ("每项写 topic(文字)、words(说法列表)、where(可选)、"
+                     "before_matters(可选,true/false)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +22,9 @@ class OutsideTopic:
     topic: str
     words: tuple[str, ...]
     where: str = ""
+    # 「找工作被骗了」 is for the police whichever matter it mentions: such a topic is
+    # answered even when the question names a matter outright.
+    before_matters: bool = False
 
 
 def load_outside(directory: Path) -> tuple[OutsideTopic, ...]:
@@ -34,12 +39,13 @@ def load_outside(directory: Path) -> tuple[OutsideTopic, ...]:
         words = item.get("words") if isinstance(item, dict) else None
         if not isinstance(item, dict) or not isinstance(item.get("topic"), str) \
                 or not isinstance(words, list) or not words \
-                or not all(isinstance(w, str) and w.strip() for w in words):
-            problems.append(CatalogueProblem(str(file), f"[{index}]",
-                                             "每项写 topic(文字)、words(说法列表)、where(可选)"))
+                or not all(isinstance(w, str) and w.strip() for w in words) \
+                or not isinstance(item.get("before_matters", False), bool):
+            problems.append(CatalogueProblem(str(file), f"[{index}]", OUTSIDE_ITEM_FORM))
             continue
         topics.append(OutsideTopic(item["topic"].strip(), tuple(w.strip() for w in words),
-                                   str(item.get("where") or "").strip()))
+                                   str(item.get("where") or "").strip(),
+                                   item.get("before_matters", False)))
     if problems:
         raise CatalogueError(problems)
     return tuple(topics)

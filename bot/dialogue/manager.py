@@ -269,10 +269,11 @@ class Dialogue:
                              state: ConversationState) -> list[str]:
         intent = Intent(result.intent) if result.intent else None
         # 拆迁, 讨薪…: not done here. Only a matter named outright (an exact alias) is
-        # answered instead; a near match of a word is not enough to name one.
+        # answered instead, unless the topic comes first whatever it mentions (被骗).
         topic = outside_topic(self._outside, message.text) \
             if intent not in (Intent.COMPLAIN, Intent.HUMAN_HANDOFF) else None
-        if topic and (result.matter is None or result.matter_confidence < EXACT_MATTER):
+        if topic and (topic.before_matters or result.matter is None
+                      or result.matter_confidence < EXACT_MATTER):
             state.misunderstood = 0
             self._clear_pending(state)
             where = texts.OUTSIDE_WHERE.format(where=topic.where) if topic.where else ""

@@ -110,11 +110,17 @@ class MatterResolver:
                 joined = "".join(strict)
                 if len(strict) >= 2 and joined.isascii() and len(joined) >= 4:
                     self._latin.append((joined, matter.id))
-        # Postings for the syllable passes: syllable → [(form index, position in form)].
-        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        # Indexes that keep a question's cost independent of the catalogue's size. Exact
+        # aliases by their first two characters (every alias has at least two). Sounds: a
+        # short form by all its syllables; a form one syllable may be off (4+) by each half,
+        # since with one syllable wrong the other half is still right (pigeonhole).
+        self._by_prefix: dict[str, list[_Form]] = defaultdict(list)
+        self._by_sound: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
         for index, form in enumerate(self._forms):
-            for position, syllable in enumerate(form.folded):
-                self._postings[syllable].append((index, position))
+            self._by_prefix[form.text.lower()[:2]].append(form)
+            for offset, part in _sound_keys(form.folded):
+                self._by_sound[part].append((index, offset))
+        self._sound_lengths = sorted({len(part) for part in self._by_sound})
 
     @property
     def matter_ids(self) -> frozenset[str]:
@@ -156,32 +162,37 @@ class MatterResolver:
 
     def _exact_matches(self, text: str) -> list[_Match]:
         found = []
-        for form in self._forms:
-            needle = form.text.lower()
-            start = text.find(needle)
-            while start != -1:
-                score = EXACT_WEAK if form.weak else EXACT
-                found.append(_Match(start, start + len(needle), form.matter, score))
-                start = text.find(needle, start + 1)
+        for start in range(len(text) - 1):
+            for form in self._by_prefix.get(text[start:start + 2], ()):
+                needle = form.text.lower()
+                if text.startswith(needle, start):
+                    score = EXACT_WEAK if form.weak else EXACT
+                    found.append(_Match(start, start + len(needle), form.matter, score))
         return found
 
     def _syllable_matches(self, text: str) -> list[_Match]:
         spoken = syllables(text)
-        folded = [fold_syllable(s) for s in spoken]
-        hits: dict[tuple[int, int], int] = defaultdict(int)
-        for text_pos, syllable in enumerate(folded):
-            for form_index, form_pos in self._postings.get(syllable, ()):
-                hits[(form_index, text_pos - form_pos)] += 1
+        folded = tuple(fold_syllable(s) for s in spoken)
+        placed: set[tuple[int, int]] = set()  # (form index, start in text)
+        for position in range(len(folded)):
+            for length in self._sound_lengths:
+                if position + length > len(folded):
+                    break
+                heard = folded[position:position + length]
+                for form_index, offset in self._by_sound.get(heard, ()):
+                    placed.add((form_index, position - offset))
         found = []
-        for (form_index, start), count in hits.items():
+        for form_index, start in placed:
             form = self._forms[form_index]
             end = start + len(form.folded)
             if start < 0 or end > len(folded):
                 continue
-            if count == len(form.folded):
+            off = sum(1 for heard, said in zip(folded[start:end], form.folded, strict=True)
+                      if heard != said)
+            if off == 0:
                 exact_sound = tuple(spoken[start:end]) == form.strict
                 found.append(_Match(start, end, form.matter, HOMOPHONE if exact_sound else DIALECT))
-            elif count == len(form.folded) - 1 and len(form.folded) >= ONE_OFF_MIN_SYLLABLES:
+            elif off == 1 and len(form.folded) >= ONE_OFF_MIN_SYLLABLES:
                 found.append(_Match(start, end, form.matter, ONE_OFF))
         return found
 
@@ -194,6 +205,14 @@ class MatterResolver:
                     start = run.start() + offset
                     found.append(_Match(start, start + len(joined), matter_id, LATIN))
         return found
+
+
+def _sound_keys(folded: tuple[str, ...]) -> list[tuple[int, tuple[str, ...]]]:
+    """The (offset, syllables) keys a form is found by in the sound index."""
+    if len(folded) < ONE_OFF_MIN_SYLLABLES:
+        return [(0, folded)]
+    half = len(folded) // 2
+    return [(0, folded[:half]), (half, folded[half:])]
 
 
 @dataclass(frozen=True, slots=True)
