@@ -23,6 +23,7 @@ lint: install
 bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat end to end)
 	@scripts/services.sh
 	$(BIN)/python -m bench.nlu
+	$(BIN)/python -m bench.understanding
 	$(BIN)/python -m bench.wechat
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.bookings

@@ -76,6 +76,18 @@ async def server(command: list[str], env: dict[str, str], port: int) -> AsyncIte
         process.wait(10)
 
 
+@asynccontextmanager
+async def bot_worker(settings: Settings, redis_url: str) -> AsyncIterator[str]:
+    """`bot serve` in its own process with a local NLU service and the given Redis; its URL."""
+    async with local_nlu_service(settings) as nlu_url:
+        port = free_port()
+        env = dict(os.environ, NLU_URL=nlu_url, NLU_TOKEN=str(settings.nlu_token),
+                   REDIS_URL=redis_url, WECHAT_TOKEN=TOKEN, SIMULATOR="0")
+        bot = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+        async with server(bot, env, port) as url:
+            yield url
+
+
 async def send(session: aiohttp.ClientSession, url: str, user: str, msg_id: int,
                text: str) -> float:
     query, body = push(user, msg_id, text)
@@ -142,20 +154,14 @@ async def main() -> None:
     await redis.flushdb()
     print(f"/wechat benchmark: one worker, {os.cpu_count()} CPUs, real NLU and Redis",
           flush=True)
-    async with local_nlu_service(settings) as nlu_url:
-        port = free_port()
-        env = dict(os.environ, NLU_URL=nlu_url, NLU_TOKEN=str(settings.nlu_token),
-                   REDIS_URL=REDIS_URL, WECHAT_TOKEN=TOKEN, SIMULATOR="0")
-        bot = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
-        async with server(bot, env, port) as url:
-            rate = await full_load(url, 1_000_000)
-            latencies = await steady(url, 2_000_000)
-            sent, turns = await triple_delivery(url, redis, 3_000_000)
-        bare_port = free_port()
-        bare = [sys.executable, str(Path(__file__).with_name("bare_wechat.py")),
-                str(bare_port), TOKEN]
-        async with server(bare, dict(os.environ), bare_port) as url:
-            ceiling = await full_load(url, 4_000_000)
+    async with bot_worker(settings, REDIS_URL) as url:
+        rate = await full_load(url, 1_000_000)
+        latencies = await steady(url, 2_000_000)
+        sent, turns = await triple_delivery(url, redis, 3_000_000)
+    bare_port = free_port()
+    bare = [sys.executable, str(Path(__file__).with_name("bare_wechat.py")), str(bare_port), TOKEN]
+    async with server(bare, dict(os.environ), bare_port) as url:
+        ceiling = await full_load(url, 4_000_000)
     await redis.flushdb()
     await redis.aclose()
     print(f"full load ({FULL_LOAD_CONCURRENCY} at once): {rate:.0f} messages/s "

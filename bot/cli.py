@@ -193,10 +193,25 @@ def nlu_serve_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.nlu.evaluate import evaluate, format_report, load_heldout
+    from bot.nlu.evaluate import QUESTION_SETS, evaluate, format_report, load_heldout
 
-    cases = load_heldout(args.file)
+    files = [args.file] if args.file else QUESTION_SETS[args.set]
+    cases = [case for path in files for case in load_heldout(path)]
+    if args.errors and not args.file and args.set == "test":
+        print("测试集不列出错题:看过的测试集就成了训练集。调参请用 --set dev", file=sys.stderr)
+        return 2
     report = asyncio.run(evaluate(settings, cases))
+    print(format_report(report, show_errors=args.errors))
+    if args.json:
+        Path(args.json).write_text(_dump(report.to_json()), encoding="utf-8")
+    return 0
+
+
+def crossval_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.crossval import cross_validate
+    from bot.nlu.evaluate import format_report
+
+    report = asyncio.run(cross_validate(settings, args.folds))
     print(format_report(report))
     if args.json:
         Path(args.json).write_text(_dump(report.to_json()), encoding="utf-8")
@@ -379,10 +394,17 @@ def build_parser() -> argparse.ArgumentParser:
     nlu_serve = nlu.add_parser("serve", help="单独运行 NLU 服务(多个 bot 进程共用)")
     nlu_serve.add_argument("--port", type=port_number)
     nlu_serve.set_defaults(handler=nlu_serve_command)
-    evaluate = nlu.add_parser("evaluate", help="在留出测试集上评估意图和事项识别")
-    evaluate.add_argument("--file", type=Path, default=Path("tests/nlu/heldout.tsv"))
+    evaluate = nlu.add_parser("evaluate", help="在留出的问题上评估意图和事项识别")
+    evaluate.add_argument("--set", choices=("test", "dev"), default="test",
+                          help="test: 冻结的测试集(默认,只给数字); dev: 调参集")
+    evaluate.add_argument("--file", type=Path, help="改用这个文件(意图<TAB>事项或-<TAB>问题)")
     evaluate.add_argument("--json", help="把结果另存为 JSON 文件")
+    evaluate.add_argument("--errors", action="store_true", help="列出识别错的问题(不用于测试集)")
     evaluate.set_defaults(handler=evaluate_command)
+    crossval = nlu.add_parser("crossval", help="训练数据的 k 折交叉验证(要训练 k 次)")
+    crossval.add_argument("--folds", type=int, default=5)
+    crossval.add_argument("--json", help="把结果另存为 JSON 文件")
+    crossval.set_defaults(handler=crossval_command)
     return parser
 
 

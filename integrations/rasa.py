@@ -31,14 +31,17 @@ class RasaParse:
     confidence: float
     ranking: tuple[tuple[str, float], ...]
     entities: tuple[RasaEntity, ...]
+    # The matter classifier's ranking (nlu_service/matter_classifier.py): matter id or "-"
+    # for none, with probabilities; empty when the pipeline has no such component.
+    matters: tuple[tuple[str, float], ...] = ()
+
+
+def _ranking(items: Any) -> tuple[tuple[str, float], ...]:
+    return tuple((str(item["name"]), float(item["confidence"])) for item in items or ())
 
 
 def parse_response(body: dict[str, Any]) -> RasaParse:
     intent = body.get("intent") or {}
-    ranking = tuple(
-        (str(item["name"]), float(item["confidence"]))
-        for item in body.get("intent_ranking") or ()
-    )
     seen: set[tuple[str, str, int, int]] = set()
     entities = []
     # Two extractors may report the same span; keep one of each.
@@ -50,8 +53,9 @@ def parse_response(body: dict[str, Any]) -> RasaParse:
     return RasaParse(
         intent=intent.get("name"),
         confidence=float(intent.get("confidence") or 0.0),
-        ranking=ranking,
+        ranking=_ranking(body.get("intent_ranking")),
         entities=tuple(entities),
+        matters=_ranking(body.get("matter_ranking")),
     )
 
 

@@ -12,15 +12,20 @@ from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
 from bot.dialogue.runtime import build_dialogue
 from bot.messages import Channel, Incoming, Kind
-from bot.nlu.evaluate import load_heldout
+from bot.nlu.evaluate import FirstReply, classify_first_reply, load_heldout, names_matter
 from bot.nlu.runtime import open_understanding
 
 ROOT_TESTS = ROOT / "tests"
 # Measured on 2026-12-01: 46 of 59 and 1 of 30 when the sets were first run, 51 of 59 after
 # aliases and intent examples written by helpers who never saw these sets. These guard
 # against falling back; they are not targets (issue #12 wants every one).
-NEW_MATTERS_NAMED_AT_LEAST = 48
-OUTSIDE_NAMING_A_MATTER_AT_MOST = 2
+NEW_MATTERS_NAMED_AT_LEAST = 52  # 54 with the learnt matter classifier (issue #13)
+OUTSIDE_NAMING_A_MATTER_AT_MOST = 1  # 0 since 被骗 is answered before any matter
+# The frozen test set of issue #13 (never trained on, never printed), measured 2026-12-01 with
+# the six training voices: useful 89.7 %, wrong 4.2 %, outside naming a matter 12.3 %.
+TEST_USEFUL_AT_LEAST = 0.87
+TEST_WRONG_AT_MOST = 0.05
+TEST_OUTSIDE_NAMED_AT_MOST = 0.14
 
 
 @pytest.fixture
@@ -40,10 +45,7 @@ async def first_reply(dialogue, text, user):
     return "\n".join(reply.text for reply in turn.replies)
 
 
-def names(reply, matter):
-    """The reply names the matter: its answer (【…】), or one of the numbered choices."""
-    return f"【{matter.short_name}" in reply or any(
-        f"{n}. {matter.short_name}" in reply for n in range(1, 10))
+names = names_matter  # the reply names the matter: its answer (【…】) or a numbered choice
 
 
 async def test_a_matter_the_seeds_only_name_gets_what_is_known_and_no_list(dialogue,
@@ -98,3 +100,21 @@ async def test_questions_outside_every_seed_name_no_matter(dialogue, catalogue):
 async def test_unconfirmed_extra_hours_are_told_with_a_caveat(dialogue):
     hours = await first_reply(dialogue, "你们几点上班", "o_hours")
     assert "上班时间" in hours and "周六和赶集日的时间以本中心公布为准" in hours
+
+
+async def test_first_replies_on_the_frozen_test_set_do_not_fall_back(dialogue, catalogue):
+    """Figures only: which questions fail is never printed (a test set read is a training set)."""
+    cases = [case for name in ("heldout_fresh.tsv", "test_voices.tsv")
+             for case in load_heldout(ROOT_TESTS / "nlu" / name)]
+    kinds = [classify_first_reply(await first_reply(dialogue, c.text, f"o_test{n}"), c.matter,
+                                  catalogue) for n, c in enumerate(cases)]
+    useful = sum(k in (FirstReply.RIGHT, FirstReply.CHOICE) for k in kinds) / len(kinds)
+    wrong = kinds.count(FirstReply.WRONG) / len(kinds)
+    outside = [line.split("\t")[1] for name in ("outside_fresh.tsv", "outside_voices.tsv")
+               for line in (ROOT_TESTS / "data" / name).read_text(encoding="utf-8").splitlines()
+               if line and not line.startswith("#")]
+    named = [classify_first_reply(await first_reply(dialogue, q, f"o_testout{n}"), None,
+                                  catalogue) is FirstReply.WRONG for n, q in enumerate(outside)]
+    assert (len(cases), len(outside)) == (688, 130)
+    assert useful >= TEST_USEFUL_AT_LEAST and wrong <= TEST_WRONG_AT_MOST, (useful, wrong)
+    assert sum(named) / len(named) <= TEST_OUTSIDE_NAMED_AT_MOST, sum(named)

@@ -279,7 +279,7 @@ class Dialogue:
             where = texts.OUTSIDE_WHERE.format(where=topic.where) if topic.where else ""
             return [texts.OUTSIDE.format(topic=topic.topic, where=where,
                                          phone=self._center.phone)]
-        if result.matter is None and len(result.candidates) >= 2:
+        if result.matter is None and result.candidates:  # shared word, or a guess: ask
             return self._ask_matter_choice(result, intent, state)
         matter_id = result.matter
         weak = result.confidence < FOLLOWUP_CONFIDENCE

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bot.catalogue.loader import load_catalogue
-from bot.config import Settings
+from bot.catalogue.model import Catalogue, Matter
+from bot.config import ROOT, Settings
 from bot.nlu.runtime import open_understanding
 
 NO_MATTER = "-"
+# Test: frozen before any tuning, written apart from the training data, never trained on; its
+# questions are not shown. Dev: looked at while tuning (so no longer a measure of anything new).
+_SETS = ROOT / "tests" / "nlu"
+QUESTION_SETS = {
+    "test": (_SETS / "heldout_fresh.tsv", _SETS / "test_voices.tsv"),
+    "dev": (_SETS / "heldout.tsv", _SETS / "heldout_new_matters.tsv"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ class Report:
     matter_total: int = 0
     matter_correct: int = 0
     matter_top3: int = 0
+    matter_wrong: int = 0  # a wrong matter chosen: the reply would answer about it
     per_intent: dict[str, IntentScore] = field(default_factory=dict)
     per_group: dict[str, GroupScore] = field(default_factory=dict)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -84,12 +94,17 @@ class Report:
     def matter_top3_accuracy(self) -> float:
         return self.matter_top3 / self.matter_total if self.matter_total else 0.0
 
+    @property
+    def matter_wrong_rate(self) -> float:
+        return self.matter_wrong / self.matter_total if self.matter_total else 0.0
+
     def to_json(self) -> dict[str, Any]:
         return {
             "questions": self.total,
             "intent_accuracy": round(self.intent_accuracy, 4),
             "matter_accuracy": round(self.matter_accuracy, 4),
             "matter_top3_accuracy": round(self.matter_top3_accuracy, 4),
+            "matter_wrong_rate": round(self.matter_wrong_rate, 4),
             "questions_with_matter": self.matter_total,
             "per_intent": {
                 name: {"precision": round(s.precision, 4), "recall": round(s.recall, 4)}
@@ -107,6 +122,33 @@ class Report:
         }
 
 
+class FirstReply(StrEnum):
+    """What a villager's first reply did with their question (issue #13, item 6)."""
+
+    RIGHT = "right"  # answered about the right matter
+    CHOICE = "choice"  # asked, with the right matter among the numbered choices
+    DONT_KNOW = "dont_know"  # named no matter: asked back, said so, offered a clerk
+    WRONG = "wrong"  # named a wrong matter and not the right one
+
+
+def names_matter(reply: str, matter: Matter) -> bool:
+    """The reply names the matter: its answer (【…】), or one of the numbered choices."""
+    return f"【{matter.short_name}" in reply or any(
+        f"{n}. {matter.short_name}" in reply for n in range(1, 10))
+
+
+def classify_first_reply(reply: str, expected: str | None, catalogue: Catalogue) -> FirstReply:
+    """expected is the matter id the question is about, or None for none of the catalogue."""
+    right = catalogue.matters[expected] if expected is not None else None
+    if right is not None and f"【{right.short_name}" in reply:
+        return FirstReply.RIGHT
+    if right is not None and names_matter(reply, right):
+        return FirstReply.CHOICE
+    if any(names_matter(reply, matter) for matter in catalogue):
+        return FirstReply.WRONG
+    return FirstReply.DONT_KNOW
+
+
 def load_heldout(path: Path) -> list[HeldoutCase]:
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -120,8 +162,10 @@ def load_heldout(path: Path) -> list[HeldoutCase]:
     return cases
 
 
-async def evaluate(settings: Settings, cases: list[HeldoutCase]) -> Report:
-    report = Report()
+async def evaluate(settings: Settings, cases: list[HeldoutCase],
+                   report: Report | None = None) -> Report:
+    """Each case through the live path; added to `report` when given (cross-validation)."""
+    report = report if report is not None else Report()
     groups = {matter.id: matter.group for matter in load_catalogue(settings.catalogue_dir)}
     async with open_understanding(settings) as understanding:
         for case in cases:
@@ -143,6 +187,7 @@ async def evaluate(settings: Settings, cases: list[HeldoutCase]) -> Report:
                 matter_ok = result.matter == case.matter
                 top3 = case.matter in {c.matter for c in result.candidates[:3]}
                 report.matter_correct += matter_ok
+                report.matter_wrong += result.matter is not None and not matter_ok
                 report.matter_top3 += top3
                 group = report.per_group.setdefault(groups.get(case.matter, "?"), GroupScore())
                 group.total += 1
@@ -153,12 +198,14 @@ async def evaluate(settings: Settings, cases: list[HeldoutCase]) -> Report:
     return report
 
 
-def format_report(report: Report) -> str:
+def format_report(report: Report, *, show_errors: bool = False) -> str:
+    """Figures only, unless show_errors: a test set's questions must not be read while tuning."""
     lines = [
         f"问题数 {report.total}",
         f"意图准确率 {report.intent_accuracy:.1%}",
         f"事项准确率 {report.matter_accuracy:.1%}(含事项的 {report.matter_total} 题)",
         f"事项前三命中率 {report.matter_top3_accuracy:.1%}",
+        f"选错事项 {report.matter_wrong_rate:.1%}(会答成别的事项)",
         "",
         f"{'intent':<20} {'precision':>9} {'recall':>7}",
     ]
@@ -171,7 +218,7 @@ def format_report(report: Report) -> str:
     if report.confusions:
         lines += ["", "最常混淆(期望 → 识别成):"]
         lines += [f"  {a} → {b}: {n}" for (a, b), n in report.confusions.most_common(8)]
-    if report.errors:
+    if show_errors and report.errors:
         lines += ["", "识别错的问题:"]
         lines += [
             f"  {case.text} | 期望 {case.intent}/{case.matter or '-'}"

@@ -2,7 +2,7 @@
 
 Rasa treats text starting with "/" as an injected intent (`/apply{"matter":"x"}`); a villager's
 message must never be a command, so leading slashes are removed. Empty and symbol-only
-messages never reach Rasa, and very long ones are cut (the question is in the first lines).
+messages never reach Rasa, and pasted walls of text are cut.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-MAX_NLU_CHARS = 300
+MAX_NLU_CHARS = 2000  # raw work cap; bot/nlu/core.py cuts again after the question is found
 
 
 class Skip(StrEnum):

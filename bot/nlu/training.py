@@ -25,8 +25,15 @@ from typing import Any
 import yaml
 
 from bot.catalogue.model import Catalogue
+from bot.intents import Intent
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\(matter\)")
+LABELLED_DIR = "voices"  # nlu_data/voices/*.tsv: intent<TAB>matter id or -<TAB>message
+NO_MATTER = "-"
+# Intents whose unannotated examples are about no matter: they teach the matter classifier
+# what "no matter" looks like. An unannotated 「咋办」 example may be about any matter.
+MATTERLESS_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "out_of_scope",
+                                "ask_office_hours", "human_handoff"})
 SWAPS_PER_EXAMPLE = 2
 SWAP_SEED = 20261122
 MODEL_PREFIX = "nlu-"
@@ -34,6 +41,13 @@ MODEL_PREFIX = "nlu-"
 
 class TrainingDataError(Exception):
     """nlu_data/ disagrees with the catalogue (an annotated matter no alias covers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    intent: str
+    text: str  # matter mentions may be annotated [text](matter)
+    matter: str | None  # a matter id, NO_MATTER, or None when unknown (not used for matters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,27 +66,57 @@ def _surface_index(catalogue: Catalogue) -> dict[str, set[str]]:
     return index
 
 
-def _read_examples(nlu_dir: Path) -> list[tuple[str, list[str]]]:
-    intents: list[tuple[str, list[str]]] = []
+def _read_examples(nlu_dir: Path, index: dict[str, set[str]],
+                   intent_names: frozenset[str]) -> list[Example]:
+    examples: list[Example] = []
     for path in sorted(nlu_dir.glob("*.yml")):
         if path.name == "config.yml":
             continue
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in document.get("nlu", []):
             if "intent" in block:
-                lines = [
-                    line.strip()[2:].strip()
+                intent = str(block["intent"])
+                examples += [
+                    Example(intent, text, _annotated_matter(intent, text, index))
                     for line in str(block["examples"]).splitlines()
-                    if line.strip().startswith("- ")
+                    if line.strip().startswith("- ") and (text := line.strip()[2:].strip())
                 ]
-                intents.append((str(block["intent"]), lines))
-    return intents
+    for path in sorted((nlu_dir / LABELLED_DIR).glob("*.tsv")):
+        examples += _read_labelled(path, index, intent_names)
+    return examples
 
 
-def _check_annotations(intents: list[tuple[str, list[str]]], index: dict[str, set[str]]) -> None:
+def _annotated_matter(intent: str, text: str, index: dict[str, set[str]]) -> str | None:
+    spans = ANNOTATION.findall(text)
+    if not spans:
+        return NO_MATTER if intent in MATTERLESS_INTENTS else None
+    owners = set().union(*(index.get(span, set()) for span in spans))
+    return owners.pop() if len(owners) == 1 else None
+
+
+def _read_labelled(path: Path, index: dict[str, set[str]],
+                   intent_names: frozenset[str]) -> list[Example]:
+    matter_ids = set().union(*index.values())
+    examples, problems = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[0] not in intent_names \
+                or (parts[1] != NO_MATTER and parts[1] not in matter_ids) or not parts[2].strip():
+            problems.append(f"{path.name}:{number}")
+            continue
+        examples.append(Example(parts[0], parts[2].strip(), parts[1]))
+    if problems:
+        raise TrainingDataError("应为 意图<TAB>事项编号或-<TAB>问题(意图和事项编号要存在): "
+                                + "、".join(problems[:10]))
+    return examples
+
+
+def _check_annotations(examples: list[Example], index: dict[str, set[str]]) -> None:
     unknown = sorted({
-        span for _, examples in intents for example in examples
-        for span in ANNOTATION.findall(example) if span not in index
+        span for example in examples for span in ANNOTATION.findall(example.text)
+        if span not in index
     })
     if unknown:
         raise TrainingDataError(
@@ -81,27 +125,36 @@ def _check_annotations(intents: list[tuple[str, list[str]]], index: dict[str, se
         )
 
 
-def _augment(intents: list[tuple[str, list[str]]], forms: list[str]) -> list[tuple[str, list[str]]]:
+def _augment(examples: list[Example], forms: list[str],
+             index: dict[str, set[str]]) -> list[Example]:
+    """Each example with one matter mention, twice more with another matter's alias in it."""
     rng = random.Random(SWAP_SEED)
-    augmented = []
-    for intent, examples in intents:
-        extra = []
-        for example in examples:
-            if len(ANNOTATION.findall(example)) != 1:
-                continue
-            for _ in range(SWAPS_PER_EXAMPLE):
-                replacement = rng.choice(forms)
-                extra.append(ANNOTATION.sub(f"[{replacement}](matter)", example))
-        unique = list(dict.fromkeys(examples + extra))
-        augmented.append((intent, unique))
-    return augmented
+    swapped = []
+    for example in examples:
+        if len(ANNOTATION.findall(example.text)) != 1:
+            continue
+        for _ in range(SWAPS_PER_EXAMPLE):
+            replacement = rng.choice(forms)
+            owners = index[replacement]
+            swapped.append(Example(
+                example.intent, ANNOTATION.sub(f"[{replacement}](matter)", example.text),
+                next(iter(owners)) if len(owners) == 1 else None))
+    unique: dict[tuple[str, str], Example] = {}
+    for example in examples + swapped:
+        unique.setdefault((example.intent, example.text), example)
+    return list(unique.values())
 
 
-def _nlu_document(intents: list[tuple[str, list[str]]], catalogue: Catalogue,
+def _nlu_document(examples: list[Example], catalogue: Catalogue,
                   index: dict[str, set[str]]) -> dict[str, Any]:
+    by_intent: dict[str, list[dict[str, Any]]] = {}
+    for example in examples:
+        item: dict[str, Any] = {"text": example.text}
+        if example.matter is not None:  # read by nlu_service/matter_classifier.py
+            item["metadata"] = {"matter": example.matter}
+        by_intent.setdefault(example.intent, []).append(item)
     blocks: list[dict[str, Any]] = [
-        {"intent": intent, "examples": "".join(f"- {e}\n" for e in examples)}
-        for intent, examples in intents
+        {"intent": intent, "examples": items} for intent, items in by_intent.items()
     ]
     for matter in catalogue:
         own = [s for s in matter.surface_forms() if index[s] == {matter.id}]
@@ -123,14 +176,25 @@ def _rasa_version(python: Path) -> str:
     return site[0].read_text() if site else "unknown"
 
 
-def build_training_input(catalogue: Catalogue, nlu_dir: Path, build_dir: Path,
-                         python: Path, config_file: Path | None = None) -> TrainingInput:
-    """Write Rasa's input under build_dir; `config_file` replaces nlu_data/config.yml."""
+def training_examples(catalogue: Catalogue, nlu_dir: Path) -> list[Example]:
+    """Every example of nlu_data/, checked against the catalogue."""
     index = _surface_index(catalogue)
-    intents = _read_examples(nlu_dir)
-    _check_annotations(intents, index)
+    examples = _read_examples(nlu_dir, index, frozenset(intent.value for intent in Intent))
+    _check_annotations(examples, index)
+    return examples
+
+
+def build_training_input(catalogue: Catalogue, nlu_dir: Path, build_dir: Path,
+                         python: Path, config_file: Path | None = None,
+                         leave_out: frozenset[Example] = frozenset()) -> TrainingInput:
+    """Write Rasa's input under build_dir; `config_file` replaces nlu_data/config.yml.
+
+    `leave_out`: examples kept out of training (a cross-validation fold), swaps included.
+    """
+    index = _surface_index(catalogue)
+    examples = [e for e in training_examples(catalogue, nlu_dir) if e not in leave_out]
     forms = sorted(s for s in index if len(s) >= 2)
-    document = _nlu_document(_augment(intents, forms), catalogue, index)
+    document = _nlu_document(_augment(examples, forms, index), catalogue, index)
 
     if build_dir.exists():
         shutil.rmtree(build_dir)
@@ -149,7 +213,10 @@ def build_training_input(catalogue: Catalogue, nlu_dir: Path, build_dir: Path,
     (build_dir / "config.yml").write_text(config_text, encoding="utf-8")
 
     digest = hashlib.sha256()
-    for part in (userdict, data_text, json.dumps(config, sort_keys=True), _rasa_version(python)):
+    components = "".join(path.read_text(encoding="utf-8")
+                         for path in sorted(LAUNCHER.parent.glob("*.py")))
+    for part in (userdict, data_text, json.dumps(config, sort_keys=True), _rasa_version(python),
+                 components):
         digest.update(part.encode())
     return TrainingInput(build_dir, build_dir / "config.yml", build_dir / "data",
                          digest.hexdigest()[:16])

@@ -1,7 +1,8 @@
 """NLU stage: one question in, what the villager wants and which matter out.
 
-guard (no commands, no empty text) → Rasa (intent + `matter` entity) → MatterResolver (fuzzy
-and pinyin matching against the catalogue, with close candidates) → NluResult.
+guard (no commands, no empty text) → question core (bot/nlu/core.py: questions first, greetings
+out) → Rasa (intent, `matter` entity, the learnt matter ranking) → MatterResolver (aliases, fuzzy
+and pinyin matching against the catalogue, with close candidates) → both weighed → NluResult.
 """
 
 from __future__ import annotations
@@ -9,12 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.nlu.core import question_core
 from bot.nlu.guard import Skip, guard
 from bot.nlu.matters import EXACT, Candidate, MatterResolver
 from integrations.rasa import RasaParse
 
 MATTER_ENTITY = "matter"
+NO_MATTER = "-"
 TOP_CANDIDATES = 3
+# Sighs, cries and laughter (voice input writes them out): a message of nothing else says
+# nothing the classifiers could read; 嗯/哦 are left out, they answer yes.
+SOUNDS = frozenset("啊呜哈呃额唉哎呀嘿噢喔哇嘻呵嘤哼")
+RESOLVER_CHARS = 300  # aliases are looked for in the story too, up to here
+# The matter classifier (learnt from whole messages) where no alias names the matter: its
+# probability p becomes a score LEARNT_BASE + LEARNT_SPAN·p, below an exact alias (0.92), so a
+# name in the text outweighs a guess from the words around it. Below LEARNT_MIN it is no
+# candidate; below LEARNT_CHOOSE it is never chosen alone, only offered among numbered choices
+# (a wrong answer costs a villager more than a question back). Where the resolver found the
+# matter too, p adds up to LEARNT_AGREE to its score: two kinds of evidence agree.
+LEARNT_BASE = 0.60
+LEARNT_SPAN = 0.30
+LEARNT_MIN = 0.15
+LEARNT_CHOOSE = 0.55
+LEARNT_AGREE = 0.05
 
 
 class IntentParser(Protocol):
@@ -59,9 +77,15 @@ class Understanding:
         original = raw_text.strip()
         if guarded.skip:
             return NluResult(original, None, 0.0, None, 0.0, skipped=guarded.skip)
-        parsed = await self._parser.parse(guarded.text)
-        candidates = self._merge(parsed, self._resolver.rank(guarded.text))
+        if _only_sounds(guarded.text):  # 啊啊啊, 呜呜呜: no words to understand
+            return NluResult(original, None, 0.0, None, 0.0)
+        core = question_core(guarded.text)
+        parsed = await self._parser.parse(core.text)
+        named = self._resolver.rank(guarded.text[:RESOLVER_CHARS])
+        candidates = self._merge(parsed, named)
         chosen = self._resolver.choose(candidates)
+        if chosen is not None and self._learnt_only(parsed, named, chosen.matter):
+            chosen = None  # a guess: ask with the candidates instead of answering
         return NluResult(
             text=original,
             intent=parsed.intent,
@@ -69,7 +93,7 @@ class Understanding:
             matter=chosen.matter if chosen else None,
             matter_confidence=chosen.score if chosen else 0.0,
             candidates=tuple(candidates[:TOP_CANDIDATES]),
-            truncated=guarded.truncated,
+            truncated=guarded.truncated or core.truncated,
             intent_ranking=parsed.ranking,
         )
 
@@ -87,6 +111,28 @@ class Understanding:
             named &= self._resolver.matter_ids
             if len(named) == 1 and not named & scores.keys():
                 scores[named.pop()] = EXACT
+        for matter_id, p in parsed.matters:
+            if matter_id == NO_MATTER or matter_id not in self._resolver.matter_ids:
+                continue
+            if matter_id in scores:
+                scores[matter_id] = round(min(scores[matter_id] + LEARNT_AGREE * p, 1.0), 3)
+            elif p >= LEARNT_MIN:
+                scores[matter_id] = round(LEARNT_BASE + LEARNT_SPAN * p, 3)
         return sorted(
             (Candidate(m, s) for m, s in scores.items()), key=lambda c: (-c.score, c.matter)
         )
+
+
+    def _learnt_only(self, parsed: RasaParse, named: list[Candidate], matter_id: str) -> bool:
+        """Only the classifier thinks so, and not surely enough to answer without asking."""
+        if any(c.matter == matter_id for c in named) or any(
+                e.entity == MATTER_ENTITY
+                and matter_id in self._resolver.matters_for_surface(e.value)
+                for e in parsed.entities):
+            return False
+        return dict(parsed.matters).get(matter_id, 0.0) < LEARNT_CHOOSE
+
+
+def _only_sounds(text: str) -> bool:
+    letters = [c for c in text if c.isalnum()]
+    return bool(letters) and all(c in SOUNDS for c in letters)

@@ -75,3 +75,11 @@ async def test_heldout_accuracy_meets_the_targets(remote_settings):
 ])
 async def test_rasa_entity_does_not_override_the_resolver(understanding, text, matter):
     assert (await understanding.understand(text)).matter == matter
+
+
+async def test_a_matter_named_by_no_alias_is_learnt_from_the_words_around_it(understanding):
+    # No alias of 高龄补贴 or 失能老人护理补贴 in either question: the matter classifier's part.
+    aged = await understanding.understand("我爸今年八十五了国家每个月发的那个钱咋个领")
+    assert "senior_allowance" in {c.matter for c in aged.candidates}
+    bedridden = await understanding.understand("我妈瘫在床上好多年了有没有护理方面的补助")
+    assert "disabled_elderly_care" in {c.matter for c in bedridden.candidates}

@@ -9,7 +9,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.cli import ensure_model
 from bot.config import ROOT, Settings
 from bot.intents import Intent
-from bot.nlu.training import TrainingDataError, build_training_input
+from bot.nlu.training import TrainingDataError, build_training_input, training_examples
 
 
 @pytest.fixture
@@ -48,7 +48,50 @@ def test_synonyms_and_lookup_come_from_the_catalogue(workspace):
 
 def test_examples_are_augmented_across_matters(workspace):
     examples = blocks(build(workspace), "intent")["ask_fee"]
-    assert examples.count("(matter)") > 40  # originals plus swapped copies
+    assert sum("(matter)" in e["text"] for e in examples) > 40  # originals plus swapped copies
+
+
+def matters_of(training):
+    return {e["text"]: (e.get("metadata") or {}).get("matter")
+            for examples in blocks(training, "intent").values() for e in examples}
+
+
+def test_the_matter_classifier_learns_from_labels_annotations_and_swaps(workspace):
+    (workspace / "nlu_data" / "voices" / "extra.tsv").write_text(
+        "# a voice\nask_conditions\tsenior_allowance\t我爸八十多了国家发的那个钱能领不\n",
+        encoding="utf-8")
+    labelled = matters_of(build(workspace))
+    assert labelled["我爸八十多了国家发的那个钱能领不"] == "senior_allowance"
+    assert labelled["办[低保](matter)要准备什么材料"] == "dibao"  # its one alias says so
+    assert labelled["你好"] == "-"  # a greeting is about no matter
+    # A swapped copy is about the alias swapped in, not the original's matter.
+    swapped = [text for text, matter in labelled.items()
+               if text.endswith("](matter)要准备什么材料") and text.startswith("办[")
+               and "低保" not in text]
+    assert swapped and all(labelled[t] != "dibao" for t in swapped)
+
+
+@pytest.mark.parametrize("line", [
+    "ask_fee\tno_such_matter\t要钱吗",
+    "ask_money\tdibao\t要钱吗",
+    "ask_fee\tdibao",
+])
+def test_a_bad_labelled_line_is_refused_with_file_and_line(workspace, line):
+    (workspace / "nlu_data" / "voices" / "bad.tsv").write_text(
+        f"# header\nask_fee\tdibao\t低保要钱吗\n{line}\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"bad\.tsv:3"):
+        build(workspace)
+
+
+def test_a_fold_left_out_is_not_trained_on(workspace):
+    catalogue = load_catalogue(workspace / "catalogue")
+    examples = training_examples(catalogue, workspace / "nlu_data")
+    held = frozenset(examples[:50])
+    training = build_training_input(catalogue, workspace / "nlu_data", workspace / "fold",
+                                    Settings().nlu_python, leave_out=held)
+    trained = matters_of(training)
+    assert not any(e.text in trained for e in held)
+    assert build(workspace).fingerprint != training.fingerprint
 
 
 def test_a_new_alias_changes_the_fingerprint(workspace):

@@ -1,0 +1,31 @@
+"""The question core of a long message: greetings out, question sentences first."""
+
+from bot.nlu.core import CORE_CHARS, question_core
+
+
+def test_a_story_with_questions_puts_the_questions_first_and_drops_the_formulas():
+    core = question_core("领导您好，我是某某村的，我家老房子去年雨水大漏了，今年想翻建，"
+                         "想问一下需要办什么手续，去哪里办，谢谢")
+    assert core.questions == ("想问一下需要办什么手续", "去哪里办")
+    assert core.text.startswith("想问一下需要办什么手续，去哪里办，我是某某村的")
+    assert "领导您好" not in core.text and "谢谢" not in core.text
+    assert "翻建" in core.text  # the story still says which matter
+
+
+def test_a_short_question_reads_as_written():
+    assert question_core("低保要带啥").text == "低保要带啥"
+    assert question_core("你好").text == "你好"  # a greeting alone stays a greeting
+    assert question_core("谢谢").text == "谢谢"
+
+
+def test_a_long_message_is_cut_after_the_questions_are_put_first():
+    story = "，".join(["我家里情况比较困难"] * 60)
+    core = question_core(f"您好，{story}，低保在哪里申请")
+    assert core.truncated and len(core.text) == CORE_CHARS
+    assert core.text.startswith("低保在哪里申请")
+
+
+def test_voice_input_without_punctuation_is_split_on_spaces():
+    core = question_core("您好 我在外地打工 我爸今年八十了 那个高龄补贴咋领")
+    assert core.questions == ("那个高龄补贴咋领",)
+    assert core.text.startswith("那个高龄补贴咋领，我在外地打工")

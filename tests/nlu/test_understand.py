@@ -1,0 +1,63 @@
+"""How the alias resolver and the learnt matter classifier are weighed (Rasa's answer given as
+its HTTP API would give it, so every case is exact)."""
+
+import pytest
+
+from bot.catalogue.loader import load_catalogue
+from bot.config import ROOT
+from bot.nlu.matters import MatterResolver
+from bot.nlu.understand import Understanding
+from integrations.rasa import parse_response
+
+
+class RasaAnswers:
+    """The NLU service's parse answer, with a chosen matter ranking."""
+
+    def __init__(self, matters):
+        self.matters = matters
+        self.texts = []
+
+    async def parse(self, text):
+        self.texts.append(text)
+        return parse_response({
+            "intent": {"name": "ask_procedure", "confidence": 0.9},
+            "matter_ranking": [{"name": m, "confidence": p} for m, p in self.matters],
+        })
+
+
+@pytest.fixture(scope="module")
+def resolver():
+    return MatterResolver(load_catalogue(ROOT / "catalogue"))
+
+
+async def test_a_sure_guess_from_the_words_around_names_the_matter(resolver):
+    understanding = Understanding(RasaAnswers([("senior_allowance", 0.8), ("-", 0.1)]), resolver)
+    result = await understanding.understand("我爸八十多了国家发的那个钱咋领")
+    assert result.matter == "senior_allowance"
+
+
+async def test_an_unsure_guess_is_only_offered_as_a_choice(resolver):
+    rasa = RasaAnswers([("senior_allowance", 0.4), ("disabled_elderly_care", 0.2), ("-", 0.2)])
+    result = await Understanding(rasa, resolver).understand("我爸八十多了国家发的那个钱咋领")
+    assert result.matter is None
+    assert [c.matter for c in result.candidates] == ["senior_allowance", "disabled_elderly_care"]
+
+
+async def test_a_name_in_the_text_outweighs_a_guess(resolver):
+    rasa = RasaAnswers([("senior_allowance", 0.9)])
+    result = await Understanding(rasa, resolver).understand("低保要带啥")
+    assert result.matter == "dibao"
+
+
+async def test_none_of_ours_adds_no_candidate(resolver):
+    rasa = RasaAnswers([("-", 0.9), ("senior_allowance", 0.05)])
+    result = await Understanding(rasa, resolver).understand("今天天气咋样")
+    assert result.matter is None and result.candidates == ()
+
+
+async def test_sighs_and_laughter_are_not_read_and_long_stories_put_the_question_first(resolver):
+    rasa = RasaAnswers([])
+    understanding = Understanding(rasa, resolver)
+    assert (await understanding.understand("啊啊啊啊")).intent is None
+    await understanding.understand("您好，我在外地打工，我爸今年八十了，那个钱咋领，谢谢")
+    assert rasa.texts == ["那个钱咋领，我在外地打工，我爸今年八十了，那个钱咋领"]
