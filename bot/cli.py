@@ -195,11 +195,11 @@ def nlu_serve_command(settings: Settings, args: argparse.Namespace) -> int:
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.nlu.evaluate import QUESTION_SETS, evaluate, format_report, load_heldout
 
-    files = [args.file] if args.file else QUESTION_SETS[args.set]
-    cases = [case for path in files for case in load_heldout(path)]
     if args.errors and not args.file and args.set == "test":
         print("测试集不列出错题:看过的测试集就成了训练集。调参请用 --set dev", file=sys.stderr)
         return 2
+    files = [args.file] if args.file else QUESTION_SETS[args.set]
+    cases = [case for path in files for case in load_heldout(path)]
     report = asyncio.run(evaluate(settings, cases))
     print(format_report(report, show_errors=args.errors))
     if args.json:

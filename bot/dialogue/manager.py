@@ -47,6 +47,7 @@ MAX_REPLY_BYTES = 2000  # WeChat takes 2048 bytes in one text reply; keep room f
 
 CANCEL_WORDS = frozenset({"算了", "取消", "不问了", "退出", "不要了", "不办了"})
 MORE_WORDS = frozenset({"继续", "下一页", "还有呢", "后面"})
+YES_WORDS = frozenset({"是", "是的", "是啊", "对", "对的", "对头", "嗯", "嗯嗯", "好", "好的"})
 FOLLOWUP = re.compile(r"^(那|还有|那么)?.{1,14}呢[?？]?$")
 
 MISSING_WORDS = frozenset({"还差什么", "还差啥", "还缺什么", "还缺啥", "还要什么"})
@@ -227,8 +228,8 @@ class Dialogue:
             return [texts.CANCELLED if had_something else texts.NOTHING_TO_CANCEL]
         if command in MORE_WORDS:
             return self._next_page(state) if state.more_pages else [texts.NO_MORE]
-        choice = parse_choice(command)
-        if choice is not None and state.awaiting and state.choices:
+        choice = _pending_choice(command, state)
+        if choice is not None:
             return await self._on_choice(choice, state, message.user_id)
         if state.awaiting == "variant":
             picked = self._variant_named(command, state)
@@ -375,6 +376,8 @@ class Dialogue:
             f"{n}. {matter.name}" for n, c in enumerate(result.candidates, 1)
             if (matter := self._catalogue.get(c.matter)) is not None
         )
+        if len(state.choices) == 1:
+            return [f"{texts.CONFIRM_MATTER}\n{options}\n{texts.CONFIRM_OR_REPHRASE}"]
         return [f"{texts.CHOOSE_MATTER}\n{options}\n{texts.REPLY_WITH_NUMBER}"]
 
     async def _on_choice(self, number: int, state: ConversationState,
@@ -661,3 +664,12 @@ class Dialogue:
     def _clear_pending(state: ConversationState) -> None:
         state.awaiting, state.choices, state.pending_intent = None, [], None
         state.more_pages = []
+
+
+def _pending_choice(command: str, state: ConversationState) -> int | None:
+    """The number answering the numbered choices the bot asked, or 「是」 to its one guess."""
+    if not (state.awaiting and state.choices):
+        return None
+    if command in YES_WORDS and state.awaiting == "matter" and len(state.choices) == 1:
+        return 1  # 「您问的是这件事吗？」 「是的」
+    return parse_choice(command)

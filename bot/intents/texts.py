@@ -29,6 +29,9 @@ ASK_WHICH_MATTER_TO_BOOK = "约办什么事？比如：低保、高龄补贴、�
 CHANGE_BOOKING_HINT = "要改时间或取消，发“改预约”。"
 ASK_WHICH_MATTER = "您问的是办哪件事？比如：低保、高龄补贴、残疾证、户口迁入。"
 CHOOSE_MATTER = "您问的是哪一个？"
+# One matter guessed from the words around it, not named: asked, never answered outright.
+CONFIRM_MATTER = "您问的是这件事吗？"
+CONFIRM_OR_REPHRASE = "是的话回复 1 或“是”；不是的话，换个说法再说一遍。"
 REPLY_WITH_NUMBER = "回复数字就行。"
 MATTER_MENU = (
     "想接着问【{name}】，回复数字：\n1 要带啥　2 怎么办　3 条件\n4 多久　5 在哪办　6 收费"

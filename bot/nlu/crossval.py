@@ -19,14 +19,8 @@ from bot.config import Settings
 from bot.nlu.evaluate import HeldoutCase, Report, evaluate
 from bot.nlu.runtime import free_port
 from bot.nlu.service import NluProcess
-from bot.nlu.training import (
-    ANNOTATION,
-    NO_MATTER,
-    Example,
-    build_training_input,
-    train,
-    training_examples,
-)
+from bot.nlu.training import ANNOTATION, Example, build_training_input, train, training_examples
+from bot.nlu.understand import NO_MATTER
 
 FOLD_SEED = 20261201
 

@@ -26,14 +26,16 @@ import yaml
 
 from bot.catalogue.model import Catalogue
 from bot.intents import Intent
+from bot.nlu.understand import NO_MATTER
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\(matter\)")
 LABELLED_DIR = "voices"  # nlu_data/voices/*.tsv: intent<TAB>matter id or -<TAB>message
-NO_MATTER = "-"
+INTENT_NAMES = frozenset(intent.value for intent in Intent)
 # Intents whose unannotated examples are about no matter: they teach the matter classifier
 # what "no matter" looks like. An unannotated 「咋办」 example may be about any matter.
-MATTERLESS_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "out_of_scope",
-                                "ask_office_hours", "human_handoff"})
+MATTERLESS_INTENTS = frozenset({Intent.GREET, Intent.GOODBYE, Intent.THANKS, Intent.AFFIRM,
+                                Intent.DENY, Intent.OUT_OF_SCOPE, Intent.ASK_OFFICE_HOURS,
+                                Intent.HUMAN_HANDOFF})
 SWAPS_PER_EXAMPLE = 2
 SWAP_SEED = 20261122
 MODEL_PREFIX = "nlu-"
@@ -66,8 +68,7 @@ def _surface_index(catalogue: Catalogue) -> dict[str, set[str]]:
     return index
 
 
-def _read_examples(nlu_dir: Path, index: dict[str, set[str]],
-                   intent_names: frozenset[str]) -> list[Example]:
+def _read_examples(nlu_dir: Path, index: dict[str, set[str]]) -> list[Example]:
     examples: list[Example] = []
     for path in sorted(nlu_dir.glob("*.yml")):
         if path.name == "config.yml":
@@ -82,7 +83,7 @@ def _read_examples(nlu_dir: Path, index: dict[str, set[str]],
                     if line.strip().startswith("- ") and (text := line.strip()[2:].strip())
                 ]
     for path in sorted((nlu_dir / LABELLED_DIR).glob("*.tsv")):
-        examples += _read_labelled(path, index, intent_names)
+        examples += _read_labelled(path, index)
     return examples
 
 
@@ -94,15 +95,14 @@ def _annotated_matter(intent: str, text: str, index: dict[str, set[str]]) -> str
     return owners.pop() if len(owners) == 1 else None
 
 
-def _read_labelled(path: Path, index: dict[str, set[str]],
-                   intent_names: frozenset[str]) -> list[Example]:
+def _read_labelled(path: Path, index: dict[str, set[str]]) -> list[Example]:
     matter_ids = set().union(*index.values())
     examples, problems = [], []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
-        if len(parts) != 3 or parts[0] not in intent_names \
+        if len(parts) != 3 or parts[0] not in INTENT_NAMES \
                 or (parts[1] != NO_MATTER and parts[1] not in matter_ids) or not parts[2].strip():
             problems.append(f"{path.name}:{number}")
             continue
@@ -179,7 +179,7 @@ def _rasa_version(python: Path) -> str:
 def training_examples(catalogue: Catalogue, nlu_dir: Path) -> list[Example]:
     """Every example of nlu_data/, checked against the catalogue."""
     index = _surface_index(catalogue)
-    examples = _read_examples(nlu_dir, index, frozenset(intent.value for intent in Intent))
+    examples = _read_examples(nlu_dir, index)
     _check_annotations(examples, index)
     return examples
 

@@ -16,7 +16,7 @@ from bot.nlu.matters import EXACT, Candidate, MatterResolver
 from integrations.rasa import RasaParse
 
 MATTER_ENTITY = "matter"
-NO_MATTER = "-"
+NO_MATTER = "-"  # "about no matter", in the classifier's labels and the question files
 TOP_CANDIDATES = 3
 # Sighs, cries and laughter (voice input writes them out): a message of nothing else says
 # nothing the classifiers could read; 嗯/哦 are left out, they answer yes.
@@ -81,11 +81,11 @@ class Understanding:
             return NluResult(original, None, 0.0, None, 0.0)
         core = question_core(guarded.text)
         parsed = await self._parser.parse(core.text)
-        named = self._resolver.rank(guarded.text[:RESOLVER_CHARS])
-        candidates = self._merge(parsed, named)
+        candidates, named = self._merge(parsed, self._resolver.rank(guarded.text[:RESOLVER_CHARS]))
         chosen = self._resolver.choose(candidates)
-        if chosen is not None and self._learnt_only(parsed, named, chosen.matter):
-            chosen = None  # a guess: ask with the candidates instead of answering
+        if chosen is not None and chosen.matter not in named \
+                and dict(parsed.matters).get(chosen.matter, 0.0) < LEARNT_CHOOSE:
+            chosen = None  # only a guess, and not a sure one: ask instead of answering
         return NluResult(
             text=original,
             intent=parsed.intent,
@@ -97,8 +97,12 @@ class Understanding:
             intent_ranking=parsed.ranking,
         )
 
-    def _merge(self, parsed: RasaParse, ranked: list[Candidate]) -> list[Candidate]:
-        """Add a matter Rasa's entity names and the resolver missed.
+    def _merge(self, parsed: RasaParse,
+               ranked: list[Candidate]) -> tuple[list[Candidate], set[str]]:
+        """Add a matter Rasa's entity names and the resolver missed, then the classifier's.
+
+        Returns the candidates, and the matters the text names (by alias or entity) as
+        against those only guessed from the words around them.
 
         The resolver's own score wins where it found the matter: it knows which aliases are
         shared (合作医疗) or also materials (身份证), and the cue words that separate them.
@@ -111,6 +115,7 @@ class Understanding:
             named &= self._resolver.matter_ids
             if len(named) == 1 and not named & scores.keys():
                 scores[named.pop()] = EXACT
+        named_in_text = set(scores)
         for matter_id, p in parsed.matters:
             if matter_id == NO_MATTER or matter_id not in self._resolver.matter_ids:
                 continue
@@ -118,19 +123,10 @@ class Understanding:
                 scores[matter_id] = round(min(scores[matter_id] + LEARNT_AGREE * p, 1.0), 3)
             elif p >= LEARNT_MIN:
                 scores[matter_id] = round(LEARNT_BASE + LEARNT_SPAN * p, 3)
-        return sorted(
+        ordered = sorted(
             (Candidate(m, s) for m, s in scores.items()), key=lambda c: (-c.score, c.matter)
         )
-
-
-    def _learnt_only(self, parsed: RasaParse, named: list[Candidate], matter_id: str) -> bool:
-        """Only the classifier thinks so, and not surely enough to answer without asking."""
-        if any(c.matter == matter_id for c in named) or any(
-                e.entity == MATTER_ENTITY
-                and matter_id in self._resolver.matters_for_surface(e.value)
-                for e in parsed.entities):
-            return False
-        return dict(parsed.matters).get(matter_id, 0.0) < LEARNT_CHOOSE
+        return ordered, named_in_text
 
 
 def _only_sounds(text: str) -> bool:

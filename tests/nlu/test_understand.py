@@ -1,10 +1,14 @@
 """How the alias resolver and the learnt matter classifier are weighed (Rasa's answer given as
 its HTTP API would give it, so every case is exact)."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
+from bot.dialogue.runtime import build_dialogue
+from bot.messages import Channel, Incoming, Kind
 from bot.nlu.matters import MatterResolver
 from bot.nlu.understand import Understanding
 from integrations.rasa import parse_response
@@ -61,3 +65,20 @@ async def test_sighs_and_laughter_are_not_read_and_long_stories_put_the_question
     assert (await understanding.understand("啊啊啊啊")).intent is None
     await understanding.understand("您好，我在外地打工，我爸今年八十了，那个钱咋领，谢谢")
     assert rasa.texts == ["那个钱咋领，我在外地打工，我爸今年八十了，那个钱咋领"]
+
+
+async def test_a_single_unsure_guess_is_asked_and_a_yes_answers_it(remote_settings, real_redis,
+                                                                   resolver):
+    rasa = RasaAnswers([("senior_allowance", 0.4), ("-", 0.3)])
+    dialogue = build_dialogue(remote_settings, Understanding(rasa, resolver), real_redis)
+
+    async def says(text):
+        turn = await dialogue.handle(Incoming(Channel.WECHAT, "o_guess", Kind.TEXT,
+                                              datetime.now(UTC), text=text))
+        return "\n".join(reply.text for reply in turn.replies)
+
+    asked = await says("我爸八十多了国家发的那个钱咋领")
+    assert asked.startswith("您问的是这件事吗？\n1. ") and "高龄" in asked
+    assert "换个说法" in asked and "【" not in asked  # asked, not answered
+    answer = await says("是的")
+    assert answer.startswith("【高龄")  # the pending question (咋领) answered for that matter
