@@ -135,6 +135,11 @@ async def test_apply_with_photos_then_follow_the_case(app_client, sessions):
     await clerk_moves(client, receipt_no, to="completed", result="可领取")
     done = await phone.says("我的高龄补贴办好了没")
     assert "已办结（可领取）" in done and "待补正" in done
+    # a matter they have no case of here: what the guide promises, how to find theirs
+    other = await phone.says("我申请的低保一直没消息")
+    assert "没查到您用这个微信号申请的【最低生活保障(低保)】" in other
+    assert "34个工作日" in other and "BM开头" in other and "转人工" in other
+    assert "其他事项" in other and receipt_no not in other
     shown = await (await client.get(f"/api/clerk/cases/{receipt_no}", headers=CLERK)).json()
     assert [h["to"] for h in shown["history"]][-1] == "completed"
     assert shown["history"][2]["by"] == "民政窗口李四"

@@ -98,6 +98,23 @@ async def test_cancel_leaves_a_pending_choice(dialogue):
     assert "要带的材料" not in await villager.says("1")
 
 
+async def test_several_questions_in_one_message_are_answered_in_turn(dialogue):
+    villager = Villager(dialogue)
+    answer = await villager.says("高龄补贴在哪办？要带啥？多久能下来？")
+    where, what, when = (answer.index(f"【高龄补贴(高龄老人生活补贴)】{ask}")
+                         for ask in ("在哪办", "要带的材料", "要多久"))
+    assert where < what < when and "30天" in answer
+    # asked of the matter being talked about, the one whose list needs the situation last
+    answer = await villager.says("户口迁入要多久？要带什么？")
+    assert answer.index("要多久") < answer.index("看情况") and "1. 夫妻投靠" in answer
+    assert "情形：夫妻投靠" in await villager.says("1")
+
+
+async def test_an_announcement_before_one_question_is_one_question(dialogue):
+    answer = await Villager(dialogue).says("我想问一下，高龄补贴要带什么材料")
+    assert "要带的材料" in answer and "在哪办：" not in answer and "要多久：" not in answer
+
+
 async def test_a_question_without_a_matter_asks_which(dialogue):
     villager = Villager(dialogue)
     assert "办哪件事" in await villager.says("要多久")

@@ -43,6 +43,9 @@ QUESTION_INTENTS = frozenset(guide.ANSWERS)
 MIN_INTENT_CONFIDENCE = 0.35  # below this, with no matter named, the bot did not understand
 EXACT_MATTER = EXACT  # a matter named by one of its aliases, word for word
 FOLLOWUP_CONFIDENCE = 0.55  # a named matter with a weaker intent repeats the last question
+# One of several questions in a message is answered too when read on its own it is this sure
+# of what it asks; an unsure one is left to the menu under the answers.
+ASK_CONFIDENCE = 0.6
 MAX_REPLY_BYTES = 2000  # WeChat takes 2048 bytes in one text reply; keep room for a footer
 
 CANCEL_WORDS = frozenset({"算了", "取消", "不问了", "退出", "不要了", "不办了"})
@@ -72,6 +75,8 @@ RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 
 BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
                              Intent.BOOK_HOME_VISIT})
+# Besides questions, what a choice of matter can be asked for: 「公租房申请了一直没消息」
+MATTER_CHOICE_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CHECK_PROGRESS})
 MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
 MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
 
@@ -300,17 +305,56 @@ class Dialogue:
         if intent in QUESTION_INTENTS:
             if intent is Intent.ASK_LOCATION and not (matter_id or state.matter):
                 return [guide.center_location(self._center)]
+            asks = self._asks(result, intent, matter_id or state.matter)
+            if len(asks) > 1:  # 「在哪办？要带啥？多久能下来？」: each answered in turn
+                return self._answers(asks, state)
             return await self._question(intent, matter_id or state.matter, state,
                                         message.user_id)
-        return await self._other_intent(intent, message, matter_id or state.matter, state)
+        # 「办到哪了」 is about every case of theirs unless this message names the matter
+        about = matter_id if intent is Intent.CHECK_PROGRESS else matter_id or state.matter
+        return await self._other_intent(intent, message, about, state)
+
+    def _asks(self, result: NluResult, intent: Intent,
+              matter_id: str | None) -> list[tuple[Intent, Matter]]:
+        """The guide questions of a message that asks several, in its order, each with its
+        matter: the one it names, else the message's."""
+        asks: list[tuple[Intent, Matter]] = []
+        for ask in result.asks:
+            matter = self._catalogue.get(ask.matter or matter_id or "")
+            if ask.intent in guide.ANSWERS and ask.confidence >= ASK_CONFIDENCE \
+                    and matter is not None and (Intent(ask.intent), matter) not in asks:
+                asks.append((Intent(ask.intent), matter))
+        main = self._catalogue.get(matter_id or "")
+        if asks and main is not None and (intent, main) not in asks:
+            asks.insert(0, (intent, main))  # the message as a whole asks this first
+        return asks
+
+    def _answers(self, asks: list[tuple[Intent, Matter]],
+                 state: ConversationState) -> list[str]:
+        """Several questions answered in one reply. The one that needs the situation first
+        (materials that differ by it) comes last, so the reply ends with that question."""
+        last = next((ask for ask in asks if self._needs_variant(*ask, state)), asks[-1])
+        before = [guide.answer(intent, matter, state.variant if matter.id == state.matter
+                               else None, self._center)
+                  for intent, matter in asks if (intent, matter) != last]
+        return self._answer(*last, state, before=before)
+
+    @staticmethod
+    def _needs_variant(intent: Intent, matter: Matter, state: ConversationState) -> bool:
+        """The materials differ by situation and the villager has not said theirs."""
+        known = state.variant if state.matter == matter.id else None
+        return intent is Intent.ASK_MATERIALS and known is None \
+            and any(v.materials for v in matter.variants)
 
     def _not_about_it(self, intent: Intent | None, matter_id: str) -> bool:
         """The intent cannot be what a message naming this matter wants: 「答不了」 for a
-        matter of the catalogue, or 「办到哪了」 for one no case can be filed for here (the
-        seeds only name it): 查档案, 查公积金 are questions about the matter."""
+        matter of the catalogue, or 「办到哪了」 for one no case can be filed for here and
+        with no time limit to tell (the seeds only name it): 查档案, 查公积金 are questions
+        about the matter."""
         matter = self._catalogue.get(matter_id)
         return matter is not None and (intent is Intent.OUT_OF_SCOPE or (
-            intent is Intent.CHECK_PROGRESS and matter.case_type is None))
+            intent is Intent.CHECK_PROGRESS and matter.case_type is None
+            and not matter.time_limit))
 
     @staticmethod
     def _followup_intent(state: ConversationState) -> Intent | None:
@@ -330,6 +374,8 @@ class Dialogue:
             return self._not_understood(state)
         if intent is Intent.APPLY:
             return await self._start_apply(matter, state)
+        if intent is Intent.CHECK_PROGRESS and self._cases is not None:
+            return await self._progress(user_id, matter, state)
         if intent is Intent.BOOK_APPOINTMENT:
             if self._appointments is None:
                 return [texts.BOOKING_NOT_YET.format(phone=self._center.phone,
@@ -337,20 +383,23 @@ class Dialogue:
             return await self._start_booking(matter, "", state, user_id)
         return self._answer(intent, matter, state)
 
-    def _answer(self, intent: Intent, matter: Matter, state: ConversationState) -> list[str]:
+    def _answer(self, intent: Intent, matter: Matter, state: ConversationState,
+                before: Sequence[str] = ()) -> list[str]:
+        """The answer, after the answers `before` it to other questions of the message."""
+        # The situation is asked only where it changes a list the guide gives.
+        needs_variant = self._needs_variant(intent, matter, state)
         if state.matter != matter.id:
             state.variant = None
         self._clear_pending(state)
         state.matter, state.last_intent = matter.id, intent.value
-        # The situation is asked only where it changes a list the guide gives.
-        if intent is Intent.ASK_MATERIALS and state.variant is None \
-                and any(v.materials for v in matter.variants):
+        if needs_variant:
             state.awaiting, state.pending_intent = "variant", intent.value
             state.choices = [v.id for v in matter.variants]
             options = "\n".join(f"{n}. {v.name}" for n, v in enumerate(matter.variants, 1))
-            return [f"【{matter.name}】要带的材料看情况。{matter.variant_question}\n{options}\n"
-                    f"{texts.REPLY_WITH_NUMBER}"]
-        text = guide.answer(intent, matter, state.variant, self._center)
+            return self._pages("\n\n".join([
+                *before, f"【{matter.name}】要带的材料看情况。{matter.variant_question}\n"
+                         f"{options}\n{texts.REPLY_WITH_NUMBER}"]), state)
+        text = "\n\n".join([*before, guide.answer(intent, matter, state.variant, self._center)])
         state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
         return self._pages(f"{text}\n{texts.MATTER_MENU.format(name=matter.short_name)}", state)
 
@@ -368,7 +417,7 @@ class Dialogue:
     def _ask_matter_choice(self, result: NluResult, intent: Intent | None,
                            state: ConversationState) -> list[str]:
         self._clear_pending(state)
-        pending = intent if intent in QUESTION_INTENTS or intent is Intent.BOOK_APPOINTMENT \
+        pending = intent if intent in QUESTION_INTENTS or intent in MATTER_CHOICE_INTENTS \
             else None
         state.awaiting, state.choices = "matter", [c.matter for c in result.candidates]
         state.pending_intent = (pending or Intent(state.last_intent or Intent.ASK_MATERIALS)).value
@@ -418,7 +467,7 @@ class Dialogue:
         if intent is Intent.APPLY and matter is not None:
             return await self._start_apply(matter, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
-            return await self._progress(message, state)
+            return await self._progress(message.user_id, matter, state)
         if self._appointments is not None and intent in BOOKING_INTENTS:
             return await self._appointment_intent(intent, message, matter, state)
         fixed = {
@@ -534,12 +583,23 @@ class Dialogue:
         again = FLOWS[state.flow].prompt_again(flow_state, state.slots, context)
         return [*answer, f"{texts.APPLY_RESUME}{again}"]
 
-    async def _progress(self, message: Incoming, state: ConversationState) -> list[str]:
+    async def _progress(self, user_id: str, matter: Matter | None,
+                        state: ConversationState) -> list[str]:
+        """The villager's cases, those of the matter they name if they name one. With none
+        on this account: what is promised for the matter and how to find their case."""
         assert self._cases is not None
-        found = await self._cases.cases_of(message.user_id)
-        if not found:
-            return [texts.PROGRESS_NONE]
-        return ["\n\n".join(self._timeline(case) for case in found[:3])]
+        found = await self._cases.cases_of(user_id)
+        if matter is None:
+            if not found:
+                return [texts.PROGRESS_NONE]
+            return ["\n\n".join(self._timeline(case) for case in found[:3])]
+        self._clear_pending(state)
+        state.matter, state.last_intent = matter.id, Intent.CHECK_PROGRESS.value
+        of_matter = [case for case in found if case.matter_id == matter.id]
+        if of_matter:
+            return ["\n\n".join(self._timeline(case) for case in of_matter[:3])]
+        others = texts.PROGRESS_OTHERS if found else ""
+        return [guide.progress_unknown(matter, self._center) + others]
 
     async def _progress_by_receipt(self, message: Incoming, receipt: str, last4: str | None,
                                    state: ConversationState) -> list[str]:

@@ -125,6 +125,20 @@ def answer(intent: Intent, matter: Matter, variant_id: str | None, center: Cente
     return text
 
 
+def progress_unknown(matter: Matter, center: Center) -> str:
+    """「公租房申请了一直没消息」 with no case of it on this account: what the guide promises,
+    and how the villager finds their case (or whom to ask, for a matter done elsewhere)."""
+    lines = [f"没查到您用这个微信号申请的【{matter.name}】。"]
+    if matter.time_limit:
+        lines.append(answer(Intent.ASK_TIME_LIMIT, matter, None, center))
+    if matter.handling is Handling.ADVICE:
+        lines.append(f"这件事不在本中心办理，进度请问{matter.department}（{matter.window}）。")
+    else:
+        lines.append(texts.PROGRESS_HOW)
+    lines.append(texts.PROGRESS_ASK_CLERK)
+    return "\n".join(lines)
+
+
 def office_hours(center: Center) -> str:
     hours = center.hours
     lines = [f"{center.name}上班时间：", hours.weekdays, hours.lunch_break]

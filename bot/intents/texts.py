@@ -75,6 +75,10 @@ PROGRESS_NOT_YET = "手机查进度马上开通。现在请打电话 {phone}，�
 APPLY_CANCELLED = "申请已取消，填的内容已删除。想办的时候再发“申请”。"
 APPLY_RESUME = "（接着申请）"
 PROGRESS_NONE = "没查到您申请的事项。有受理编号的话，直接发编号（BM开头）。"
+PROGRESS_HOW = ("查您的办件：发受理回执上的编号（BM开头）；不是用这个微信号申请的，"
+                "按提示再发申请时留的电话后4位。")
+PROGRESS_ASK_CLERK = "要工作人员帮您查，请发“转人工”。"
+PROGRESS_OTHERS = "\n您用这个微信号申请的其他事项，发“办到哪了”查看。"
 PROGRESS_ASK_PHONE = "为了保护隐私，请发申请时留的电话号码的后4位。"
 PROGRESS_NOT_FOUND = "没查到这个受理编号，或者和电话对不上。请核对后再发。"
 PROGRESS_LOCKED = ("为保护申请人的信息，核对次数太多，先暂停一下。请{wait}后再试，"

@@ -19,6 +19,8 @@ _QUESTION_WORDS = (
     "多少", "好多", "能不能", "能否", "可不可以", "可以不", "是不是", "是否", "有没有", "有没得",
     "要不要", "行不行", "如何", "需要", "请问", "想问", "问一下", "问下", "?", "？",
 )
+# Words that announce a question without asking one: 「我想问一下」 is no question of its own.
+_ANNOUNCING = re.compile(r"请问|想问|问一下|问下|需要")
 # Clauses that are only greeting, thanks or sign-off.
 _POLITENESS = re.compile(
     r"^(尊敬的)?(各位)?(领导|工作人员|同志|老师|师傅|小编|客服)?(们)?(您|你)?好[啊呀呢]?$"
@@ -34,6 +36,12 @@ class QuestionCore:
     text: str  # what the NLU reads: question clauses, then the message without formulas
     questions: tuple[str, ...]  # the question clauses, in order
     truncated: bool = False
+
+    @property
+    def asks(self) -> tuple[str, ...]:
+        """The question clauses that ask something themselves: 「在哪办？要带啥？」 is two
+        asks, 「我想问一下，低保要带啥」 one."""
+        return tuple(c for c in self.questions if _is_question(_ANNOUNCING.sub("", c)))
 
 
 def _is_question(clause: str) -> bool:

@@ -7,6 +7,7 @@ and pinyin matching against the catalogue, with close candidates) → both weigh
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +34,17 @@ LEARNT_SPAN = 0.30
 LEARNT_MIN = 0.15
 LEARNT_CHOOSE = 0.55
 LEARNT_AGREE = 0.05
+MAX_ASKS = 3  # 「在哪办？要带啥？多久能下来？」: each ask read on its own, up to this many
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One of several questions in a message, read on its own."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    matter: str | None  # a matter this question names itself; None: the message's matter
 
 
 class IntentParser(Protocol):
@@ -50,6 +62,7 @@ class NluResult:
     skipped: Skip | None = None
     truncated: bool = False
     intent_ranking: tuple[tuple[str, float], ...] = field(default=(), repr=False)
+    asks: tuple[Ask, ...] = ()  # where the message asks several things, each of them
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -64,6 +77,9 @@ class NluResult:
             body["skipped"] = self.skipped.value
         if self.truncated:
             body["truncated"] = True
+        if self.asks:
+            body["asks"] = [{"text": a.text, "intent": a.intent, "matter": a.matter,
+                             "confidence": round(a.confidence, 4)} for a in self.asks]
         return body
 
 
@@ -80,7 +96,9 @@ class Understanding:
         if _only_sounds(guarded.text):  # 啊啊啊, 呜呜呜: no words to understand
             return NluResult(original, None, 0.0, None, 0.0)
         core = question_core(guarded.text)
-        parsed = await self._parser.parse(core.text)
+        asks = core.asks[:MAX_ASKS] if len(core.asks) > 1 else ()
+        parsed, *clauses = await asyncio.gather(
+            self._parser.parse(core.text), *(self._parser.parse(ask) for ask in asks))
         candidates, named = self._merge(parsed, self._resolver.rank(guarded.text[:RESOLVER_CHARS]))
         chosen = self._resolver.choose(candidates)
         if chosen is not None and chosen.matter not in named \
@@ -95,7 +113,14 @@ class Understanding:
             candidates=tuple(candidates[:TOP_CANDIDATES]),
             truncated=guarded.truncated or core.truncated,
             intent_ranking=parsed.ranking,
+            asks=tuple(Ask(text, clause.intent, clause.confidence, self._named(text))
+                       for text, clause in zip(asks, clauses, strict=True)),
         )
+
+    def _named(self, text: str) -> str | None:
+        """The matter a question names by an alias, word for word."""
+        chosen = self._resolver.choose(self._resolver.rank(text))
+        return chosen.matter if chosen is not None and chosen.score >= EXACT else None
 
     def _merge(self, parsed: RasaParse,
                ranked: list[Candidate]) -> tuple[list[Candidate], set[str]]:

@@ -29,3 +29,10 @@ def test_voice_input_without_punctuation_is_split_on_spaces():
     core = question_core("您好 我在外地打工 我爸今年八十了 那个高龄补贴咋领")
     assert core.questions == ("那个高龄补贴咋领",)
     assert core.text.startswith("那个高龄补贴咋领，我在外地打工")
+
+
+def test_each_clause_that_asks_something_is_an_ask_and_an_announcement_is_not():
+    assert question_core("低保在哪办？要带啥？多久能下来？").asks == (
+        "低保在哪办", "要带啥", "多久能下来")
+    assert question_core("我想问一下，低保要带啥").asks == ("低保要带啥",)
+    assert question_core("请问，需要带户口本吗").asks == ("需要带户口本吗",)
