@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.chinatime import CHINA
+from bot.intents import texts
 from bot.storage.tables import AuditEntry, Handoff
 from bot.web.console import CONSOLE
 from bot.web.simulator import FAKE_WECHAT_URL
@@ -102,7 +103,9 @@ async def test_a_villager_asks_for_a_person_and_rates_the_answer(app_client, ses
     assert "上班时间" in await villager.says("几点上班")
     opened = await villager.says("我要找人工")
     assert "已为您转人工。综合窗口的工作人员会尽快回复您" in opened and "取消人工" in opened
-    assert await villager.says("我娘的低保卡丢了怎么办") == ""  # the clerk answers, not the bot
+    # the clerk answers, not the bot; the villager is told the clerk has it
+    assert await villager.says("我娘的低保卡丢了怎么办") == texts.HANDOFF_PASSED_ON
+    assert await villager.says("有人吗") == texts.HANDOFF_PASSED_ON
 
     li = Clerk(app_client)
     try:
@@ -153,6 +156,8 @@ async def test_out_of_hours_the_villager_is_told_when(app_client, clock):
     clock.now = SUNDAY_EVENING
     villager = Phone(app_client, "o_sunday")
     assert "综合窗口的工作人员将在明天上午9点后回复您" in await villager.says("转人工")
+    assert "已取消人工服务" in await villager.says("算了")
+    assert "转人工" in await villager.says("还是转人工吧")
     assert "已取消人工服务" in await villager.says("取消人工")
     assert "上班时间" in await villager.says("几点上班")
 
@@ -304,7 +309,8 @@ async def test_a_clerk_contacts_an_applicant_and_schedules_a_home_visit(app_clie
             handoff = await session.scalar(select(Handoff))
         assert (handoff.reason, handoff.status, handoff.claimed_by) == ("clerk", "claimed", "li")
         await li.post(f"/console/handoffs/{handoff.id}/reply", text="审批表可以到窗口领。")
-        assert await villager.says("好的，我明天去") == ""  # it reaches the clerk, not the bot
+        # it reaches the clerk, and the bot only says so
+        assert await villager.says("好的，我明天去") == texts.HANDOFF_SEEN
         assert "好的，我明天去" in await li.get(f"/console/handoffs/{handoff.id}")
 
         today = await li.get("/console/today")
@@ -358,7 +364,7 @@ async def test_the_handoff_page_masks_numbers_until_a_clerk_asks_and_that_is_log
     villager = Phone(app_client, "o_numbers")
     await fill_in_applicant(villager)  # types 11010519491231002X and 13800001234
     assert "已为您转人工" in await villager.says("转人工")
-    assert await villager.says("我另一个电话是13912345678") == ""
+    assert await villager.says("我另一个电话是13912345678") == texts.HANDOFF_PASSED_ON
     async with sessions() as session:
         handoff = await session.scalar(select(Handoff))
     li = Clerk(app_client)

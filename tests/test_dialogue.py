@@ -133,8 +133,11 @@ async def test_handoff_and_complaint_are_recorded_for_clerks(dialogue, redis):
     villager = Villager(dialogue)
     assert "已为您转人工" in await villager.says("转人工")
     assert "记下了" in await villager.says("我要投诉窗口态度太差了")
+    # a person asked for after a story: the story is for the clerk, not the bot
+    assert "已为您转人工" in await villager.says("我家低保咋个突然停了，我想找个工作人员问问")
+    assert "已为您转人工" not in await Villager(dialogue, "o_other").says("不用转人工，低保要带啥")
     requests = await redis.lrange(HANDOFF_REQUESTS_KEY, 0, -1)
-    assert len(requests) == 2 and '"complaint"' in requests[1]
+    assert len(requests) == 3 and '"complaint"' in requests[1] and '"asked"' in requests[2]
 
 
 async def test_transcript_keeps_both_sides(dialogue, redis):

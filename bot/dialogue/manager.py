@@ -71,6 +71,12 @@ DELETE_WORDS = frozenset({"删除我的信息", "删除我的资料", "注销我
 QUESTION = re.compile(r"[吗呢?？]$|怎么|什么|啥|多久|多少|哪里|哪儿|几点|能不能|要不要|带什么")
 NO_COMMENT_WORDS = frozenset({"没有", "没", "无", "不用了", "没了"})
 MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
+# A person asked for in so many words, whatever else the message says (「低保咋个突然停了，
+# 我想找个工作人员问问」): 首问负责, the request is honoured.
+PERSON_WANTED = re.compile(r"转人工|人工(服务|客服)|要人工"
+                           r"|找(个|一个|一下)?(工作人员|人工|真人|客服)"
+                           r"|(和|跟|同)(工作人员|真人)(说|讲|谈)")
+PERSON_DECLINED = re.compile(r"(不|别|无须|无需)(用|要|需要)?(转|找)?(人工|工作人员)")
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 
 BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
@@ -274,6 +280,10 @@ class Dialogue:
     async def _on_understood(self, message: Incoming, result: NluResult,
                              state: ConversationState) -> list[str]:
         intent = Intent(result.intent) if result.intent else None
+        if intent is not Intent.COMPLAIN and PERSON_WANTED.search(message.text) \
+                and not PERSON_DECLINED.search(message.text):
+            state.matter = result.matter or state.matter  # the clerk sees what it is about
+            return await self._handoff(message, state, "asked")
         # 拆迁, 讨薪…: not done here. Only a matter named outright (an exact alias) is
         # answered instead, unless the topic comes first whatever it mentions (被骗).
         topic = outside_topic(self._outside, message.text) \
@@ -688,13 +698,14 @@ class Dialogue:
         assert state.handoff_id is not None
         found = await self._handoffs.state(state.handoff_id)
         if found is not None and found[0] in ("waiting", "claimed"):
-            if command in CANCEL_HANDOFF_WORDS:
+            if command in CANCEL_HANDOFF_WORDS or command in CANCEL_WORDS:
                 await self._handoffs.cancel(state.handoff_id)
                 state.handoff_id = None
                 return [texts.HANDOFF_CANCELLED]
             said = message.text or f"[{message.kind.value}]"
             await self._handoffs.villager_says(state.handoff_id, said)
-            return []
+            # 「有人吗」 too gets a word back: the clerk has it, or will
+            return [texts.HANDOFF_PASSED_ON if found[0] == "waiting" else texts.HANDOFF_SEEN]
         handoff_id, state.handoff_id = state.handoff_id, None
         rating = parse_choice(command)
         if found is not None and found[0] == "closed" and found[1] is None and \

@@ -89,6 +89,8 @@ NOTICES_SMS_ONLY = "好的，以后办事通知都发短信。"
 HANDOFF_OPENED = (
     "好的，已为您转人工。{promise}。您接着发的消息工作人员都能看到；不需要了请发“取消人工”。"
 )
+HANDOFF_PASSED_ON = "已转给工作人员，请稍等。还有要说的接着发；不需要了请发“取消人工”。"
+HANDOFF_SEEN = "（已发给工作人员）"
 HANDOFF_CANCELLED = "已取消人工服务。有事可以接着问我。"
 RATING_THANKS = "谢谢您的评价！还有什么意见或建议？直接说就行，没有请回复“没有”。"
 COMMENT_THANKS = "谢谢，您的意见我们记下了。"
