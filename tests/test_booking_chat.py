@@ -99,6 +99,12 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
         kinds = set(await session.scalars(select(DomainEvent.kind)))
     assert {"booking.created", "home_visit.requested", "home_visit.scheduled"} <= kinds
 
+    which = await son.says("取消预约")
+    assert "2. 上门服务（王秀英）" in which
+    assert "1. 取消上门服务" in await son.says("2")
+    assert "确定要取消 SM" in await son.says("1")
+    assert "已取消上门服务申请 SM" in await son.says("1")
+
 
 async def test_moving_and_cancelling_from_the_phone(app_client, sessions):
     villager = Phone(app_client, "o_move")
@@ -117,6 +123,10 @@ async def test_moving_and_cancelling_from_the_phone(app_client, sessions):
     moved = await villager.says("1")
     assert "改好了！原来的预约" in moved and "预约成功" in moved
     assert "取消这个预约" in await villager.says("取消预约")
+    assert "确定要取消" in await villager.says("1")  # one digit cancels nothing
+    assert "预约不变" in await villager.says("2")
+    assert "取消这个预约" in await villager.says("取消预约")
+    assert "确定要取消" in await villager.says("1")
     assert "已取消预约" in await villager.says("1")
     assert "您现在没有预约" in await villager.says("我的预约")
     async with sessions() as session:

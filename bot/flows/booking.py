@@ -48,6 +48,7 @@ class BookingState(StrEnum):
     CONFIRM = "confirm"
     PICK = "pick"
     MANAGE = "manage"
+    CONFIRM_CANCEL = "confirm_cancel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ CANCELLED = "已取消预约 {number}。"
 CANCELLED_LATE = "（离预约时间不到{hours}小时才取消，记一次临时取消）"
 VISIT_CANCELLED = "已取消上门服务申请 {number}。"
 KEPT = "好的，预约不变。"
+SURE_TO_CANCEL = "确定要取消 {number} 吗？取消后这个时间会让给别人。\n1. 确定取消\n2. 不取消"
 _CONTACT_NAME = re.compile(r"[\u4e00-\u9fff·]{2,10}")
 _CONTACT_PHONE = re.compile(r"[0-9-]{7,14}")
 
@@ -303,20 +305,29 @@ async def manage(ctx: FlowContext) -> Step:
     visit = number.startswith("SM")
     if choice == 3:
         return Step((KEPT,), END)
-    try:
-        if choice == 1 and visit:
-            await desk.visits.close(number, "cancelled", "villager", ctx.message.user_id)
-            return Step((VISIT_CANCELLED.format(number=number),), END)
-        if choice == 1:
-            booking = await desk.bookings.cancel(number, ctx.message.user_id)
-            late = CANCELLED_LATE.format(hours=desk.bookings.rules.late_cancel_hours) \
-                if booking.status == "late_cancelled" else ""
-            return Step((CANCELLED.format(number=number) + late,), END)
-    except BookingError as refused:
-        return Step((str(refused),), END)
+    if choice == 1:  # nothing is cancelled on one digit: asked once more
+        return Step((SURE_TO_CANCEL.format(number=number),), BookingState.CONFIRM_CANCEL)
     if choice == 2 and not visit:
         return await _reschedule(desk, ctx, number)
     return Step(("请回复 1 或 3。" if visit else "请回复 1、2 或 3。",), BookingState.MANAGE)
+
+
+async def confirm_cancel(ctx: FlowContext) -> Step:
+    choice, number, desk = _digit(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
+    if choice == 2:
+        return Step((KEPT,), END)
+    if choice != 1:
+        return Step(("请回复 1 或 2。",), BookingState.CONFIRM_CANCEL)
+    try:
+        if number.startswith("SM"):
+            await desk.visits.close(number, "cancelled", "villager", ctx.message.user_id)
+            return Step((VISIT_CANCELLED.format(number=number),), END)
+        booking = await desk.bookings.cancel(number, ctx.message.user_id)
+    except BookingError as refused:
+        return Step((str(refused),), END)
+    late = CANCELLED_LATE.format(hours=desk.bookings.rules.late_cancel_hours) \
+        if booking.status == "late_cancelled" else ""
+    return Step((CANCELLED.format(number=number) + late,), END)
 
 
 async def _reschedule(desk: Appointments, ctx: FlowContext, number: str) -> Step:
@@ -338,6 +349,7 @@ STEPS: dict[str, StepFn] = {
     BookingState.CONFIRM: confirm,
     BookingState.PICK: pick,
     BookingState.MANAGE: manage,
+    BookingState.CONFIRM_CANCEL: confirm_cancel,
 }
 
 
@@ -365,7 +377,7 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
         return _summary(ctx, slots)
     if state is BookingState.CONTACT:
         return ASK_CONTACT
-    if state in (BookingState.PICK, BookingState.MANAGE):
+    if state in (BookingState.PICK, BookingState.MANAGE, BookingState.CONFIRM_CANCEL):
         return "请回复数字选择。"
     return ASK_DAY
 
