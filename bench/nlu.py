@@ -7,7 +7,7 @@
                                       worker's ready time
     python -m bench.nlu --pipelines   the same for every config in bench/pipelines/ too
 
-Targets: intent ≥ 95 %, matter ≥ 95 %, top-3 ≥ 99 %; parse p50 ≤ 15 ms, p99 ≤ 50 ms; NLU
+Targets: intent ≥ 95 %, matter ≥ 95 %, top-3 ≥ 99 %; parse p50 ≤ 5 ms, p99 ≤ 10 ms; NLU
 service ready ≤ 10 s; bot worker ready ≤ 2 s; training from scratch ≤ 5 min on 2 cores.
 """
 

@@ -208,13 +208,28 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def crossval_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.calibrate import save_outputs
     from bot.nlu.crossval import cross_validate
     from bot.nlu.evaluate import format_report
 
-    report = asyncio.run(cross_validate(settings, args.folds))
+    report, outputs = asyncio.run(cross_validate(settings, args.folds))
     print(format_report(report))
     if args.json:
         Path(args.json).write_text(_dump(report.to_json()), encoding="utf-8")
+    if args.save:
+        save_outputs(args.save, outputs)
+    return 0
+
+
+def calibrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.catalogue.loader import load_catalogue
+    from bot.nlu.calibrate import calibrate, format_table, load_outputs
+    from bot.nlu.matters import MatterResolver
+    from bot.nlu.understand import Weighing
+
+    rows = calibrate(load_outputs(args.outputs),
+                     MatterResolver(load_catalogue(settings.catalogue_dir)))
+    print(format_table(rows, Weighing(), args.top))
     return 0
 
 
@@ -404,7 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
     crossval = nlu.add_parser("crossval", help="训练数据的 k 折交叉验证(要训练 k 次)")
     crossval.add_argument("--folds", type=int, default=5)
     crossval.add_argument("--json", help="把结果另存为 JSON 文件")
+    crossval.add_argument("--save", type=Path,
+                          help="把每个例子的识别结果存下来,给 bot nlu calibrate 用")
     crossval.set_defaults(handler=crossval_command)
+    calibrate = nlu.add_parser("calibrate",
+                               help="在交叉验证结果上比较事项判断的阈值(不用测试集)")
+    calibrate.add_argument("outputs", type=Path, help="bot nlu crossval --save 存的文件")
+    calibrate.add_argument("--top", type=int, default=15, help="列出最好的几组")
+    calibrate.set_defaults(handler=calibrate_command)
     return parser
 
 

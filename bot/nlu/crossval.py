@@ -9,18 +9,22 @@ others'. Slow: k trainings.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import tempfile
 from pathlib import Path
 
+import aiohttp
+
 from bot.catalogue.loader import load_catalogue
 from bot.config import Settings
-from bot.nlu.evaluate import HeldoutCase, Report, evaluate
+from bot.nlu.calibrate import Output, RecordingParser, outputs_of
+from bot.nlu.evaluate import HeldoutCase, Report, score
+from bot.nlu.matters import MatterResolver
 from bot.nlu.runtime import free_port
 from bot.nlu.service import NluProcess
 from bot.nlu.training import ANNOTATION, Example, build_training_input, train, training_examples
-from bot.nlu.understand import NO_MATTER
+from bot.nlu.understand import NO_MATTER, Understanding
+from integrations.rasa import RasaClient
 
 FOLD_SEED = 20261201
 
@@ -31,11 +35,13 @@ def as_case(example: Example) -> HeldoutCase:
     return HeldoutCase(example.intent, matter, ANNOTATION.sub(r"\1", example.text))
 
 
-async def cross_validate(settings: Settings, folds: int) -> Report:
+async def cross_validate(settings: Settings, folds: int) -> tuple[Report, list[Output]]:
+    """The figures, and the service's answer to each example (for `bot nlu calibrate`)."""
     catalogue = load_catalogue(settings.catalogue_dir)
+    resolver = MatterResolver(catalogue)
     examples = training_examples(catalogue, settings.nlu_data_dir)
     random.Random(FOLD_SEED).shuffle(examples)
-    report = Report()
+    report, outputs = Report(), []
     with tempfile.TemporaryDirectory() as scratch:
         for fold in range(folds):
             held = examples[fold::folds]
@@ -47,11 +53,15 @@ async def cross_validate(settings: Settings, folds: int) -> Report:
             process = NluProcess(settings.nlu_python, model, free_port(), settings.nlu_token,
                                  settings.nlu_log)
             await process.start()
+            cases = [as_case(e) for e in held]
             try:
-                await evaluate(dataclasses.replace(settings, nlu_url=process.url),
-                               [as_case(e) for e in held], report)
+                async with aiohttp.ClientSession() as session:
+                    parser = RecordingParser(RasaClient(session, process.url,
+                                                        settings.nlu_token))
+                    await score(Understanding(parser, resolver), catalogue, cases, report)
             finally:
                 await process.stop()
+            outputs += outputs_of(cases, parser.answers)
             print(f"第 {fold + 1}/{folds} 折: 累计意图 {report.intent_accuracy:.1%}, "
                   f"事项 {report.matter_accuracy:.1%}", flush=True)
-    return report
+    return report, outputs

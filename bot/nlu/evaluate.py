@@ -17,7 +17,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.catalogue.model import Catalogue, Matter
 from bot.config import ROOT, Settings
 from bot.nlu.runtime import open_understanding
-from bot.nlu.understand import NO_MATTER
+from bot.nlu.understand import NO_MATTER, Understanding
 
 # Test: frozen before any tuning, written apart from the training data, never trained on; its
 # questions are not shown. Dev: looked at while tuning (so no longer a measure of anything new).
@@ -80,6 +80,8 @@ class Report:
     per_intent: dict[str, IntentScore] = field(default_factory=dict)
     per_group: dict[str, GroupScore] = field(default_factory=dict)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # (expected matter or "-", the wrong matter answered about)
+    matter_confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
     errors: list[tuple[HeldoutCase, str | None, str | None]] = field(default_factory=list)
 
     @property
@@ -118,6 +120,10 @@ class Report:
             "confused": [
                 {"expected": a, "predicted": b, "count": n}
                 for (a, b), n in self.confusions.most_common(10)
+            ],
+            "matters_confused": [
+                {"expected": a, "answered": b, "count": n}
+                for (a, b), n in self.matter_confusions.most_common(10)
             ],
         }
 
@@ -164,37 +170,45 @@ def load_heldout(path: Path) -> list[HeldoutCase]:
 
 async def evaluate(settings: Settings, cases: list[HeldoutCase],
                    report: Report | None = None) -> Report:
-    """Each case through the live path; added to `report` when given (cross-validation)."""
-    report = report if report is not None else Report()
-    groups = {matter.id: matter.group for matter in load_catalogue(settings.catalogue_dir)}
+    """Each case through the live path; added to `report` when given."""
     async with open_understanding(settings) as understanding:
-        for case in cases:
-            result = await understanding.understand(case.text)
-            report.total += 1
-            predicted = result.intent or "none"
-            for name in {case.intent, predicted}:
-                report.per_intent.setdefault(name, IntentScore())
-            if predicted == case.intent:
-                report.intent_correct += 1
-                report.per_intent[case.intent].true_positive += 1
-            else:
-                report.per_intent[case.intent].false_negative += 1
-                report.per_intent[predicted].false_positive += 1
-                report.confusions[(case.intent, predicted)] += 1
-            matter_ok = True
-            if case.matter is not None:
-                report.matter_total += 1
-                matter_ok = result.matter == case.matter
-                top3 = case.matter in {c.matter for c in result.candidates[:3]}
-                report.matter_correct += matter_ok
-                report.matter_wrong += result.matter is not None and not matter_ok
-                report.matter_top3 += top3
-                group = report.per_group.setdefault(groups.get(case.matter, "?"), GroupScore())
-                group.total += 1
-                group.correct += matter_ok
-                group.top3 += top3
-            if predicted != case.intent or not matter_ok:
-                report.errors.append((case, result.intent, result.matter))
+        return await score(understanding, load_catalogue(settings.catalogue_dir), cases, report)
+
+
+async def score(understanding: Understanding, catalogue: Catalogue, cases: list[HeldoutCase],
+                report: Report | None = None) -> Report:
+    """Each case through `understanding`; added to `report` when given (cross-validation)."""
+    report = report if report is not None else Report()
+    groups = {matter.id: matter.group for matter in catalogue}
+    for case in cases:
+        result = await understanding.understand(case.text)
+        report.total += 1
+        predicted = result.intent or "none"
+        for name in {case.intent, predicted}:
+            report.per_intent.setdefault(name, IntentScore())
+        if predicted == case.intent:
+            report.intent_correct += 1
+            report.per_intent[case.intent].true_positive += 1
+        else:
+            report.per_intent[case.intent].false_negative += 1
+            report.per_intent[predicted].false_positive += 1
+            report.confusions[(case.intent, predicted)] += 1
+        matter_ok = True
+        if case.matter is not None:
+            report.matter_total += 1
+            matter_ok = result.matter == case.matter
+            top3 = case.matter in {c.matter for c in result.candidates[:3]}
+            report.matter_correct += matter_ok
+            report.matter_wrong += result.matter is not None and not matter_ok
+            report.matter_top3 += top3
+            group = report.per_group.setdefault(groups.get(case.matter, "?"), GroupScore())
+            group.total += 1
+            group.correct += matter_ok
+            group.top3 += top3
+        if result.matter is not None and result.matter != case.matter:
+            report.matter_confusions[(case.matter or NO_MATTER, result.matter)] += 1
+        if predicted != case.intent or not matter_ok:
+            report.errors.append((case, result.intent, result.matter))
     return report
 
 
@@ -209,8 +223,8 @@ def format_report(report: Report, *, show_errors: bool = False) -> str:
         "",
         f"{'intent':<20} {'precision':>9} {'recall':>7}",
     ]
-    for name, score in sorted(report.per_intent.items()):
-        lines.append(f"{name:<20} {score.precision:>9.1%} {score.recall:>7.1%}")
+    for name, figures in sorted(report.per_intent.items()):
+        lines.append(f"{name:<20} {figures.precision:>9.1%} {figures.recall:>7.1%}")
     lines += ["", f"{'类别':<8} {'题数':>4} {'事项准确率':>8} {'前三命中':>6}"]
     for name, group in sorted(report.per_group.items()):
         lines.append(f"{name:<8} {group.total:>5} {group.accuracy:>11.1%} "
@@ -218,6 +232,10 @@ def format_report(report: Report, *, show_errors: bool = False) -> str:
     if report.confusions:
         lines += ["", "最常混淆(期望 → 识别成):"]
         lines += [f"  {a} → {b}: {n}" for (a, b), n in report.confusions.most_common(8)]
+    if report.matter_confusions:
+        lines += ["", "答成别的事项(期望 → 答成):"]
+        lines += [f"  {a} → {b}: {n}"
+                  for (a, b), n in report.matter_confusions.most_common(8)]
     if show_errors and report.errors:
         lines += ["", "识别错的问题:"]
         lines += [
