@@ -64,9 +64,9 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     again = await son.says("我还想约周六办残疾证")
     assert "您已经约了11月28日（周六）上午9:00" in again
 
-    assert "给谁申请" in await son.says("俺娘88了走不动，能上门办高龄补贴不")
-    assert "年满80岁" in await son.says("2")
-    assert "姓名和身份证号" in await son.says("1")
+    # for whom, why and what for were said: only who she is is asked
+    asked = await son.says("俺娘88了走不动，能上门办高龄补贴不")
+    assert "需要上门的那位的姓名和身份证号" in asked and "给谁申请" not in asked
     assert "校验不通过" in await son.says("王秀英 110105193805120021")
     assert "住在哪里" in await son.says(f"王秀英 {MOTHER}")
     far = await son.sends_location(39.9042, 116.4074, "北京市东城区")
@@ -104,6 +104,33 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     assert "1. 取消上门服务" in await son.says("2")
     assert "确定要取消 SM" in await son.says("1")
     assert "已取消上门服务申请 SM" in await son.says("1")
+
+
+async def test_a_home_visit_asked_for_with_everything_in_the_first_message(app_client):
+    son = Phone(app_client, "o_all_at_once")
+    times = await son.says(f"我要给我娘王秀英申请上门办高龄补贴，她88了，身份证{MOTHER}，"
+                           f"电话13812345678，石桥村")
+    assert "1. 11月24日（周二）上午" in times  # nothing asked that was said
+    summary = await son.says("1")
+    assert "王秀英（1101**********" in summary and "高龄，88岁" in summary
+    assert "地址：石桥村" in summary and "138****5678" in summary
+    corrected = await son.says("电话错了，是13912345678")
+    assert "139****5678" in corrected and "回复 1 提交" in corrected
+    assert "编号：SM" in await son.says("1")
+
+
+async def test_a_home_visit_told_in_pieces_in_any_order(app_client):
+    son = Phone(app_client, "o_in_pieces")
+    assert "给谁申请" in await son.says("想申请上门服务")
+    assert "为什么不方便" in await son.says("给我妈办")
+    assert "姓名和身份证号" in await son.says("她坐轮椅")
+    assert "已记下姓名" in await son.says("王秀英")
+    assert "办什么事" in await son.says(f"{MOTHER} 电话13812345678")
+    assert "住在哪里" in await son.says("养老认证")
+    assert "1. 11月24日（周二）上午" in await son.says("石桥村3组")  # the phone was given
+    summary = await son.says("2")
+    assert "残疾，88岁" in summary and "地址：石桥村3组" in summary
+    assert "养老金领取资格认证" in summary and "138****5678" in summary
 
 
 async def test_moving_and_cancelling_from_the_phone(app_client, sessions):
@@ -157,8 +184,7 @@ async def test_home_visits_check_the_age_and_what_is_outside_the_area(app_client
     await villager.says("1")
     refused = await villager.says(f"刘桂兰 {YOUNGER}")
     assert "今年66岁" in refused and "80岁以上" in refused
-    assert "姓名和身份证号" in await villager.says("3")  # ill instead
-    assert "帮办什么事" in await villager.says(f"刘桂兰 {YOUNGER}")
+    assert "帮办什么事" in await villager.says("3")  # ill instead: who she is was kept
     assert "住在哪里" in await villager.says("养老认证")
     nearby = await villager.sends_location(30.5800, 104.0700, "柏树村2组")
     assert "联系电话" in nearby

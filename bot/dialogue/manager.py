@@ -504,8 +504,9 @@ class Dialogue:
             return await self._start_flow(state, await booking_flow.start_manage(
                 self._appointments, message.user_id, self._catalogue), booking_flow.FLOW_NAME)
         if intent is Intent.BOOK_HOME_VISIT:
-            return await self._start_flow(state, home_visit_flow.start(
-                matter.id if matter else None), home_visit_flow.FLOW_NAME)
+            context = FlowContext(message, {}, self._catalogue, self._appointments)
+            return await self._start_flow(state, await home_visit_flow.start(
+                context, matter.id if matter else None), home_visit_flow.FLOW_NAME)
         if matter is None:
             self._clear_pending(state)
             state.awaiting, state.pending_intent = "matter", intent.value

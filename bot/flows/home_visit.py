@@ -1,13 +1,19 @@
 """Dialogue stage: the home-visit flow (上门服务) for the elderly, disabled and ill.
 
-    book_home_visit ─→ WHO (myself / a family member) ─→ REASON (age ≥ the threshold,
-        disability, illness) ─→ PERSON (name and ID number; the age is checked from it)
-        ─→ [PURPOSE, unless the matter is known] ─→ ADDRESS (text, or a WeChat location,
-        checked against the service area) ─→ [VILLAGE, numbered, when no village is named]
-        ─→ PHONE ─→ TIMES (the agent's free half-days, several may be chosen) ─→ CONFIRM
-        ─→ 1 request ─→ END: who covers the village and that they will confirm the time
+A form, like Rasa's: the slots below are asked in this order, but every message (the first
+one, that started the flow, included) fills any slot it carries (bot/flows/facts.py), and only
+what is still missing is asked:
 
-The agent covering the village schedules it from the clerk API; the villager is told.
+    WHO (myself / a family member: the relation) ─→ REASON (age ≥ the threshold, disability,
+    illness) ─→ PERSON (name and ID number; the age is checked from it) ─→ PURPOSE (unless
+    the matter is known) ─→ ADDRESS (text, or a WeChat location checked against the service
+    area) ─→ VILLAGE (numbered, when no village is named) ─→ PHONE ─→ TIMES (the agent's free
+    half-days, several may be chosen) ─→ CONFIRM ─→ 1 request ─→ END: who covers the village
+    and that they will confirm the time
+
+「我娘王秀英88了，身份证…，电话…，石桥村」 goes straight to TIMES. At CONFIRM a message that
+carries a fact corrects it (「电话错了，是139…」) and the summary is shown again. The agent
+covering the village schedules it from the clerk API; the villager is told.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +38,7 @@ from bot.cases.identity import (
 )
 from bot.flows import END, FlowContext, Step, StepFn
 from bot.flows.booking import Appointments
+from bot.flows.facts import Facts, facts_in, looks_like_name, name_beside
 from bot.messages import Kind
 
 FLOW_NAME = "home_visit"
@@ -68,8 +77,6 @@ CONFIRM = ("请核对上门服务申请：\n对象：{name}（{id_number}），{
            "回复 1 提交，2 重新填写。")
 REQUESTED = ("上门服务申请已提交，编号：{number}\n负责{village}的是{role}{agent}，"
              "会尽快确认上门时间，确认后通知您。\n发“我的预约”可以查看。")
-_NAME = re.compile(r"[\u4e00-\u9fff·]{2,10}")
-_ID = re.compile(r"\d{17}[\dXx]")
 _NUMBERS = re.compile(r"\d{1,2}")
 
 
@@ -82,64 +89,21 @@ def _digit(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().rstrip(".、。")
 
 
-def start(matter_id: str | None) -> Step:
-    return Step((ASK_WHO,), VisitState.WHO,
-                {"matter": matter_id, "draft": secrets.token_hex(8)})
+async def start(ctx: FlowContext, matter_id: str | None) -> Step:
+    """The first message may already say for whom, why, who, where and which phone: all of
+    it is taken, and only what is missing is asked."""
+    slots: dict[str, Any] = {"matter": matter_id, "draft": secrets.token_hex(8)}
+    if matter_id is not None and (matter := ctx.catalogue.get(matter_id)) is not None:
+        slots["purpose"] = matter.short_name
+    return await _advance(replace(ctx, slots=slots), None)
 
 
 def _reason_prompt(ctx: FlowContext) -> str:
     return ASK_REASON.format(age=_desk(ctx).visits.rules.min_age)
 
 
-async def ask_who(ctx: FlowContext) -> Step:
-    choice = _digit(ctx.message.text)
-    if choice not in ("1", "2"):
-        return Step(("请回复 1 或 2。", ASK_WHO), VisitState.WHO)
-    return Step((_reason_prompt(ctx),), VisitState.REASON, {"for_self": choice == "1"})
-
-
-async def ask_reason(ctx: FlowContext) -> Step:
-    reason = REASONS.get(_digit(ctx.message.text))
-    if reason is None:
-        return Step(("请回复 1、2 或 3。", _reason_prompt(ctx)), VisitState.REASON)
-    return Step((_person_prompt(ctx.slots),), VisitState.PERSON, {"reason": reason})
-
-
 def _person_prompt(slots: Any) -> str:
     return ASK_PERSON.format(who="您" if slots.get("for_self") else "需要上门的那位")
-
-
-async def ask_person(ctx: FlowContext) -> Step:
-    text = unicodedata.normalize("NFKC", ctx.message.text)
-    name, number = _NAME.search(text), _ID.search(text.replace(" ", ""))
-    if name is None or number is None:
-        what = "姓名" if name is None else "身份证号"
-        return Step((f"没看到{what}。", _person_prompt(ctx.slots)), VisitState.PERSON)
-    problem = id_number_problem(number.group())
-    if problem:
-        return Step((problem,), VisitState.PERSON)
-    id_number = normalize(number.group())
-    desk = _desk(ctx)
-    age = age_on(id_number, desk.bookings.today())
-    minimum = desk.visits.rules.min_age
-    if ctx.slots["reason"] == "age" and age < minimum:
-        return Step((TOO_YOUNG.format(name=name.group(), age=age, minimum=minimum),),
-                    VisitState.REASON)
-    slots = {"name": name.group(), "id_number": id_number, "age": age}
-    matter = ctx.catalogue.get(ctx.slots.get("matter") or "")
-    if matter is not None:
-        return Step((ASK_ADDRESS,), VisitState.ADDRESS, {**slots, "purpose": matter.short_name})
-    return Step((ASK_PURPOSE,), VisitState.PURPOSE, slots)
-
-
-async def ask_purpose(ctx: FlowContext) -> Step:
-    purpose = unicodedata.normalize("NFKC", ctx.message.text).strip()
-    if not 2 <= len(purpose) <= 100:
-        return Step((ASK_PURPOSE,), VisitState.PURPOSE)
-    matter = next((m for m in ctx.catalogue
-                   if any(form in purpose for form in m.surface_forms())), None)
-    return Step((ASK_ADDRESS,), VisitState.ADDRESS,
-                {"purpose": purpose, "matter": matter.id if matter else None})
 
 
 def _village_prompt(ctx: FlowContext) -> str:
@@ -147,36 +111,168 @@ def _village_prompt(ctx: FlowContext) -> str:
     return ASK_VILLAGE.format(options="\n".join(f"{n}. {v}" for n, v in enumerate(villages, 1)))
 
 
-async def ask_address(ctx: FlowContext) -> Step:
+# The slots in the order they are asked, each with whether it is still missing.
+MISSING: tuple[tuple[VisitState, Callable[[Mapping[str, Any]], bool]], ...] = (
+    (VisitState.WHO, lambda s: s.get("for_self") is None),
+    (VisitState.REASON, lambda s: s.get("reason") is None),
+    (VisitState.PERSON, lambda s: not (s.get("name") and s.get("id_number"))),
+    (VisitState.PURPOSE, lambda s: not s.get("purpose")),
+    (VisitState.ADDRESS, lambda s: not s.get("address")),
+    (VisitState.VILLAGE, lambda s: not s.get("village")),
+    (VisitState.PHONE, lambda s: not s.get("phone")),
+    (VisitState.TIMES, lambda s: s.get("preferred") is None),
+)
+
+
+async def _advance(ctx: FlowContext, current: VisitState | None) -> Step:
+    """Take what the message says, then ask for the first thing still missing."""
+    slots, notes = dict(ctx.slots), []
+    if current is not None:
+        notes = _absorb(ctx, slots, current)
+    elif ctx.message.text:
+        notes = _absorb(ctx, slots, None)
+    wanted = next((state for state, missing in MISSING if missing(slots)), VisitState.CONFIRM)
+    if wanted is VisitState.TIMES and slots.get("offered") is None:
+        prompt, offered = await _times_prompt(ctx, slots["village"])
+        slots["offered"] = offered
+        if not offered:  # nothing free: a clerk will phone
+            slots["preferred"] = []
+            return Step((*notes, prompt, _summary(slots)), VisitState.CONFIRM, slots)
+        return Step((*notes, prompt), VisitState.TIMES, slots)
+    return Step((*notes, await _prompt(wanted, ctx, slots)), wanted, slots)
+
+
+async def _prompt(state: VisitState, ctx: FlowContext, slots: dict[str, Any]) -> str:
+    if state is VisitState.REASON:
+        return _reason_prompt(ctx)
+    if state is VisitState.PERSON:
+        have = "姓名" if slots.get("name") else "身份证号" if slots.get("id_number") else ""
+        return f"已记下{have}。" + _person_prompt(slots) if have else _person_prompt(slots)
+    if state is VisitState.VILLAGE:
+        return _village_prompt(ctx)
+    if state is VisitState.TIMES:
+        return _times_options(slots["offered"])
+    if state is VisitState.CONFIRM:
+        return _summary(slots)
+    return PROMPTS[state]
+
+
+def _times_options(offered: list[str]) -> str:
+    return ASK_TIMES.format(options="\n".join(
+        f"{n}. {HalfDay.parse(key).label}" for n, key in enumerate(offered, 1)))
+
+
+def _absorb(ctx: FlowContext, slots: dict[str, Any], current: VisitState | None) -> list[str]:
+    """Every fact of the message into the slots; what was wrong with any, in words."""
+    message, rules = ctx.message, _desk(ctx).visits.rules
+    text = message.text or ""
+    found = facts_in(text, tuple(rules.villages()))
+    notes: list[str] = []
+    if found.relation is not None:
+        slots["for_self"], slots["relation"] = found.for_self, found.relation
+    notes += _take_person(ctx, slots, found, text)
+    if slots.get("reason") is None:
+        slots["reason"] = _reason_from(found, slots, rules.min_age)
+    if not slots.get("purpose") or current is VisitState.CONFIRM:
+        matter = next((m for m in ctx.catalogue
+                       if any(form in text for form in m.surface_forms())), None)
+        if matter is not None:
+            slots["purpose"], slots["matter"] = matter.short_name, matter.id
+    if found.phone:
+        slots["phone"] = normalize(found.phone)
+    if found.village:
+        slots["village"] = found.village
+        if not slots.get("address") or current is VisitState.CONFIRM:
+            slots["address"] = found.village + (found.group or "")
+    if current is not None:
+        notes += _answer(ctx, slots, current, found)
+    return notes
+
+
+def _take_person(ctx: FlowContext, slots: dict[str, Any], found: Facts,
+                 text: str) -> list[str]:
+    if found.id_number:
+        problem = id_number_problem(found.id_number)
+        if problem:
+            return [problem]
+        slots["id_number"] = normalize(found.id_number)
+        slots["age"] = age_on(slots["id_number"], _desk(ctx).bookings.today())
+        slots["name"] = found.name or name_beside(text, found.id_number) or slots.get("name")
+    elif found.name:
+        slots["name"] = found.name
+    if found.age is not None and slots.get("age") is None:
+        slots["stated_age"] = found.age
+    minimum = _desk(ctx).visits.rules.min_age
+    if slots.get("reason") == "age" and slots.get("age") is not None \
+            and slots["age"] < minimum:
+        slots["reason"] = None
+        return [TOO_YOUNG.format(name=slots.get("name") or "这位", age=slots["age"],
+                                 minimum=minimum)]
+    return []
+
+
+def _reason_from(found: Facts, slots: Mapping[str, Any], minimum: int) -> str | None:
+    """「走不动」「坐轮椅」「88了」: why the person cannot come, where the message says."""
+    age = slots.get("age") or slots.get("stated_age") or 0
+    if found.disabled:
+        return "disability"
+    if age >= minimum:
+        return "age"
+    return "illness" if found.ill else None
+
+
+def _answer(ctx: FlowContext, slots: dict[str, Any], current: VisitState,
+            found: Facts) -> list[str]:
+    """The bare answer to the question asked: a digit, a name, a free-text address."""
+    text = unicodedata.normalize("NFKC", ctx.message.text or "").strip()
+    choice = _digit(text)
+    if current is VisitState.WHO and choice in ("1", "2"):
+        slots["for_self"] = choice == "1"
+    elif current is VisitState.REASON and choice in REASONS:
+        slots["reason"] = REASONS[choice]
+        return _take_person(ctx, slots, Facts(), text)
+    elif current is VisitState.PERSON and looks_like_name(text):
+        slots["name"] = text
+    elif current is VisitState.PURPOSE and not slots.get("purpose") and 2 <= len(text) <= 100:
+        slots["purpose"] = text
+    elif current is VisitState.ADDRESS:
+        return _address(ctx, slots, text)
+    elif current is VisitState.VILLAGE and choice.isdigit():
+        villages = _desk(ctx).visits.rules.villages()
+        if 1 <= int(choice) <= len(villages):
+            slots["village"] = villages[int(choice) - 1]
+        else:
+            return ["没有这个村。"]
+    elif current is VisitState.PHONE and not found.phone:
+        return [phone_problem(text) or "电话号码不对。"]
+    elif current is VisitState.TIMES:
+        return _times(slots, text)
+    return []
+
+
+def _address(ctx: FlowContext, slots: dict[str, Any], text: str) -> list[str]:
     rules, message = _desk(ctx).visits.rules, ctx.message
     if message.kind is Kind.LOCATION and message.location is not None:
         spot = message.location
         km = rules.distance_km(spot.latitude, spot.longitude)
         if km > rules.radius_km:
-            return Step((TOO_FAR.format(km=km, radius=rules.radius_km),), VisitState.ADDRESS)
-        address = spot.label or f"位置 {spot.latitude:.5f},{spot.longitude:.5f}"
-        slots: dict[str, Any] = {"address": address, "latitude": spot.latitude,
-                                 "longitude": spot.longitude}
-    else:
-        address = unicodedata.normalize("NFKC", message.text).strip()
-        if not 2 <= len(address) <= 100:
-            return Step((ASK_ADDRESS,), VisitState.ADDRESS)
-        slots = {"address": address}
-    village = next((v for v in rules.villages() if v in address), None)
-    if village is None:
-        return Step((_village_prompt(ctx),), VisitState.VILLAGE, slots)
-    return Step((ASK_PHONE,), VisitState.PHONE, {**slots, "village": village})
+            return [TOO_FAR.format(km=km, radius=rules.radius_km)]
+        slots.update(address=spot.label or f"位置 {spot.latitude:.5f},{spot.longitude:.5f}",
+                     latitude=spot.latitude, longitude=spot.longitude)
+    elif not slots.get("address") and 2 <= len(text) <= 100:
+        slots["address"] = text
+    if slots.get("address") and not slots.get("village"):
+        slots["village"] = next((v for v in rules.villages() if v in slots["address"]), None)
+    return []
 
 
-async def ask_village(ctx: FlowContext) -> Step:
-    villages = _desk(ctx).visits.rules.villages()
-    choice = _digit(ctx.message.text)
-    named = next((v for v in villages if v in ctx.message.text), None)
-    if choice.isdigit() and 1 <= int(choice) <= len(villages):
-        named = villages[int(choice) - 1]
-    if named is None:
-        return Step(("没有这个村。", _village_prompt(ctx)), VisitState.VILLAGE)
-    return Step((ASK_PHONE,), VisitState.PHONE, {"village": named})
+def _times(slots: dict[str, Any], text: str) -> list[str]:
+    offered = slots.get("offered") or []
+    numbers = [int(n) for n in _NUMBERS.findall(text)]
+    if not numbers or not all(1 <= n <= len(offered) for n in numbers):
+        return [f"请回复 1 到 {len(offered)} 的数字，可以选几个，比如“1 3”。"]
+    slots["preferred"] = [offered[n - 1] for n in dict.fromkeys(numbers)]
+    return []
 
 
 async def _times_prompt(ctx: FlowContext, village: str) -> tuple[str, list[str]]:
@@ -185,33 +281,8 @@ async def _times_prompt(ctx: FlowContext, village: str) -> tuple[str, list[str]]
     halves = await desk.visits.half_days(agent) if agent else []
     if not halves:
         return NO_TIMES, []
-    options = "\n".join(f"{n}. {h.label}" for n, h in enumerate(halves, 1))
-    return ASK_TIMES.format(options=options), [h.key for h in halves]
-
-
-async def ask_phone(ctx: FlowContext) -> Step:
-    problem = phone_problem(ctx.message.text)
-    if problem:
-        return Step((problem, ASK_PHONE), VisitState.PHONE)
-    slots = {**ctx.slots, "phone": normalize(ctx.message.text)}
-    prompt, offered = await _times_prompt(ctx, slots["village"])
-    if not offered:
-        slots["preferred"] = []
-        return Step((prompt, _summary(slots)), VisitState.CONFIRM,
-                    {"phone": slots["phone"], "preferred": []})
-    return Step((prompt,), VisitState.TIMES, {"phone": slots["phone"], "offered": offered})
-
-
-async def ask_times(ctx: FlowContext) -> Step:
-    offered = ctx.slots["offered"]
-    numbers = [int(n) for n in _NUMBERS.findall(unicodedata.normalize("NFKC",
-                                                                      ctx.message.text))]
-    if not numbers or not all(1 <= n <= len(offered) for n in numbers):
-        return Step((f"请回复 1 到 {len(offered)} 的数字，可以选几个，比如“1 3”。",),
-                    VisitState.TIMES)
-    preferred = [offered[n - 1] for n in dict.fromkeys(numbers)]
-    return Step((_summary({**ctx.slots, "preferred": preferred}),), VisitState.CONFIRM,
-                {"preferred": preferred})
+    offered = [h.key for h in halves]
+    return _times_options(offered), offered
 
 
 def _summary(slots: Any) -> str:
@@ -227,9 +298,9 @@ async def confirm(ctx: FlowContext) -> Step:
     choice, slots, desk = _digit(ctx.message.text), ctx.slots, _desk(ctx)
     if choice == "2":
         return Step(("好的，重新填写。", ASK_WHO), VisitState.WHO,
-                    {"draft": secrets.token_hex(8)})
-    if choice != "1":
-        return Step(("请回复 1 或 2。",), VisitState.CONFIRM)
+                    {key: None for key in slots} | {"draft": secrets.token_hex(8)})
+    if choice != "1":  # 「电话错了，是139…」: corrected, and shown again
+        return await _advance(ctx, VisitState.CONFIRM)
     try:
         visit = await desk.visits.request(NewHomeVisit(
             user_id=ctx.message.user_id, channel=ctx.message.channel.value,
@@ -247,36 +318,39 @@ async def confirm(ctx: FlowContext) -> Step:
                                   role=agent.role, agent=agent.name),), END)
 
 
-STEPS: dict[str, StepFn] = {
-    VisitState.WHO: ask_who,
-    VisitState.REASON: ask_reason,
-    VisitState.PERSON: ask_person,
-    VisitState.PURPOSE: ask_purpose,
-    VisitState.ADDRESS: ask_address,
-    VisitState.VILLAGE: ask_village,
-    VisitState.PHONE: ask_phone,
-    VisitState.TIMES: ask_times,
-    VisitState.CONFIRM: confirm,
-}
+def _step(state: VisitState) -> StepFn:
+    async def step(ctx: FlowContext) -> Step:
+        return await _advance(ctx, state)
+    return step
+
+
+STEPS: dict[str, StepFn] = {state: _step(state) for state, _ in MISSING}
+STEPS[VisitState.CONFIRM] = confirm
 PROMPTS = {VisitState.WHO: ASK_WHO, VisitState.PURPOSE: ASK_PURPOSE,
            VisitState.ADDRESS: ASK_ADDRESS, VisitState.PHONE: ASK_PHONE}
 
 
 def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
-    """Whether a message answers the current question (else it is a side question)."""
+    """Whether a message answers (else it is a side question): it carries a fact, or has the
+    form the question asked for; a question carrying no number is asked of the bot."""
     state = VisitState(current)
-    if state is VisitState.ADDRESS:
-        return kind is Kind.LOCATION or (kind is Kind.TEXT and not text.strip().endswith(
-            ("吗", "?", "？", "呢")))
+    if kind is Kind.LOCATION:
+        return state is VisitState.ADDRESS
     if kind is not Kind.TEXT:
         return False
-    if state in (VisitState.PERSON, VisitState.PHONE, VisitState.TIMES):
-        return any(char.isdigit() for char in unicodedata.normalize("NFKC", text))
-    if state is VisitState.PURPOSE:
-        return not text.strip().endswith(("吗", "?", "？", "呢"))
-    if state is VisitState.VILLAGE:
-        return _digit(text).isdigit() or "村" in text or "社区" in text
-    return _digit(text).isdigit()
+    plain_text = unicodedata.normalize("NFKC", text).strip()
+    found = facts_in(plain_text)
+    numbers = bool(found.id_number or found.phone)
+    if plain_text.endswith(("吗", "?", "？", "呢")) and not numbers:
+        return False
+    if numbers or found.relation or found.age or found.disabled or found.ill or found.name \
+            or "村" in plain_text or "社区" in plain_text:
+        return True
+    if state in (VisitState.ADDRESS, VisitState.PURPOSE):
+        return True
+    if state is VisitState.PERSON:
+        return looks_like_name(plain_text)
+    return any(char.isdigit() for char in plain_text)
 
 
 def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
@@ -288,9 +362,7 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
     if state is VisitState.VILLAGE:
         return _village_prompt(ctx)
     if state is VisitState.TIMES:
-        options = "\n".join(f"{n}. {HalfDay.parse(k).label}"
-                            for n, k in enumerate(slots["offered"], 1))
-        return ASK_TIMES.format(options=options)
+        return _times_options(slots["offered"])
     if state is VisitState.CONFIRM:
         return _summary(slots)
     return PROMPTS[state]
