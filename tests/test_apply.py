@@ -80,7 +80,7 @@ class Phone:
 
 
 async def fill_in_applicant(phone):
-    assert "给谁申请" in await phone.says("我要给俺娘申请高龄补贴")
+    assert "给谁申请" in await phone.says("我要申请高龄补贴")
     assert "姓名" in await phone.says("1")
     assert "身份证号" in await phone.says("王秀英")
     assert "校验不通过" in await phone.says("110105194912310021")  # one digit wrong
@@ -89,6 +89,35 @@ async def fill_in_applicant(phone):
     assert "电话号码不对" in await phone.says("1380000")
     assert "哪个村" in await phone.says("13800001234")
     return await phone.says("石桥村")
+
+
+async def test_everything_said_at_once_is_not_asked_again(app_client):
+    client, _ = app_client
+    daughter = Phone(client, "o_all_at_once")
+    asked = await daughter.says(f"我要给我娘王秀英申请高龄补贴，她88了，身份证{ID_NUMBER}，"
+                                "电话13812345678，红旗村")
+    assert "代办人" in asked and "申请人的姓名" not in asked  # the one thing not said
+    first_item = await daughter.says("我叫李红")
+    assert "一共4项" in first_item and "第1/4项" in first_item  # 授权委托书 too
+    for _ in range(4):
+        summary = await daughter.says("1")
+    assert "申请人：王秀英" in summary and "代办人：李红" in summary
+    assert "村（社区）：红旗村" in summary and "138****5678" in summary
+    corrected = await daughter.says("电话错了，是13912345678")
+    assert "139****5678" in corrected and "回复 1 提交申请" in corrected
+    assert "申请已受理" in await daughter.says("1")
+
+
+async def test_facts_told_in_pieces_in_any_order(app_client):
+    client, _ = app_client
+    son = Phone(client, "o_in_pieces")
+    assert "给谁申请" in await son.says("我想申请高龄补贴")
+    assert "代办人" in await son.says("帮我爸办的")
+    assert "申请人的姓名" in await son.says("张明")
+    # name and ID in one message, then the village before the phone it was asked
+    assert "联系电话" in await son.says(f"张德明 {ID_NUMBER}")
+    assert "联系电话" in await son.says("石桥村")
+    assert "一共4项" in await son.says("13800001234")
 
 
 async def test_apply_with_photos_then_follow_the_case(app_client, sessions):

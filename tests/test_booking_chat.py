@@ -136,8 +136,9 @@ async def test_a_home_visit_told_in_pieces_in_any_order(app_client):
 async def test_moving_and_cancelling_from_the_phone(app_client, sessions):
     villager = Phone(app_client, "o_move")
     assert "预约到民政窗口办【最低生活保障】。哪天来" in await villager.says("预约办低保")
-    await villager.says("明天上午")
-    await villager.says("1")
+    offered = await villager.says("明天上午")
+    assert "4. 11月24日（周二）上午9:30" in offered
+    assert "姓名和手机号" in await villager.says("9点半那个")  # the option by its time
     await villager.says("李红 13900001111")
     assert "预约成功" in await villager.says("1")
     manage = await villager.says("改预约")
@@ -145,7 +146,7 @@ async def test_moving_and_cancelling_from_the_phone(app_client, sessions):
     assert "改到哪天" in await villager.says("2")
     offered = await villager.says("下周一下午")
     assert "1. 11月30日（周一）下午1:00" in offered
-    summary = await villager.says("1")
+    summary = await villager.says("第一个")
     assert "李红" in summary and "11月30日（周一）下午1:00" in summary  # no need to ask again
     moved = await villager.says("1")
     assert "改好了！原来的预约" in moved and "预约成功" in moved

@@ -22,5 +22,6 @@ def test_one_huge_line_is_cut_without_breaking_characters():
 
 
 def test_numbered_choices_in_the_ways_people_type_them():
-    assert [parse_choice(t) for t in ["1", "１", "2.", "第3个", "3、", "12"]] == [1, 1, 2, 3, 3, 12]
-    assert [parse_choice(t) for t in ["一", "1a", "", "100"]] == [None, None, None, None]
+    assert [parse_choice(t) for t in ["1", "１", "2.", "第3个", "3、", "12", "一", "第二个"]] \
+        == [1, 1, 2, 3, 3, 12, 1, 2]
+    assert [parse_choice(t) for t in ["1a", "", "100", "一下"]] == [None, None, None, None]

@@ -33,6 +33,7 @@ from bot.flows import apply as apply_flow
 from bot.flows import booking as booking_flow
 from bot.flows import home_visit as home_visit_flow
 from bot.flows import supplement as supplement_flow
+from bot.flows.choice import choice_number
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
 from bot.nlu.matters import EXACT
@@ -88,9 +89,8 @@ MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
 
 
 def parse_choice(text: str) -> int | None:
-    """「1」「１」「1.」「第1个」 → 1; anything else → None."""
-    match = re.fullmatch(r"第?(\d{1,2})[.、。个项]?", unicodedata.normalize("NFKC", text))
-    return int(match.group(1)) if match else None
+    """「1」「１」「1.」「第1个」「第二个」 → the number; anything else → None."""
+    return choice_number(text)
 
 
 def paginate(text: str, limit: int = MAX_REPLY_BYTES) -> list[str]:
@@ -475,7 +475,7 @@ class Dialogue:
             taken = texts.COMPLAINT_TAKEN.format(phone=center.phone)
             return [f"{taken}{promise}。" if promise else taken]
         if intent is Intent.APPLY and matter is not None:
-            return await self._start_apply(matter, state)
+            return await self._start_apply(matter, state, message.text)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
             return await self._progress(message.user_id, matter, state)
         if self._appointments is not None and intent in BOOKING_INTENTS:
@@ -547,14 +547,16 @@ class Dialogue:
             return await self._flow_step(message, state)
         return await self._side_question(message, state, flow_state)
 
-    async def _start_apply(self, matter: Matter, state: ConversationState) -> list[str]:
+    async def _start_apply(self, matter: Matter, state: ConversationState,
+                           said: str = "") -> list[str]:
+        """The apply flow, taking what the message that asked for it `said` already."""
         self._clear_pending(state)
         state.matter = matter.id
         if self._intake is None:  # no case storage here
             state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
             return [texts.APPLY_NOT_YET.format(name=matter.short_name, place=matter.place)]
         variant = state.variant if matter.variant(state.variant or "") else None
-        return await self._start_flow(state, apply_flow.start(matter, variant),
+        return await self._start_flow(state, apply_flow.start(matter, variant, said),
                                       apply_flow.FLOW_NAME)
 
     @staticmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ from bot.cases.identity import (
 )
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows.facts import facts_in, looks_like_name, name_beside, village_in
 from bot.messages import Kind
 
 FLOW_NAME = "apply"
@@ -59,6 +61,7 @@ ASK_ID_NUMBER = "申请人的身份证号？（18位）"
 ASK_PHONE = "联系电话？（办好了会通知这个号码）"
 ASK_VILLAGE = "申请人住哪个村（社区）？"
 BAD_NAME = "姓名请写2到10个汉字。"
+BAD_ID = "身份证号应为18位（最后一位可以是X），请再核对一下"
 ITEM_PROMPT = (
     "第{number}/{total}项：{item}\n"
     "请拍照发过来；或回复 1 到窗口再交，2 没有这个。"
@@ -96,15 +99,23 @@ def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[st
     return items
 
 
-def start(matter: Matter, variant: str | None) -> Step:
-    """The first prompt of a new application for `matter`, with a fresh draft."""
+def start(matter: Matter, variant: str | None, said: str = "") -> Step:
+    """A new application for `matter`, with a fresh draft, taking what the first message
+    `said` already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
     slots: dict[str, Any] = {"matter": matter.id, "variant": variant,
                              "draft": secrets.token_hex(8), "items": [], "index": 0}
-    if matter.variants and variant is None:
-        options = "\n".join(f"{n}. {v.name}" for n, v in enumerate(matter.variants, 1))
-        return Step((f"申请【{matter.name}】。{matter.variant_question}\n{options}",),
-                    ApplyState.VARIANT, slots)
-    return Step((f"申请【{matter.name}】，我一步步问您。\n{ASK_WHO}",), ApplyState.WHO, slots)
+    notes = _absorb(said, slots)
+    step = _advance(matter, slots, notes)
+    if step.next_state == ApplyState.WHO:
+        return Step((f"申请【{matter.name}】，我一步步问您。\n{ASK_WHO}",), ApplyState.WHO,
+                    step.slots)
+    return step
+
+
+def _name(text: str) -> str | None:
+    name = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    return name if re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", name) and looks_like_name(
+        name[:4]) else None
 
 
 def _matter(ctx: FlowContext) -> Matter:
@@ -113,67 +124,111 @@ def _matter(ctx: FlowContext) -> Matter:
     return matter
 
 
-async def choose_variant(ctx: FlowContext) -> Step:
-    matter = _matter(ctx)
+def _missing(matter: Matter, slots: Mapping[str, Any]) -> ApplyState | None:
+    """The first thing still to be told, in the order it is asked."""
+    if matter.variants and not slots.get("variant"):
+        return ApplyState.VARIANT
+    if slots.get("agent") is None:
+        return ApplyState.WHO
+    if slots["agent"] and not slots.get("agent_name"):
+        return ApplyState.AGENT_NAME
+    for state, key in ((ApplyState.NAME, "name"), (ApplyState.ID_NUMBER, "id_number"),
+                       (ApplyState.PHONE, "phone"), (ApplyState.VILLAGE, "village")):
+        if not slots.get(key):
+            return state
+    return None
+
+
+def _advance(matter: Matter, slots: dict[str, Any], notes: list[str]) -> Step:
+    """Ask for what is missing; with everything told, on to the materials."""
+    missing = _missing(matter, slots)
+    if missing is ApplyState.VARIANT:
+        options = "\n".join(f"{n}. {v.name}" for n, v in enumerate(matter.variants, 1))
+        return Step((*notes, f"申请【{matter.name}】。{matter.variant_question}\n{options}"),
+                    ApplyState.VARIANT, slots)
+    if missing is not None:
+        return Step((*notes, PROMPTS[missing]), missing, slots)
+    if not slots["items"]:  # everything about the applicant told: the papers, one by one
+        slots["items"] = _items_for(matter, slots.get("variant"), bool(slots["agent"]))
+        slots["index"] = 0
+        intro = f"接下来交材料，一共{len(slots['items'])}项，一项一项来。"
+        return Step((*notes, intro, _item_prompt(slots["items"], 0)), ApplyState.MATERIALS,
+                    slots)
+    if int(slots["index"]) < len(slots["items"]):
+        return Step((*notes, _item_prompt(slots["items"], int(slots["index"]))),
+                    ApplyState.MATERIALS, slots)
+    return Step((*notes, _summary(matter, slots)), ApplyState.CONFIRM, slots)
+
+
+def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
+    """Every fact of the message into the draft; what was wrong with any, in words."""
+    found = facts_in(text)
+    notes: list[str] = []
+    if found.relation is not None:
+        slots["agent"] = found.relation != "本人"
+    if found.id_number:
+        problem = id_number_problem(found.id_number)
+        if problem:
+            notes.append(problem)
+        else:
+            slots["id_number"] = normalize(found.id_number)
+            notes.append(f"身份证 {mask_id_number(slots['id_number'])} 已记下。")
+            found_name = found.name or name_beside(text, found.id_number)
+            slots["name"] = found_name or slots.get("name")
+    elif found.name:
+        slots["name"] = found.name
+    if found.speaker:  # 「我叫李红」: the applicant, or the one applying for them
+        slots["agent_name" if slots.get("agent") else "name"] = found.speaker
+    if found.phone:
+        slots["phone"] = normalize(found.phone)
+    village = found.village or village_in(text)
+    if village:
+        slots["village"] = village
+    return notes
+
+
+async def _answer(ctx: FlowContext, current: ApplyState) -> Step:
+    """The message's facts, then the bare answer to the question asked."""
+    matter, slots = _matter(ctx), dict(ctx.slots)
     text = unicodedata.normalize("NFKC", ctx.message.text).strip()
-    number = int(text) if text.isdigit() else 0
-    if not 1 <= number <= len(matter.variants):
-        return Step((f"请回复 1 到 {len(matter.variants)} 的数字。",), ApplyState.VARIANT)
-    return Step((ASK_WHO,), ApplyState.WHO, {"variant": matter.variants[number - 1].id})
+    notes = _absorb(text, slots)
+    told = {key: slots.get(key)
+            for key in ("name", "agent_name", "id_number", "phone", "village")}
+    if current is ApplyState.VARIANT:
+        number = int(text) if text.isdigit() else 0
+        if 1 <= number <= len(matter.variants):
+            slots["variant"] = matter.variants[number - 1].id
+        else:
+            notes.append(f"请回复 1 到 {len(matter.variants)} 的数字。")
+    elif current is ApplyState.WHO and slots.get("agent") is None:
+        choice = _choice(text)
+        if choice is None:
+            notes.append(REPLY_1_OR_2)
+        else:
+            slots["agent"] = choice == "2"
+    elif current in (ApplyState.AGENT_NAME, ApplyState.NAME) and told == \
+            {key: ctx.slots.get(key) for key in told}:  # nothing else was said: a name
+        name = _name(text)
+        if name is None:
+            notes.append(BAD_NAME)
+        else:
+            slots["agent_name" if current is ApplyState.AGENT_NAME else "name"] = name
+    elif current is ApplyState.ID_NUMBER and not slots.get("id_number") and not notes:
+        notes.append(id_number_problem(text) or BAD_ID)
+    elif current is ApplyState.PHONE and not slots.get("phone"):
+        notes.append(phone_problem(text) or "电话号码不对。")
+    elif current is ApplyState.VILLAGE and not slots.get("village"):
+        if 2 <= len(text) <= 30:
+            slots["village"] = text
+        else:
+            notes.append("请写村（社区）的名字。")
+    return _advance(matter, slots, notes)
 
 
-async def ask_who(ctx: FlowContext) -> Step:
-    choice = _choice(ctx.message.text)
-    if choice == "1":
-        return Step((ASK_NAME,), ApplyState.NAME, {"agent": False})
-    if choice == "2":
-        return Step((ASK_AGENT_NAME,), ApplyState.AGENT_NAME, {"agent": True})
-    return Step((REPLY_1_OR_2, ASK_WHO), ApplyState.WHO)
-
-
-def _name(text: str) -> str | None:
-    name = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
-    return name if re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", name) else None
-
-
-async def ask_agent_name(ctx: FlowContext) -> Step:
-    name = _name(ctx.message.text)
-    if name is None:
-        return Step((BAD_NAME, ASK_AGENT_NAME), ApplyState.AGENT_NAME)
-    return Step((ASK_NAME,), ApplyState.NAME, {"agent_name": name})
-
-
-async def ask_name(ctx: FlowContext) -> Step:
-    name = _name(ctx.message.text)
-    if name is None:
-        return Step((BAD_NAME, ASK_NAME), ApplyState.NAME)
-    return Step((ASK_ID_NUMBER,), ApplyState.ID_NUMBER, {"name": name})
-
-
-async def ask_id_number(ctx: FlowContext) -> Step:
-    problem = id_number_problem(ctx.message.text)
-    if problem:
-        return Step((problem, ASK_ID_NUMBER), ApplyState.ID_NUMBER)
-    number = normalize(ctx.message.text)
-    return Step((f"身份证 {mask_id_number(number)} 已记下。", ASK_PHONE), ApplyState.PHONE,
-                {"id_number": number})
-
-
-async def ask_phone(ctx: FlowContext) -> Step:
-    problem = phone_problem(ctx.message.text)
-    if problem:
-        return Step((problem, ASK_PHONE), ApplyState.PHONE)
-    return Step((ASK_VILLAGE,), ApplyState.VILLAGE, {"phone": normalize(ctx.message.text)})
-
-
-async def ask_village(ctx: FlowContext) -> Step:
-    village = unicodedata.normalize("NFKC", ctx.message.text).strip()
-    if not 2 <= len(village) <= 30:
-        return Step(("请写村（社区）的名字。", ASK_VILLAGE), ApplyState.VILLAGE)
-    items = _items_for(_matter(ctx), ctx.slots.get("variant"), bool(ctx.slots.get("agent")))
-    intro = f"接下来交材料，一共{len(items)}项，一项一项来。"
-    return Step((intro, _item_prompt(items, 0)), ApplyState.MATERIALS,
-                {"village": village, "items": items, "index": 0})
+def _step(state: ApplyState) -> StepFn:
+    async def step(ctx: FlowContext) -> Step:
+        return await _answer(ctx, state)
+    return step
 
 
 def _item_prompt(items: list[dict[str, Any]], index: int) -> str:
@@ -203,12 +258,11 @@ async def collect_material(ctx: FlowContext) -> Step:
         return Step((acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS,
                     {"items": items, "index": index})
     slots = {**ctx.slots, "items": items, "index": index}
-    return Step((acknowledged, _summary(ctx, slots)), ApplyState.CONFIRM,
+    return Step((acknowledged, _summary(_matter(ctx), slots)), ApplyState.CONFIRM,
                 {"items": items, "index": index})
 
 
-def _summary(ctx: FlowContext, slots: dict[str, Any]) -> str:
-    matter = _matter(ctx)
+def _summary(matter: Matter, slots: Mapping[str, Any]) -> str:
     materials = "\n".join(f"{n}. {item['short']}：{STATE_WORDS[item['state']]}"
                           for n, item in enumerate(slots["items"], 1))
     agent = f"\n代办人：{slots['agent_name']}" if slots.get("agent_name") else ""
@@ -224,8 +278,14 @@ async def confirm(ctx: FlowContext) -> Step:
         restarted = start(_matter(ctx), ctx.slots.get("variant"))
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
-    if choice != "1":
-        return Step((REPLY_1_OR_2,), ApplyState.CONFIRM)
+    if choice != "1":  # 「电话错了，是139…」: corrected, and shown again
+        corrected = dict(ctx.slots)
+        notes = _absorb(ctx.message.text, corrected)
+        corrected["agent"] = ctx.slots["agent"]  # the materials asked depend on it
+        if corrected == dict(ctx.slots):
+            return Step((REPLY_1_OR_2,), ApplyState.CONFIRM)
+        return Step((*notes, _summary(_matter(ctx), corrected)), ApplyState.CONFIRM,
+                    corrected)
     slots, matter = ctx.slots, _matter(ctx)
     receipt = await ctx.services.submit(NewCase(
         matter_id=matter.id, channel=ctx.message.channel.value, user_id=ctx.message.user_id,
@@ -270,13 +330,9 @@ def remaining(slots: dict[str, Any]) -> str:
 
 
 STEPS: dict[str, StepFn] = {
-    ApplyState.VARIANT: choose_variant,
-    ApplyState.WHO: ask_who,
-    ApplyState.AGENT_NAME: ask_agent_name,
-    ApplyState.NAME: ask_name,
-    ApplyState.ID_NUMBER: ask_id_number,
-    ApplyState.PHONE: ask_phone,
-    ApplyState.VILLAGE: ask_village,
+    **{state: _step(state) for state in (
+        ApplyState.VARIANT, ApplyState.WHO, ApplyState.AGENT_NAME, ApplyState.NAME,
+        ApplyState.ID_NUMBER, ApplyState.PHONE, ApplyState.VILLAGE)},
     ApplyState.MATERIALS: collect_material,
     ApplyState.CONFIRM: confirm,
 }
@@ -288,17 +344,28 @@ PROMPTS = {
 
 
 def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
-    """Whether a message answers the current question (else it is a side question)."""
+    """Whether a message answers (else it is a side question): it carries a fact, or has the
+    form the question asked for; a question carrying no number is asked of the bot."""
     state = ApplyState(current)
     if kind in (Kind.IMAGE, Kind.FILE):
         return state is ApplyState.MATERIALS
+    plain_text = unicodedata.normalize("NFKC", text).strip()
+    found = facts_in(plain_text)
+    numbers = bool(found.id_number or found.phone)
+    if plain_text.endswith(("吗", "?", "？", "呢")) and not numbers:
+        return False
+    if state not in (ApplyState.MATERIALS, ApplyState.CONFIRM) and (
+            numbers or found.relation or found.name or village_in(plain_text)):
+        return True
     if state in (ApplyState.NAME, ApplyState.AGENT_NAME):
         return _name(text) is not None
     if state in (ApplyState.ID_NUMBER, ApplyState.PHONE):
-        return any(char.isdigit() for char in unicodedata.normalize("NFKC", text))
+        return any(char.isdigit() for char in plain_text)
     if state is ApplyState.VILLAGE:
-        return len(text.strip()) <= 15 and not text.strip().endswith(("吗", "?", "？", "呢"))
-    return unicodedata.normalize("NFKC", text).strip().rstrip(".、。").isdigit()
+        return len(plain_text) <= 15
+    if state is ApplyState.CONFIRM and numbers:
+        return True
+    return plain_text.rstrip(".、。").isdigit()
 
 
 def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
@@ -307,7 +374,7 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
     if state is ApplyState.MATERIALS:
         return _item_prompt(slots["items"], int(slots["index"]))
     if state is ApplyState.CONFIRM:
-        return _summary(ctx, slots)
+        return _summary(_matter(ctx), slots)
     if state is ApplyState.VARIANT:
         return "请回复数字选择情形。"
     return PROMPTS[state]

@@ -36,6 +36,7 @@ from bot.appointments.when import Refused, When, understand_when
 from bot.cases.identity import mask_phone, normalize, phone_problem
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows.choice import choice_number, describes_option, pick_option
 from bot.messages import Kind
 
 FLOW_NAME = "book"
@@ -93,8 +94,7 @@ _CONTACT_PHONE = re.compile(r"[0-9-]{7,14}")
 
 
 def _digit(text: str) -> int | None:
-    cleaned = unicodedata.normalize("NFKC", text).strip().rstrip(".、。")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) <= 2 else None
+    return choice_number(text)
 
 
 def what_to_bring(matter: Matter, variant_id: str | None) -> str:
@@ -182,7 +182,8 @@ async def choose_day(ctx: FlowContext) -> Step:
 
 
 async def choose_slot(ctx: FlowContext) -> Step:
-    number, choices = _digit(ctx.message.text), ctx.slots["choices"]
+    choices = ctx.slots["choices"]
+    number = pick_option(ctx.message.text, [label for _, label in choices])
     if number is None:
         return await choose_day(ctx)  # 「那下周二呢」: another day
     if not 1 <= number <= len(choices):
@@ -362,9 +363,9 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return any(char.isdigit() for char in text) or bool(_CONTACT_NAME.fullmatch(
             text.strip()))
     if state in (BookingState.DAY, BookingState.SLOT):
-        return _digit(text) is not None or \
+        return describes_option(text) or \
             understand_when(text, chinatime.today(), 3650) is not None
-    return _digit(text) is not None
+    return choice_number(text) is not None
 
 
 def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:

@@ -32,10 +32,15 @@ _PHONE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])|(?<![0-9])0\d{2,3}-?\d{7,8}
 _AGE = re.compile(r"(\d{2,3})\s*(?:周岁|岁|了|多了|多岁)")
 _CN_AGE = re.compile(r"([一二三四五六七八九])十([一二三四五六七八九])?(?:周岁|岁|了|多)")
 _CN_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")}
-_NAMED = re.compile(r"(?:叫|名字是|名字叫|姓名是?|姓名：)\s*([\u4e00-\u9fff·]{2,5})")
+_NAMED = re.compile(r"(?:(?<!我)叫|(?<!我的)名字是|(?<!我的)名字叫|姓名是?|姓名：)\s*"
+                    r"([\u4e00-\u9fff·]{2,5})")
+# The messenger's own name (a village agent or a daughter applying for someone).
+_SPEAKER = re.compile(r"(?:我叫|我的名字是|我的名字叫)\s*([\u4e00-\u9fff·]{2,4})")
 _HAN_NAME = re.compile(r"[\u4e00-\u9fff·]{2,4}")
 # Words that end a place or make a phrase no person's name.
 _NOT_A_NAME_END = ("村", "组", "社区", "镇", "乡", "县", "街", "路", "号", "队")
+# A village or community named without the center's list (the apply flow has none).
+_VILLAGE = re.compile(r"(?<![我俺咱本这那哪同])([\u4e00-\u9fff]{2,5}(?:村|社区))")
 _GROUP = re.compile(r"([0-9一二三四五六七八九十]{1,3})\s*(?:组|队)")
 
 
@@ -46,6 +51,7 @@ class Facts:
     disabled: bool = False
     ill: bool = False
     name: str | None = None  # only where the message says it is a name (叫…)
+    speaker: str | None = None  # 「我叫李红」: the messenger's own name
     id_number: str | None = None  # 18 characters, not yet checked
     phone: str | None = None
     village: str | None = None  # one of the center's villages
@@ -59,6 +65,17 @@ class Facts:
 def plain(text: str) -> str:
     """Full-width digits and letters folded, x made X (ID numbers end in either)."""
     return unicodedata.normalize("NFKC", text).replace("x", "X")
+
+
+def village_in(text: str) -> str | None:
+    """「红旗村」「住在新街社区3组」 → the village; not 「我们村」."""
+    match = _VILLAGE.search(plain(text))
+    if match is None:
+        return None
+    village = re.sub(r"^(家住|家在|住在|我在|在|是)", "", match.group(1))
+    if len(village) < 3 or village.startswith(("我们", "俺们", "咱们")):
+        return None
+    return village
 
 
 def relation_in(text: str) -> str | None:
@@ -94,6 +111,7 @@ def facts_in(text: str, villages: tuple[str, ...] = ()) -> Facts:
     phone = _PHONE.search(rest)
     without_numbers = _PHONE.sub(" ", rest)
     named = _NAMED.search(text)
+    speaker = _SPEAKER.search(text)
     group = _GROUP.search(text)
     return Facts(
         relation=relation_in(text),
@@ -102,6 +120,7 @@ def facts_in(text: str, villages: tuple[str, ...] = ()) -> Facts:
         ill=any(word in text for word in ILLNESS_WORDS),
         name=named.group(1) if named and looks_like_name(named.group(1))
         else name_after_relation(text),
+        speaker=speaker.group(1) if speaker and looks_like_name(speaker.group(1)) else None,
         id_number=id_match.group() if id_match else None,
         phone=phone.group().replace("-", "") if phone else None,
         village=next((v for v in villages if v in text), None),
