@@ -133,6 +133,15 @@ async def test_a_home_visit_told_in_pieces_in_any_order(app_client):
     assert "养老金领取资格认证" in summary and "138****5678" in summary
 
 
+async def test_a_saturday_booking_with_everything_in_the_first_message(app_client):
+    villager = Phone(app_client, "o_saturday_at_once")
+    offered = await villager.says("我想约周六上午办残疾证，我叫张明，电话13800001234")
+    assert "11月28日（周六）上午9:00（延时服务）" in offered
+    summary = await villager.says("1")  # name and phone were said: straight to the check
+    assert "请核对" in summary and "张明" in summary and "138****1234" in summary
+    assert "预约成功" in await villager.says("1")
+
+
 async def test_moving_and_cancelling_from_the_phone(app_client, sessions):
     villager = Phone(app_client, "o_move")
     assert "预约到民政窗口办【最低生活保障】。哪天来" in await villager.says("预约办低保")

@@ -37,6 +37,7 @@ from bot.cases.identity import mask_phone, normalize, phone_problem
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Step, StepFn
 from bot.flows.choice import choice_number, describes_option, pick_option
+from bot.flows.facts import facts_in, looks_like_name
 from bot.messages import Kind
 
 FLOW_NAME = "book"
@@ -132,8 +133,10 @@ async def start(desk: Appointments, matter: Matter, text: str, variant: str | No
     if booked is not None:  # said now, not after the villager has chosen a time
         return Step((ALREADY_BOOKED.format(slot=slot_label(booked.slot),
                                            number=booked.booking_no),), END)
+    # 「我叫张明，电话138…」 in the first message: not asked again (a name only if called one)
+    name, phone = _contact(text, bare_name=False)
     slots = {"matter": matter.id, "variant": variant, "window": window.id,
-             "draft": secrets.token_hex(8)}
+             "draft": secrets.token_hex(8), "name": name, "phone": phone}
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if isinstance(when, When):
         step = await _offer(desk, slots, when)
@@ -195,13 +198,16 @@ async def choose_slot(ctx: FlowContext) -> Step:
     return Step((ASK_CONTACT,), BookingState.CONTACT, chosen)
 
 
-def _contact(text: str) -> tuple[str | None, str | None]:
+def _contact(text: str, *, bare_name: bool = True) -> tuple[str | None, str | None]:
+    """The name and phone a message gives: 「张明 138…」, 「我叫张明，电话138…」; a bare
+    「张明」 only where a name was asked for."""
     cleaned = unicodedata.normalize("NFKC", text)
-    name = _CONTACT_NAME.search(cleaned)
+    found = facts_in(cleaned)
+    bare = (run for run in _CONTACT_NAME.findall(cleaned) if looks_like_name(run))
+    name = found.speaker or found.name or (next(bare, None) if bare_name else None)
     phone = _CONTACT_PHONE.search(cleaned.replace(" ", ""))
     number = normalize(phone.group()) if phone else None
-    return (name.group() if name else None,
-            number if number and phone_problem(number) is None else None)
+    return name, number if number and phone_problem(number) is None else None
 
 
 async def give_contact(ctx: FlowContext) -> Step:
