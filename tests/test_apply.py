@@ -105,7 +105,11 @@ async def test_everything_said_at_once_is_not_asked_again(app_client):
     assert "村（社区）：红旗村" in summary and "138****5678" in summary
     corrected = await daughter.says("电话错了，是13912345678")
     assert "139****5678" in corrected and "回复 1 提交申请" in corrected
-    assert "申请已受理" in await daughter.says("1")
+    receipt = await daughter.says("1")
+    assert "申请已受理" in receipt
+    receipt_no = receipt.split("受理编号：")[1].split("\n")[0]
+    shown = await (await client.get(f"/api/clerk/cases/{receipt_no}", headers=CLERK)).json()
+    assert (shown["applicant"], shown["agent"], shown["relation"]) == ("王秀英", "李红", "母亲")
 
 
 async def test_facts_told_in_pieces_in_any_order(app_client):

@@ -87,6 +87,7 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     assert booking["name"] == "张明" and booking["phone"] == "138****1234"
     [visit] = (await clerk(app_client, "GET", "home-visits?status=requested"))["home_visits"]
     assert visit["age"] == 88 and visit["agent_name"] == "王芳" and visit["village"] == "石桥村"
+    assert visit["relation"] == "母亲"  # 俺娘: who the visit is for, apart from her son
     assert visit["preferred"] == ["2026-11-24 am", "2026-11-25 am"]
     scheduled = await clerk(app_client, "POST", f"home-visits/{visit['visit_no']}/schedule",
                             date="2026-11-25", half="pm")
@@ -134,12 +135,16 @@ async def test_a_home_visit_told_in_pieces_in_any_order(app_client):
 
 
 async def test_a_saturday_booking_with_everything_in_the_first_message(app_client):
-    villager = Phone(app_client, "o_saturday_at_once")
-    offered = await villager.says("我想约周六上午办残疾证，我叫张明，电话13800001234")
+    daughter = Phone(app_client, "o_saturday_at_once")
+    offered = await daughter.says("帮我妈王秀英约周六上午办残疾证，我叫李红，电话13800001234")
     assert "11月28日（周六）上午9:00（延时服务）" in offered
-    summary = await villager.says("1")  # name and phone were said: straight to the check
-    assert "请核对" in summary and "张明" in summary and "138****1234" in summary
-    assert "预约成功" in await villager.says("1")
+    summary = await daughter.says("1")  # name and phone were said: straight to the check
+    assert "请核对" in summary and "为谁办：母亲 王秀英" in summary
+    assert "姓名：李红" in summary and "138****1234" in summary
+    assert "预约成功" in await daughter.says("1")
+    day = await clerk(app_client, "GET", "bookings?date=2026-11-28&window=civil")
+    [booking] = day["windows"][0]["bookings"]
+    assert booking["name"] == "李红" and booking["for"] == {"relation": "母亲", "name": "王秀英"}
 
 
 async def test_moving_and_cancelling_from_the_phone(app_client, sessions):

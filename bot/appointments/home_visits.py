@@ -73,6 +73,7 @@ class NewHomeVisit:
     key: str
     latitude: float | None = None
     longitude: float | None = None
+    relation: str | None = None  # the person to the one who messaged: 本人, 母亲…
 
 
 def visit_half(visit: HomeVisit) -> HalfDay | None:
@@ -109,7 +110,8 @@ class HomeVisitService:
                         secrets.choice(BOOKING_ALPHABET) for _ in range(5)),
                     idempotency_key=new.key, user_id=new.user_id, channel=new.channel,
                     person_name=new.person_name, id_number=new.id_number,
-                    for_self=new.for_self, reason=new.reason, age=new.age,
+                    for_self=new.for_self, relation=new.relation, reason=new.reason,
+                    age=new.age,
                     matter_id=new.matter_id, purpose=new.purpose, village=new.village,
                     address=new.address, latitude=new.latitude, longitude=new.longitude,
                     phone=new.phone, preferred=list(new.preferred), agent_id=agent.id,

@@ -75,6 +75,8 @@ class BookingRequest:
     phone: str = ""
     replaces: str | None = None  # the booking number this one moves
     channel: str = "wechat"  # where the villager booked: where notices go first
+    person_name: str | None = None  # whom the matter is for, where not the one who books
+    relation: str | None = None
 
 
 class BookingService:
@@ -235,6 +237,7 @@ class BookingService:
                                   slot_id=request.slot_id, user_id=request.user_id,
                                   matter_id=request.matter_id, name=request.name,
                                   phone=request.phone, channel=request.channel, status=ACTIVE,
+                                  person_name=request.person_name, relation=request.relation,
                                   created_at=now)
                 session.add(booking)
                 await session.flush()

@@ -38,6 +38,7 @@ class NewCase:
     variant_id: str | None = None
     agent_name: str | None = None
     draft_key: str | None = None
+    relation: str | None = None  # the applicant to the one who messaged: 本人, 母亲…
 
 
 @dataclass(frozen=True, slots=True)

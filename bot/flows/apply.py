@@ -165,7 +165,7 @@ def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
     found = facts_in(text)
     notes: list[str] = []
     if found.relation is not None:
-        slots["agent"] = found.relation != "本人"
+        slots["agent"], slots["relation"] = found.relation != "本人", found.relation
     if found.id_number:
         problem = id_number_problem(found.id_number)
         if problem:
@@ -292,6 +292,7 @@ async def confirm(ctx: FlowContext) -> Step:
         applicant_name=slots["name"], applicant_id_number=slots["id_number"],
         phone=slots["phone"], village=slots["village"], variant_id=slots.get("variant"),
         agent_name=slots.get("agent_name"), draft_key=slots["draft"],
+        relation=slots.get("relation") or ("本人" if not slots.get("agent") else None),
         materials=[MaterialItem(i["short"], i["state"], i["file_id"]) for i in slots["items"]],
     ))
     return Step((_receipt_text(matter, receipt, slots["items"]),), END)

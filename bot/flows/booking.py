@@ -37,7 +37,7 @@ from bot.cases.identity import mask_phone, normalize, phone_problem
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Step, StepFn
 from bot.flows.choice import choice_number, describes_option, pick_option
-from bot.flows.facts import facts_in, looks_like_name
+from bot.flows.facts import facts_in, for_whom_words, looks_like_name, name_after_relation
 from bot.messages import Kind
 
 FLOW_NAME = "book"
@@ -71,7 +71,7 @@ CHOOSE_SLOT = "这些时间可以约，回复数字选一个：\n{options}\n也�
 NOTHING_FREE = "最近{days}天都约满了。请直接在上班时间来，或打电话 {phone}。"
 ASK_CONTACT = "请发来办事人的姓名和手机号，比如：张秀英 13812345678"
 CONTACT_MISSING = "还差{what}。"
-CONFIRM = ("请核对：\n事项：{matter}\n时间：{slot}\n地点：{place}\n"
+CONFIRM = ("请核对：\n事项：{matter}{for_whom}\n时间：{slot}\n地点：{place}\n"
            "姓名：{name}\n电话：{phone}\n回复 1 确认预约，2 换个时间。")
 BOOKED = ("预约成功！预约号：{number}\n{slot}，{place}（{window}）。\n"
           "请提前10分钟到，报预约号就行。{bring}\n"
@@ -135,8 +135,10 @@ async def start(desk: Appointments, matter: Matter, text: str, variant: str | No
                                            number=booked.booking_no),), END)
     # 「我叫张明，电话138…」 in the first message: not asked again (a name only if called one)
     name, phone = _contact(text, bare_name=False)
+    found = facts_in(text)  # 「帮我妈王秀英约」: whom it is for, apart from who comes
     slots = {"matter": matter.id, "variant": variant, "window": window.id,
-             "draft": secrets.token_hex(8), "name": name, "phone": phone}
+             "draft": secrets.token_hex(8), "name": name, "phone": phone,
+             "relation": found.relation, "person_name": name_after_relation(text)}
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if isinstance(when, When):
         step = await _offer(desk, slots, when)
@@ -226,7 +228,9 @@ async def give_contact(ctx: FlowContext) -> Step:
 def _summary(ctx: FlowContext, slots: Any) -> str:
     window = _desk(ctx).bookings.rules.window(slots["window"])
     assert window is not None
+    for_whom = for_whom_words(slots.get("relation"), slots.get("person_name"))
     return CONFIRM.format(matter=_matter(ctx).name, slot=slots["slot_label"],
+                          for_whom=f"\n为谁办：{for_whom}" if for_whom else "",
                           place=f"{window.place}（{window.name}）", name=slots["name"],
                           phone=mask_phone(slots["phone"]))
 
@@ -244,7 +248,8 @@ async def confirm(ctx: FlowContext) -> Step:
             slot_id=int(slots["slot_id"]), user_id=ctx.message.user_id, matter_id=matter.id,
             key=f"{slots['draft']}:{slots['slot_id']}", name=slots["name"],
             phone=slots["phone"], replaces=slots.get("replaces"),
-            channel=ctx.message.channel.value))
+            channel=ctx.message.channel.value, person_name=slots.get("person_name"),
+            relation=slots.get("relation")))
     except BookingError as refused:
         if str(refused) != SLOT_TAKEN:
             return Step((str(refused),), END)
@@ -346,7 +351,8 @@ async def _reschedule(desk: Appointments, ctx: FlowContext, number: str) -> Step
     return Step((f"改到哪天？{ASK_DAY}",), BookingState.DAY, {
         "matter": booking.matter_id, "variant": None, "window": window.id,
         "draft": secrets.token_hex(8), "name": booking.name, "phone": booking.phone,
-        "replaces": booking.booking_no})
+        "replaces": booking.booking_no, "person_name": booking.person_name,
+        "relation": booking.relation})
 
 
 STEPS: dict[str, StepFn] = {

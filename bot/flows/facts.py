@@ -168,3 +168,10 @@ def name_beside(text: str, id_number: str) -> str | None:
     before, _, after = plain(text).replace(" ", "").partition(id_number)
     runs = _HAN_RUN.findall(_LABELS.sub(" ", before))[-1:] + _HAN_RUN.findall(after)[:1]
     return next((name for run in runs if (name := _as_name(run))), None)
+
+
+def for_whom_words(relation: str | None, person: str | None) -> str:
+    """「母亲 王秀英」, 「本人」, or "" when the messenger said nothing of it."""
+    if relation == "本人":
+        return "本人"
+    return " ".join(part for part in (relation, person) if part)

@@ -309,7 +309,8 @@ async def confirm(ctx: FlowContext) -> Step:
             matter_id=slots.get("matter"), purpose=slots["purpose"],
             village=slots["village"], address=slots["address"], phone=slots["phone"],
             preferred=tuple(slots["preferred"]), key=slots["draft"],
-            latitude=slots.get("latitude"), longitude=slots.get("longitude")))
+            latitude=slots.get("latitude"), longitude=slots.get("longitude"),
+            relation=slots.get("relation") or ("本人" if slots["for_self"] else None)))
     except BookingError as refused:
         return Step((str(refused),), END)
     agent = desk.visits.rules.agent(visit.agent_id)

@@ -86,6 +86,8 @@ class Case(Base):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     village: Mapped[str] = mapped_column(String(64))
     agent_name: Mapped[str | None] = mapped_column(String(64))  # 代办员 applying for them
+    # who the applicant is to the one who messaged (本人, 母亲, 父亲…), where they said
+    relation: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
     result: Mapped[str | None] = mapped_column(String(16))  # 可领取 / 已送达 when completed
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -170,8 +172,11 @@ class Booking(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("service_slots.id"), index=True)
     user_id: Mapped[str] = mapped_column(String(128), index=True)
     matter_id: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(64), default="")  # who booked, and comes
     phone: Mapped[str] = mapped_column(String(20), default="")
+    # whom the matter is for, where not the one who booked (「帮我妈约」: 母亲, her name)
+    person_name: Mapped[str | None] = mapped_column(String(64))
+    relation: Mapped[str | None] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16), default="wechat")
     # booked → arrived → done; booked → cancelled / late_cancelled / no_show / moved
     status: Mapped[str] = mapped_column(String(16))
@@ -196,6 +201,7 @@ class HomeVisit(Base):
     person_name: Mapped[str] = mapped_column(String(64))
     id_number: Mapped[str] = mapped_column(String(18))
     for_self: Mapped[bool] = mapped_column(Boolean)
+    relation: Mapped[str | None] = mapped_column(String(16))  # 母亲, 父亲… where said
     reason: Mapped[str] = mapped_column(String(16))  # age / disability / illness
     age: Mapped[int | None] = mapped_column(Integer)
     matter_id: Mapped[str | None] = mapped_column(String(64))

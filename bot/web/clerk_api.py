@@ -122,7 +122,7 @@ def case_summary(case: Case, today: date) -> dict[str, Any]:
         "receipt_no": case.receipt_no, "matter": case.matter_id, "status": case.status,
         "status_label": status.label, "applicant": case.applicant_name,
         "id_number": mask_id_number(case.applicant_id_number), "phone": mask_phone(case.phone),
-        "village": case.village, "agent": case.agent_name,
+        "village": case.village, "agent": case.agent_name, "relation": case.relation,
         "accepted_at": case.accepted_at, "due_date": case.due_date,
         # The due date used the weekday rule: the year's holidays are not entered yet.
         "due_date_assumed": case.due_assumed, "overdue": overdue,

@@ -44,12 +44,13 @@ def booking_summary(booking: Booking) -> dict[str, Any]:
             "window": booking.slot.window, "starts_at": local(booking.slot.starts_at),
             "ends_at": local(booking.slot.ends_at), "kind": booking.slot.kind,
             "label": slot_label(booking.slot), "name": booking.name,
-            "phone": mask_phone(booking.phone), "status": booking.status}
+            "phone": mask_phone(booking.phone), "status": booking.status,
+            "for": {"relation": booking.relation, "name": booking.person_name}}
 
 
 def visit_summary(visit: HomeVisit, service: HomeVisitService) -> dict[str, Any]:
     half, agent = visit_half(visit), service.rules.agent(visit.agent_id)
-    return {"visit_no": visit.visit_no, "person": visit.person_name,
+    return {"visit_no": visit.visit_no, "person": visit.person_name, "relation": visit.relation,
             "id_number": mask_id_number(visit.id_number), "age": visit.age,
             "reason": visit.reason, "purpose": visit.purpose, "matter": visit.matter_id,
             "village": visit.village, "address": visit.address,
