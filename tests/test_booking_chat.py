@@ -145,6 +145,11 @@ async def test_a_saturday_booking_with_everything_in_the_first_message(app_clien
     day = await clerk(app_client, "GET", "bookings?date=2026-11-28&window=civil")
     [booking] = day["windows"][0]["bookings"]
     assert booking["name"] == "李红" and booking["for"] == {"relation": "母亲", "name": "王秀英"}
+    # what the clerk asks of what does not exist, or cannot be, has its own status
+    await clerk(app_client, "POST", "bookings/YY000000XXXXX/status", 404, to="arrived")
+    await clerk(app_client, "POST", "home-visits/SM000000XXXXX/status", 404, to="done")
+    await clerk(app_client, "POST", f"bookings/{booking['booking_no']}/status", 409,
+                to="no_show")  # its time has not come
 
 
 async def test_moving_and_cancelling_from_the_phone(app_client, sessions):

@@ -11,6 +11,7 @@ from bot.appointments.service import (
     BookingError,
     BookingRequest,
     BookingService,
+    SlotTaken,
     part_of_day,
     slot_label,
 )
@@ -128,7 +129,7 @@ async def test_two_hundred_villagers_for_the_last_fifty_places(bookings, session
     async def try_to_book(n):
         try:
             return await bookings.book(request(slots[n % 50], f"o_{n}", "id_card"))
-        except BookingError as full:
+        except SlotTaken as full:
             assert str(full) == "这个时段刚约满了，换一个？"
             return None
 

@@ -22,6 +22,7 @@ from bot.appointments.service import (
     BOOKING_ALPHABET,
     BookingError,
     BookingService,
+    NotFound,
     part_of_day,
 )
 from bot.appointments.when import day_label
@@ -134,7 +135,7 @@ class HomeVisitService:
             visit = await self._locked(session, visit_no)
             agent = self.rules.agent(agent_id or visit.agent_id)
             if agent is None:
-                raise BookingError(f"没有这个上门人员: {agent_id}")
+                raise NotFound(f"没有这个上门人员: {agent_id}")
             start, _ = self.rules.morning if when.half == "am" else self.rules.afternoon
             starts_at = datetime.combine(when.day, start, CHINA).astimezone(UTC)
             if starts_at <= now:
@@ -220,7 +221,7 @@ class HomeVisitService:
             query = query.where(HomeVisit.user_id == user_id)
         visit = await session.scalar(query.with_for_update(of=HomeVisit))
         if visit is None:
-            raise BookingError("没有找到这个上门服务申请")
+            raise NotFound("没有找到这个上门服务申请")
         if visit.status not in OPEN:
             raise BookingError("这个上门服务已经办结或取消了")
         return visit

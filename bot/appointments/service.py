@@ -38,7 +38,19 @@ COUNTED_MISSES = ("no_show", "late_cancelled")
 
 
 class BookingError(Exception):
-    """A booking request refused; the message is for the villager (or the clerk)."""
+    """A booking request refused, with the reason; the message is for the villager (or the
+    clerk). The web edge answers 409, or 404 for NotFound."""
+
+
+class NotFound(BookingError):
+    """No such booking, home visit or agent."""
+
+
+class SlotTaken(BookingError):
+    """The slot filled up between offering and confirming: offer others."""
+
+    def __init__(self) -> None:
+        super().__init__(SLOT_TAKEN)
 
 
 def part_of_day(moment: datetime) -> str:
@@ -232,7 +244,7 @@ class BookingService:
                            ServiceSlot.starts_at > now)
                     .values(booked=ServiceSlot.booked + 1).returning(ServiceSlot))
                 if taken is None:
-                    raise BookingError(SLOT_TAKEN)
+                    raise SlotTaken()
                 booking = Booking(booking_no=_booking_no(now), idempotency_key=request.key,
                                   slot_id=request.slot_id, user_id=request.user_id,
                                   matter_id=request.matter_id, name=request.name,
@@ -289,7 +301,7 @@ class BookingService:
             query = query.where(Booking.user_id == user_id)
         booking = await session.scalar(query.with_for_update(of=Booking))
         if booking is None:
-            raise BookingError("没有找到您的这个预约")
+            raise NotFound("没有找到您的这个预约")
         if booking.status != ACTIVE:
             raise BookingError("这个预约已经取消或办过了")
         booking.status, booking.moved_to = status, moved_to
@@ -320,7 +332,7 @@ class BookingService:
             booking = await session.scalar(select(Booking).where(
                 Booking.booking_no == booking_no).with_for_update(of=Booking))
             if booking is None:
-                raise BookingError("没有这个预约号")
+                raise NotFound("没有这个预约号")
             if to not in CLERK_MOVES.get(booking.status, set()):
                 raise BookingError(f"预约状态是 {booking.status}，不能改为 {to}")
             if to == "no_show" and local(booking.slot.starts_at) > local(now):

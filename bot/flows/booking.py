@@ -30,6 +30,7 @@ from bot.appointments.service import (
     BookingError,
     BookingRequest,
     BookingService,
+    SlotTaken,
     slot_label,
 )
 from bot.appointments.when import Refused, When, understand_when
@@ -250,10 +251,10 @@ async def confirm(ctx: FlowContext) -> Step:
             phone=slots["phone"], replaces=slots.get("replaces"),
             channel=ctx.message.channel.value, person_name=slots.get("person_name"),
             relation=slots.get("relation")))
-    except BookingError as refused:
-        if str(refused) != SLOT_TAKEN:
-            return Step((str(refused),), END)
+    except SlotTaken:
         return await _offer(desk, slots, _when_from(slots), before=(SLOT_TAKEN,))
+    except BookingError as refused:
+        return Step((str(refused),), END)
     window = desk.bookings.rules.window(slots["window"])
     assert window is not None
     moved = MOVED.format(old=slots["replaces"]) if slots.get("replaces") else ""

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
-from bot.appointments.service import BookingError, BookingService, slot_label
+from bot.appointments.service import BookingError, BookingService, NotFound, slot_label
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.chinatime import local, typed_day
 from bot.console.accounts import Who
@@ -90,7 +90,7 @@ async def mark_booking(request: web.Request, clerk: Who) -> web.Response:
                                                    body.to, clerk.name)
     except BookingError as refused:
         return json_response({"error": str(refused)},
-                             404 if "没有这个" in str(refused) else 409)
+                             404 if isinstance(refused, NotFound) else 409)
     return json_response(booking_summary(booking))
 
 
@@ -123,7 +123,7 @@ async def schedule_visit(request: web.Request, clerk: Who) -> web.Response:
                                        body.agent)
     except BookingError as refused:
         return json_response({"error": str(refused)},
-                             404 if "没有找到" in str(refused) else 409)
+                             404 if isinstance(refused, NotFound) else 409)
     return json_response(visit_summary(visit, service))
 
 
@@ -137,7 +137,7 @@ async def close_visit(request: web.Request, clerk: Who) -> web.Response:
         visit = await service.close(request.match_info["visit_no"], body.to, clerk.name)
     except BookingError as refused:
         return json_response({"error": str(refused)},
-                             404 if "没有找到" in str(refused) else 409)
+                             404 if isinstance(refused, NotFound) else 409)
     return json_response(visit_summary(visit, service))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.rules import BookingRules
-from bot.appointments.service import BookingError, BookingService
+from bot.appointments.service import BookingService, NotFound
 from bot.console.accounts import Who
 from bot.storage.tables import HomeVisit
 
@@ -46,17 +46,17 @@ def hidden_matters(rules: BookingRules, who: Who) -> list[str]:
 
 
 async def booking_in_window(bookings: BookingService, booking_no: str, who: Who) -> None:
-    """BookingError if there is no such booking; OtherWindow if it is not `who`'s."""
+    """NotFound if there is no such booking; OtherWindow if it is not `who`'s."""
     booking = await bookings.get(booking_no)
     if booking is None:
-        raise BookingError("没有这个预约号")
+        raise NotFound("没有这个预约号")
     require(who, booking.slot.window, "预约")
 
 
 async def visit_in_window(visits: HomeVisitService, rules: BookingRules, visit_no: str,
                           who: Who) -> None:
-    """BookingError if there is no such home visit; OtherWindow if it is not `who`'s."""
+    """NotFound if there is no such home visit; OtherWindow if it is not `who`'s."""
     visit = await visits.get(visit_no)
     if visit is None:
-        raise BookingError("没有找到这个上门服务申请")
+        raise NotFound("没有找到这个上门服务申请")
     require(who, visit_window(rules, visit), "上门服务")
