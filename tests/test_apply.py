@@ -283,7 +283,10 @@ async def test_cancel_in_the_middle_deletes_the_draft(app_client):
     client, _ = app_client
     phone = Phone(client, "o_cancel")
     await fill_in_applicant(phone)
-    assert "申请已取消" in await phone.says("算了")
+    assert "确定不申请了吗" in await phone.says("算了")  # one word throws nothing away
+    assert "好的，接着填。第1/3项" in await phone.says("2")
+    assert "确定不申请了吗" in await phone.says("不办了")
+    assert "申请已取消" in await phone.says("1")
     assert "还没到交材料" not in await phone.says("还差什么")  # no draft any more
 
 

@@ -1,6 +1,6 @@
 """Long answers fit WeChat's 2048-byte text reply: split at line breaks, 「继续」 for the rest."""
 
-from bot.dialogue.manager import MAX_REPLY_BYTES, paginate, parse_choice
+from bot.dialogue.words import MAX_REPLY_BYTES, paginate, parse_choice
 
 
 def test_short_text_is_one_page():

@@ -28,7 +28,8 @@ from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
 from bot.catalogue.outside import load_outside
 from bot.config import Settings
-from bot.dialogue.manager import Dialogue, HandoffDesk, Preferences
+from bot.dialogue.manager import Dialogue
+from bot.dialogue.services import HandoffDesk, Preferences
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService

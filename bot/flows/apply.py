@@ -319,6 +319,11 @@ def _receipt_text(matter: Matter, receipt: Receipt, items: list[dict[str, Any]])
                             window=window)
 
 
+def has_answers(slots: Mapping[str, Any]) -> bool:
+    """Whether the villager has told anything that leaving would throw away."""
+    return any(slots.get(key) for key in ("name", "id_number", "phone", "village", "agent_name"))
+
+
 def remaining(slots: dict[str, Any]) -> str:
     """「还差什么」: the items not yet answered, or what is left to fill in."""
     items = slots.get("items") or []

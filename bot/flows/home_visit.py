@@ -139,10 +139,10 @@ async def _advance(ctx: FlowContext, current: VisitState | None) -> Step:
             slots["preferred"] = []
             return Step((*notes, prompt, _summary(slots)), VisitState.CONFIRM, slots)
         return Step((*notes, prompt), VisitState.TIMES, slots)
-    return Step((*notes, await _prompt(wanted, ctx, slots)), wanted, slots)
+    return Step((*notes, _prompt(wanted, ctx, slots)), wanted, slots)
 
 
-async def _prompt(state: VisitState, ctx: FlowContext, slots: dict[str, Any]) -> str:
+def _prompt(state: VisitState, ctx: FlowContext, slots: Mapping[str, Any]) -> str:
     if state is VisitState.REASON:
         return _reason_prompt(ctx)
     if state is VisitState.PERSON:
@@ -355,18 +355,8 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
 
 
 def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
-    state = VisitState(current)
-    if state is VisitState.REASON:
-        return _reason_prompt(ctx)
-    if state is VisitState.PERSON:
-        return _person_prompt(slots)
-    if state is VisitState.VILLAGE:
-        return _village_prompt(ctx)
-    if state is VisitState.TIMES:
-        return _times_options(slots["offered"])
-    if state is VisitState.CONFIRM:
-        return _summary(slots)
-    return PROMPTS[state]
+    """The question to repeat after a side question."""
+    return _prompt(VisitState(current), ctx, slots)
 
 
 def remaining(slots: dict[str, Any]) -> str:

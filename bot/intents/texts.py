@@ -72,6 +72,8 @@ HOME_VISIT_NOT_YET = (
     "或请村里的代办员帮您登记。"
 )
 PROGRESS_NOT_YET = "手机查进度马上开通。现在请打电话 {phone}，报上受理回执上的编号就能查。"
+SURE_TO_QUIT_APPLY = "确定不申请了吗？已经填的内容会删除。\n1. 确定不申请了\n2. 接着填"
+APPLY_GOES_ON = "好的，接着填。"
 APPLY_CANCELLED = "申请已取消，填的内容已删除。想办的时候再发“申请”。"
 APPLY_RESUME = "（接着申请）"
 PROGRESS_NONE = "没查到您申请的事项。有受理编号的话，直接发编号（BM开头）。"

@@ -1,0 +1,78 @@
+"""Dialogue stage: the base of the dialogue's parts (bot/dialogue/manager.py routes to them):
+its collaborators, paging and the pending choice.
+"""
+
+from __future__ import annotations
+
+from bot import chinatime
+from bot.catalogue.center import Center
+from bot.catalogue.model import Catalogue
+from bot.catalogue.outside import OutsideTopic
+from bot.dialogue.services import CaseLookup, HandoffDesk, Intake, Preferences
+from bot.dialogue.state import ConversationState, StateStore
+from bot.dialogue.words import paginate
+from bot.flows import END, Step
+from bot.flows import booking as booking_flow
+from bot.intents import texts
+from bot.messages import Incoming
+from bot.nlu.understand import NluResult, Understanding
+from bot.security.lockout import Lockout
+
+
+class DialogueBase:
+    """The collaborators every part of the dialogue uses, and the small helpers they share."""
+
+    def __init__(self, understanding: Understanding, store: StateStore, catalogue: Catalogue,
+                 center: Center, *, intake: Intake | None = None,
+                 cases: CaseLookup | None = None,
+                 appointments: booking_flow.Appointments | None = None,
+                 preferences: Preferences | None = None,
+                 handoffs: HandoffDesk | None = None,
+                 receipt_guesses: Lockout | None = None,
+                 outside: tuple[OutsideTopic, ...] = (),
+                 clock: chinatime.Clock = chinatime.now) -> None:
+        self._understanding = understanding
+        self._store = store
+        self._catalogue = catalogue
+        self._center = center
+        self._intake = intake
+        self._cases = cases
+        self._appointments = appointments
+        self._preferences = preferences
+        self._handoffs = handoffs
+        self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
+        self._outside = outside  # topics not handled here (catalogue/outside.yml)
+        self._clock = clock
+
+    async def _on_understood(self, message: Incoming, result: NluResult,
+                             state: ConversationState) -> list[str]:
+        """Answer what the NLU understood (bot/dialogue/manager.py); side questions in a flow
+        are answered through it."""
+        raise NotImplementedError
+
+    @staticmethod
+    async def _start_flow(state: ConversationState, step: Step, name: str) -> list[str]:
+        if step.next_state != END:
+            state.flow, state.flow_state, state.slots = name, step.next_state, dict(step.slots)
+        return list(step.replies)
+
+    def _not_understood(self, state: ConversationState) -> list[str]:
+        state.misunderstood += 1
+        if state.misunderstood >= 2:
+            return [texts.NOT_UNDERSTOOD_AGAIN.format(phone=self._center.phone)]
+        return [texts.NOT_UNDERSTOOD]
+
+    def _pages(self, text: str, state: ConversationState) -> list[str]:
+        first, *rest = paginate(text)
+        state.more_pages = rest
+        return [f"{first}\n{texts.MORE_FOLLOWS}" if rest else first]
+
+    def _next_page(self, state: ConversationState) -> list[str]:
+        page, *rest = state.more_pages
+        state.more_pages = rest
+        return [f"{page}\n{texts.MORE_FOLLOWS}" if rest else page]
+
+    @staticmethod
+    def _clear_pending(state: ConversationState) -> None:
+        state.awaiting, state.choices, state.pending_intent = None, [], None
+        state.more_pages = []

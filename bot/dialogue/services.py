@@ -1,0 +1,49 @@
+"""Dialogue stage: what the dialogue needs of the domain services, as protocols (the
+implementations live in bot/cases, bot/notices and bot/handoff; bot/dialogue/runtime.py wires
+them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from bot.flows import apply as apply_flow
+from bot.flows import supplement as supplement_flow
+
+
+class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Protocol):
+    """What the flows need of the case services (bot/cases/intake.py)."""
+
+
+class Preferences(Protocol):
+    """How the villager wants notices (bot/notices/outbox.py)."""
+
+    async def set_preference(self, key: str, *, mode: str | None = None,
+                             opted_out: bool | None = None) -> None: ...
+
+
+class HandoffDesk(Protocol):
+    """转人工 (bot/handoff/service.py)."""
+
+    async def open(self, user_id: str, channel: str, reason: str, matter_id: str | None,
+                   transcript: list[dict[str, str]]) -> Any: ...
+
+    async def state(self, handoff_id: int) -> tuple[str, int | None] | None: ...
+
+    async def villager_says(self, handoff_id: int, text: str) -> None: ...
+
+    async def cancel(self, handoff_id: int) -> None: ...
+
+    async def rate(self, handoff_id: int, rating: int) -> None: ...
+
+    async def comment(self, handoff_id: int, text: str) -> None: ...
+
+
+class CaseLookup(Protocol):
+    """What the dialogue needs of the case service for 「办到哪了」."""
+
+    async def cases_of(self, user_id: str) -> Sequence[Any]: ...
+
+    async def find_for(self, receipt_no: str, *, user_id: str | None = None,
+                       phone_last4: str | None = None) -> Any: ...

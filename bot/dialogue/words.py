@@ -1,0 +1,90 @@
+"""Dialogue stage: the fixed words and patterns the dialogue recognises without the NLU, and
+how a numbered choice and a long reply are read and cut.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.dialogue.state import ConversationState
+from bot.flows.choice import choice_number
+from bot.intents import Intent, guide
+from bot.messages import Kind
+from bot.nlu.matters import EXACT
+
+QUESTION_INTENTS = frozenset(guide.ANSWERS)
+MIN_INTENT_CONFIDENCE = 0.35  # below this, with no matter named, the bot did not understand
+EXACT_MATTER = EXACT  # a matter named by one of its aliases, word for word
+FOLLOWUP_CONFIDENCE = 0.55  # a named matter with a weaker intent repeats the last question
+# One of several questions in a message is answered too when read on its own it is this sure
+# of what it asks; an unsure one is left to the menu under the answers.
+ASK_CONFIDENCE = 0.6
+MAX_REPLY_BYTES = 2000  # WeChat takes 2048 bytes in one text reply; keep room for a footer
+
+CANCEL_WORDS = frozenset({"算了", "取消", "不问了", "退出", "不要了", "不办了"})
+MORE_WORDS = frozenset({"继续", "下一页", "还有呢", "后面"})
+YES_WORDS = frozenset({"是", "是的", "是啊", "对", "对的", "对头", "嗯", "嗯嗯", "好", "好的"})
+FOLLOWUP = re.compile(r"^(那|还有|那么)?.{1,14}呢[?？]?$")
+
+MISSING_WORDS = frozenset({"还差什么", "还差啥", "还缺什么", "还缺啥", "还要什么"})
+SUPPLEMENT_WORDS = frozenset({"补交", "补交材料", "补材料", "补正", "我要补交"})
+# Notices: 退订 stops them, 只发短信 sends them by SMS only, 恢复通知 undoes 退订.
+NOTICE_WORDS: dict[str, dict[str, Any]] = {"退订": {"opted_out": True}, "TD": {"opted_out": True},
+                "不要通知": {"opted_out": True}, "别发通知了": {"opted_out": True},
+                "恢复通知": {"opted_out": False, "mode": "wechat_first"},
+                "只发短信": {"mode": "sms_only"}, "短信通知我": {"mode": "sms_only"}}
+CANCEL_HANDOFF_WORDS = frozenset({"取消人工", "不用人工了", "不要人工了", "取消转人工"})
+DELETE_WORDS = frozenset({"删除我的信息", "删除我的资料", "注销我的信息", "删除我的个人信息"})
+QUESTION = re.compile(r"[吗呢?？]$|怎么|什么|啥|多久|多少|哪里|哪儿|几点|能不能|要不要|带什么")
+NO_COMMENT_WORDS = frozenset({"没有", "没", "无", "不用了", "没了"})
+MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
+# A person asked for in so many words, whatever else the message says (「低保咋个突然停了，
+# 我想找个工作人员问问」): 首问负责, the request is honoured.
+PERSON_WANTED = re.compile(r"转人工|人工(服务|客服)|要人工"
+                           r"|找(个|一个|一下)?(工作人员|人工|真人|客服)"
+                           r"|(和|跟|同)(工作人员|真人)(说|讲|谈)")
+PERSON_DECLINED = re.compile(r"(不|别|无须|无需)(用|要|需要)?(转|找)?(人工|工作人员)")
+RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
+
+BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
+                             Intent.BOOK_HOME_VISIT})
+# Besides questions, what a choice of matter can be asked for: 「公租房申请了一直没消息」
+MATTER_CHOICE_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CHECK_PROGRESS})
+MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
+MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
+
+
+def parse_choice(text: str) -> int | None:
+    """「1」「１」「1.」「第1个」「第二个」 → the number; anything else → None."""
+    return choice_number(text)
+
+
+def paginate(text: str, limit: int = MAX_REPLY_BYTES) -> list[str]:
+    """Split at line breaks so that every page fits `limit` UTF-8 bytes."""
+    pages: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate.encode()) <= limit:
+            current = candidate
+            continue
+        if current:
+            pages.append(current)
+        while len(line.encode()) > limit:  # one line longer than a page: cut it
+            cut = len(line.encode()[:limit].decode(errors="ignore"))
+            pages.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current:
+        pages.append(current)
+    return pages
+
+
+def pending_choice(command: str, state: ConversationState) -> int | None:
+    """The number answering the numbered choices the bot asked, or 「是」 to its one guess."""
+    if not (state.awaiting and state.choices):
+        return None
+    if command in YES_WORDS and state.awaiting == "matter" and len(state.choices) == 1:
+        return 1  # 「您问的是这件事吗？」 「是的」
+    return parse_choice(command)
