@@ -13,10 +13,10 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 from bot.app import create_app
-from bot.channels.wechat import signature_key
 from bot.channels.wechat_protocol import signature
 from bot.config import Secret
 from bot.dialogue.state import StateStore
+from bot.storage.keys import wechat_signature
 from tests.conftest import TEST_REDIS_URL as REDIS_URL
 
 TOKEN = "test-wechat-token"
@@ -147,7 +147,7 @@ async def test_a_signature_is_remembered_as_long_as_its_timestamp_is_accepted(cl
     query = signed_query(timestamp=int(time.time()) + 290)
     status, _ = await post(client, text_xml("低保要带啥", msg_id=903), query)
     assert status == 200
-    remembered = await redis.ttl(signature_key(query["signature"]))
+    remembered = await redis.ttl(wechat_signature(query["signature"]))
     assert remembered >= 590 - 5
 
 

@@ -46,6 +46,7 @@ from bot.channels.wechat_protocol import (
 from bot.dialogue.manager import Dialogue
 from bot.intents import texts
 from bot.messages import Incoming, Kind
+from bot.storage import keys
 from integrations.errors import IntegrationError, ServiceUnavailable
 from integrations.wechat_api import WeChatApi
 
@@ -58,16 +59,6 @@ REPLAY_LIMIT = 1000  # messages kept in memory while Redis or the NLU is down
 REPLAY_INTERVAL = 2.0
 
 
-def dedup_key(key: str) -> str:
-    return f"bianmin:wx:dedup:{key}"
-
-
-def signature_key(signature: str) -> str:
-    return f"bianmin:wx:sig:{signature}"
-
-
-def rate_key(user: str) -> str:
-    return f"bianmin:wx:rate:{user}"
 
 
 class WeChatWebhook:
@@ -126,7 +117,7 @@ class WeChatWebhook:
         never with another one. Safe mode signs the body itself (msg_signature)."""
         if self._config.aes_key:
             return
-        key = signature_key(query.get("signature", "").lower())
+        key = keys.wechat_signature(query.get("signature", "").lower())
         digest = hashlib.sha256(body.encode()).hexdigest()
         try:
             # A timestamp up to TOLERANCE ahead is accepted until TOLERANCE after it (and
@@ -141,7 +132,7 @@ class WeChatWebhook:
         raise ProtocolError(403, "signature already used with another body")
 
     async def _reply(self, push: Push) -> PassiveReply:
-        key = dedup_key(push.dedup_key)
+        key = keys.wechat_duplicate(push.dedup_key)
         try:
             if not await self._redis.set(key, PENDING, nx=True, ex=DEDUP_TTL):
                 return await self._stored_reply(key)  # a retry: same answer as the first
@@ -188,7 +179,7 @@ class WeChatWebhook:
     async def _rate_limited(self, user: str) -> str | None:
         # The window opens at the user's first message (not on clock boundaries, where a
         # burst would be split in two and pass).
-        key = rate_key(user)
+        key = keys.wechat_rate(user)
         await self._redis.set(key, 0, ex=RATE_WINDOW, nx=True)  # created with its expiry
         count = await self._redis.incr(key)
         if count <= self._rate_limit:

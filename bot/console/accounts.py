@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.security.audit import AuditLog
 from bot.security.lockout import LOGIN, Lockout, pair
+from bot.storage import keys
 from bot.storage.db import insert_new
 from bot.storage.tables import AuditEntry, Clerk
 
@@ -242,4 +243,4 @@ class Accounts:
 
 
 def _key(session_id: str) -> str:
-    return f"bm:console:session:{hashlib.sha256(session_id.encode()).hexdigest()}"
+    return keys.console_session(hashlib.sha256(session_id.encode()).hexdigest())

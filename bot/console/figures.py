@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
-from bot.dialogue.state import QUESTIONS_KEY
 from bot.handoff.service import HandoffService
+from bot.storage import keys as storage_keys
 from bot.storage.tables import Case
 
 
@@ -80,7 +80,7 @@ async def figures(sessions: async_sessionmaker[AsyncSession], redis: Redis,
              if done and accepted]
     found.average_days = sum(spans) / len(spans) if spans else None
     found.handoffs = await handoffs.figures(first, last)
-    keys = [QUESTIONS_KEY.format(day=(first + timedelta(days=n)).isoformat())
+    keys = [storage_keys.QUESTIONS_ON.format(day=(first + timedelta(days=n)).isoformat())
             for n in range((last - first).days + 1)]
     found.questions = sum(int(v or 0) for v in await redis.mget(keys)) if keys else 0
     return found

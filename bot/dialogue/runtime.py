@@ -35,6 +35,7 @@ from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
 from bot.nlu.understand import Understanding
 from bot.security.lockout import RECEIPT, Audit, Lockout
+from bot.storage import keys
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
 from integrations.object_store import S3ObjectStore
@@ -110,7 +111,6 @@ def build_appointments(settings: Settings, sessions: async_sessionmaker[AsyncSes
                         hours_to_confirm=center.to_confirm)
 
 
-CONSOLE_ALERTS = "bm:console:alerts"
 ALERT_WORDS = {"handoff.opened": "新的人工请求", "handoff.escalated": "人工请求超时未接手"}
 
 
@@ -130,7 +130,7 @@ def build_handoffs(settings: Settings, sessions: async_sessionmaker[AsyncSession
         return window.id if window else "general"
 
     async def alert(what: dict[str, Any]) -> None:
-        await redis.publish(CONSOLE_ALERTS, json.dumps(what, ensure_ascii=False))
+        await redis.publish(keys.CONSOLE_ALERTS, json.dumps(what, ensure_ascii=False))
         if post is not None and what["type"] in ALERT_WORDS:
             await post(f"{ALERT_WORDS[what['type']]} #{what['id']}，请到工作台处理。")
 

@@ -22,6 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot import chinatime
+from bot.storage import keys
 
 STATE_VERSION = 1
 CONVERSATION_TTL = 7 * 24 * 3600  # a draft application waits a week for the villager
@@ -30,23 +31,7 @@ TRANSCRIPT_MAX = 500
 LOCK_TIMEOUT = 15.0  # seconds a crashed worker can hold a user's lock
 LOCK_WAIT = 10.0
 
-PREFIX = "bianmin"
-
-
-def conversation_key(channel: str, user: str) -> str:
-    return f"{PREFIX}:conv:{channel}:{user}"
-
-
-def lock_key(channel: str, user: str) -> str:
-    return f"{PREFIX}:lock:conv:{channel}:{user}"
-
-
-def transcript_key(channel: str, user: str) -> str:
-    return f"{PREFIX}:transcript:{channel}:{user}"
-
-
-HANDOFF_REQUESTS_KEY = f"{PREFIX}:handoff:requests"
-QUESTIONS_KEY = "bm:stats:questions:{day}"  # questions the bot received that day
+HANDOFF_REQUESTS_KEY = keys.HANDOFF_REQUESTS
 QUESTIONS_TTL = 400 * 86400  # a year of monthly reports, and some
 
 
@@ -92,10 +77,10 @@ class StateStore:
     @asynccontextmanager
     async def conversation(self, channel: str, user: str) -> AsyncIterator[ConversationState]:
         """Lock the user's conversation, yield its state, save it on a clean exit."""
-        lock = self._redis.lock(lock_key(channel, user), timeout=LOCK_TIMEOUT,
+        lock = self._redis.lock(keys.conversation_lock(channel, user), timeout=LOCK_TIMEOUT,
                                 blocking_timeout=LOCK_WAIT)
         async with lock:
-            key = conversation_key(channel, user)
+            key = keys.conversation(channel, user)
             state = ConversationState.from_json(await self._redis.get(key))
             yield state
             await self._redis.set(key, state.to_json(), ex=CONVERSATION_TTL)
@@ -103,7 +88,7 @@ class StateStore:
     async def record(self, channel: str, user: str, direction: str, text: str,
                      at: datetime, **extra: str) -> None:
         """One line of the user's transcript (what they sent, what the bot answered)."""
-        key = transcript_key(channel, user)
+        key = keys.transcript(channel, user)
         line = json.dumps({"at": at.isoformat(), "dir": direction, "text": text, **extra},
                           ensure_ascii=False)
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -113,7 +98,7 @@ class StateStore:
             await pipe.execute()
 
     async def transcript(self, channel: str, user: str) -> list[dict[str, str]]:
-        lines = await self._redis.lrange(transcript_key(channel, user), 0, -1)
+        lines = await self._redis.lrange(keys.transcript(channel, user), 0, -1)
         return [json.loads(line) for line in reversed(lines)]
 
     async def attach_handoff(self, channel: str, user: str, handoff_id: int) -> None:
@@ -125,7 +110,7 @@ class StateStore:
     async def count_question(self, at: datetime) -> None:
         """For the director's bot containment: questions the bot was asked, per day (one
         round trip: it is on every message's path)."""
-        key = QUESTIONS_KEY.format(day=chinatime.day_of(at).isoformat())
+        key = keys.QUESTIONS_ON.format(day=chinatime.day_of(at).isoformat())
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.incr(key)
             pipe.expire(key, QUESTIONS_TTL)

@@ -14,6 +14,8 @@ from datetime import datetime, time, timedelta
 
 from redis.asyncio import Redis
 
+from bot.storage import keys
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderLimits:
@@ -41,12 +43,12 @@ class SmsLimiter:
             return None
         if limits.same_text_seconds:
             digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-            fresh = await self._redis.set(f"bm:sms:same:{phone}:{digest}", 1, nx=True,
+            fresh = await self._redis.set(keys.sms_same_text(phone, digest), 1, nx=True,
                                           ex=limits.same_text_seconds)
             if not fresh:
                 return now + timedelta(seconds=limits.same_text_seconds)
         scope = f"{phone}:{template}" if limits.per_template else phone
-        key = f"bm:sms:day:{self._provider}:{scope}:{now:%Y%m%d}"
+        key = keys.sms_per_day(self._provider, scope, f"{now:%Y%m%d}")
         count = await self._redis.incr(key)
         if count == 1:
             await self._redis.expire(key, 2 * 86400)
@@ -63,4 +65,4 @@ class SendMarks:
         self._redis = redis
 
     async def first(self, key: str) -> bool:
-        return bool(await self._redis.set(f"bm:notice:cs:{key}", 1, nx=True, ex=2 * 86400))
+        return bool(await self._redis.set(keys.notice_sent_mark(key), 1, nx=True, ex=2 * 86400))

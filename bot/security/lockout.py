@@ -29,6 +29,8 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.storage import keys
+
 
 @dataclass(frozen=True, slots=True)
 class Limit:
@@ -92,7 +94,7 @@ class Lockout:
         self._audit = audit
 
     def keys(self, subjects: Mapping[str, str]) -> dict[str, str]:
-        return {kind: f"bm:lockout:{self.policy.secret}:{kind}:" + (
+        return {kind: keys.lockout(self.policy.secret, kind) + (
                     ":".join(map(_hashed, value.rsplit(PAIR, 1))) if kind in self.policy.pairs
                     else _hashed(value))
                 for kind, value in subjects.items()}
@@ -140,7 +142,7 @@ class Lockout:
     async def forget_every(self, kind: str, first: str) -> None:
         """Clear every pair subject of `kind` whose first part is `first` (a name's wrong
         tries from every address)."""
-        pattern = f"bm:lockout:{self.policy.secret}:{kind}:{_hashed(first)}:*"
+        pattern = f"{keys.lockout(self.policy.secret, kind)}{_hashed(first)}:*"
         async for key in self._redis.scan_iter(match=pattern, count=500):
             await self._redis.delete(key)
 

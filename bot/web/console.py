@@ -50,6 +50,7 @@ from bot.dialogue.state import StateStore
 from bot.handoff.service import RATINGS, HandoffError, HandoffService
 from bot.intents import Intent, guide
 from bot.security.lockout import Locked, wait_words
+from bot.storage import keys
 from bot.storage.tables import HomeVisit
 from bot.web.assets import asset
 from bot.web.bodies import BadBody, CaseMove, Reply, parse, row_id
@@ -64,7 +65,6 @@ from bot.web.windows import (
 )
 
 COOKIE = "bm_console"
-ALERTS = "bm:console:alerts"
 REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投诉",
            "not_understood": "机器人没听懂", "delete_my_data": "删除个人信息",
            "clerk": "工作人员发起"}
@@ -213,7 +213,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     try:
         # Subscribed, and Redis has said so, before the page hears it is connected: an
         # alert published from then on reaches it.
-        await pubsub.subscribe(ALERTS)
+        await pubsub.subscribe(keys.CONSOLE_ALERTS)
         if await pubsub.get_message(timeout=SUBSCRIBE_TIMEOUT) is None:
             raise TimeoutError("no reply from Redis to SUBSCRIBE")
         await response.prepare(request)
@@ -233,7 +233,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     except ConnectionResetError:  # the page was closed
         pass
     finally:
-        await pubsub.unsubscribe(ALERTS)
+        await pubsub.unsubscribe(keys.CONSOLE_ALERTS)
         await pubsub.aclose()  # type: ignore[no-untyped-call]
     return response
 
@@ -562,7 +562,7 @@ async def figures_csv(request: web.Request, who: Who) -> web.Response:
 @page()
 async def catalogue_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
-    report = await services.redis.get("bm:console:publish")
+    report = await services.redis.get(keys.CONSOLE_PUBLISH)
     return render("catalogue.html", who,
                   matters=[(m, completeness(m)) for m in services.catalogue],
                   report=json.loads(report) if report else None)
@@ -574,10 +574,10 @@ async def publish(request: web.Request, who: Who) -> web.Response:
 
     async def run() -> None:
         report = await services.publish()
-        await services.redis.set("bm:console:publish", json.dumps(
+        await services.redis.set(keys.CONSOLE_PUBLISH, json.dumps(
             {"by": who.name, "report": report}, ensure_ascii=False))
 
-    await services.redis.set("bm:console:publish", json.dumps(
+    await services.redis.set(keys.CONSOLE_PUBLISH, json.dumps(
         {"by": who.name, "report": "正在检查并重新训练……"}, ensure_ascii=False))
     request.app[PUBLISHING] = asyncio.create_task(run())
     await services.accounts.audit(who.username, "catalogue.publish", "catalogue")

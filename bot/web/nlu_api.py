@@ -12,6 +12,7 @@ import json
 from aiohttp import web
 
 from bot.nlu.understand import Understanding
+from bot.storage import keys
 from bot.web.clerk_api import token_clerk
 from bot.web.console import CONSOLE, COOKIE
 from integrations.errors import IntegrationError
@@ -19,7 +20,7 @@ from integrations.errors import IntegrationError
 UNDERSTANDING = web.AppKey("understanding", Understanding)
 PER_MINUTE = web.AppKey("nlu_parse_per_minute", int)
 MAX_BODY_BYTES = 64 * 1024  # for every request: WeChat pushes and questions are a few KB
-RATE_KEY = "bm:nlu:parse:{caller}"  # questions of a caller in their current minute
+RATE_KEY = keys.NLU_RATE
 
 
 def _error(status: int, message: str) -> web.Response:
