@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,14 @@ from bot.storage.db import write_events_once
 from bot.storage.tables import DomainEvent, HomeVisit, ServiceSlot
 
 HALF_WORDS = {"am": "上午", "pm": "下午"}
-OPEN = ("requested", "scheduled")
+class VisitStatus(StrEnum):
+    REQUESTED = "requested"  # for the agent covering the village to schedule
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+OPEN = (VisitStatus.REQUESTED, VisitStatus.SCHEDULED)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -116,7 +124,7 @@ class HomeVisitService:
                     matter_id=new.matter_id, purpose=new.purpose, village=new.village,
                     address=new.address, latitude=new.latitude, longitude=new.longitude,
                     phone=new.phone, preferred=list(new.preferred), agent_id=agent.id,
-                    status="requested", proposed=False, created_at=now)
+                    status=VisitStatus.REQUESTED, proposed=False, created_at=now)
                 session.add(visit)
                 await session.flush()
                 session.add(_event("home_visit.requested", visit, now, agent))
@@ -148,7 +156,7 @@ class HomeVisitService:
             if slot_id is None:
                 raise BookingError(f"{agent.name}{when.label}已经排满或不上班，换个时间")
             await self._free(session, visit)
-            visit.slot_id, visit.agent_id, visit.status = slot_id, agent.id, "scheduled"
+            visit.slot_id, visit.agent_id, visit.status = slot_id, agent.id, VisitStatus.SCHEDULED
             visit.proposed = when.key not in visit.preferred
             visit.updated_at = now
             session.add(_event("home_visit.scheduled", visit, now, agent, when=when.label,
@@ -164,11 +172,11 @@ class HomeVisitService:
         now = self._bookings.now()
         async with self._sessions.begin() as session:
             visit = await self._locked(session, visit_no, user_id)
-            if to == "done" and visit.status != "scheduled":
+            if to == VisitStatus.DONE and visit.status != VisitStatus.SCHEDULED:
                 raise BookingError("还没排时间的上门服务不能记为办结")
-            if to not in ("done", "cancelled"):
+            if to not in (VisitStatus.DONE, VisitStatus.CANCELLED):
                 raise BookingError(f"不能改为 {to}")
-            if to == "cancelled":
+            if to == VisitStatus.CANCELLED:
                 await self._free(session, visit)
             visit.status, visit.updated_at = to, now
             session.add(_event(f"home_visit.{to}", visit, now, self.rules.agent(visit.agent_id),
@@ -206,7 +214,7 @@ class HomeVisitService:
         """A reminder event for each visit scheduled tomorrow, once per visit and time."""
         now, tomorrow = self._bookings.now(), self._bookings.today() + timedelta(days=1)
         events = []
-        for visit in await self.listing("scheduled", tomorrow):
+        for visit in await self.listing(VisitStatus.SCHEDULED, tomorrow):
             half = visit_half(visit)
             event = _event("home_visit.reminder", visit, now, self.rules.agent(visit.agent_id),
                            when=half.label if half else "")

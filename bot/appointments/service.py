@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,9 +33,21 @@ BOOKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 SLOT_TAKEN = "这个时段刚约满了，换一个？"
 OFFERED = 5  # numbered choices in one message
 PER_HALF_DAY = 2  # when offering several days, at most this many from one half-day
-ACTIVE = "booked"
-CLERK_MOVES = {"booked": {"arrived", "no_show", "done"}, "arrived": {"done"}}
-COUNTED_MISSES = ("no_show", "late_cancelled")
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    LATE_CANCELLED = "late_cancelled"  # too close to the time: counted like a no-show
+    MOVED = "moved"  # replaced by another booking (moved_to)
+
+
+ACTIVE = BookingStatus.BOOKED
+CLERK_MOVES = {BookingStatus.BOOKED: {BookingStatus.ARRIVED, BookingStatus.NO_SHOW,
+                                      BookingStatus.DONE},
+               BookingStatus.ARRIVED: {BookingStatus.DONE}}
+COUNTED_MISSES = (BookingStatus.NO_SHOW, BookingStatus.LATE_CANCELLED)
 
 
 class BookingError(Exception):
@@ -255,8 +268,8 @@ class BookingService:
                 await session.flush()
                 kind = "booking.created"
                 if request.replaces:
-                    await self._release(session, request.replaces, request.user_id, "moved",
-                                        now, moved_to=booking.booking_no)
+                    await self._release(session, request.replaces, request.user_id,
+                                        BookingStatus.MOVED, now, moved_to=booking.booking_no)
                     kind = "booking.changed"
                 session.add(self._event(kind, booking, taken, now, replaces=request.replaces))
         except IntegrityError:
@@ -318,8 +331,8 @@ class BookingService:
                 Booking.booking_no == booking_no, Booking.user_id == user_id))
             late = booking is not None and local(booking.slot.starts_at) - local(now) < \
                 timedelta(hours=self.rules.late_cancel_hours)
-            released = await self._release(session, booking_no, user_id,
-                                            "late_cancelled" if late else "cancelled", now)
+            status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
+            released = await self._release(session, booking_no, user_id, status, now)
             session.add(self._event("booking.cancelled", released, released.slot, now,
                                     late=late))
             return released
@@ -333,9 +346,9 @@ class BookingService:
                 Booking.booking_no == booking_no).with_for_update(of=Booking))
             if booking is None:
                 raise NotFound("没有这个预约号")
-            if to not in CLERK_MOVES.get(booking.status, set()):
+            if to not in CLERK_MOVES.get(BookingStatus(booking.status), set()):
                 raise BookingError(f"预约状态是 {booking.status}，不能改为 {to}")
-            if to == "no_show" and local(booking.slot.starts_at) > local(now):
+            if to == BookingStatus.NO_SHOW and local(booking.slot.starts_at) > local(now):
                 raise BookingError("预约时间还没到，不能记爽约")
             booking.status, booking.updated_at = to, now
             session.add(self._event(f"booking.{to}", booking, booking.slot, now, clerk=clerk))
@@ -361,7 +374,8 @@ class BookingService:
         start = datetime.combine(day, time(0), CHINA).astimezone(UTC)
         query = select(Booking).join(ServiceSlot).where(
             ServiceSlot.starts_at >= start, ServiceSlot.starts_at < start + timedelta(days=1),
-            Booking.status.in_(("booked", "arrived", "done", "no_show")))
+            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.DONE,
+                                BookingStatus.NO_SHOW)))
         if window:
             query = query.where(ServiceSlot.window == window)
         async with self._sessions() as session:

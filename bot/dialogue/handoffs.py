@@ -15,6 +15,8 @@ from bot.dialogue.words import (
     QUESTION,
     parse_choice,
 )
+from bot.handoff.service import OPEN as OPEN_HANDOFF
+from bot.handoff.service import HandoffStatus
 from bot.intents import texts
 from bot.messages import Incoming, Kind
 
@@ -63,7 +65,7 @@ class HandoffHandling(DialogueBase):
             return None
         assert state.handoff_id is not None
         found = await self._handoffs.state(state.handoff_id)
-        if found is not None and found[0] in ("waiting", "claimed"):
+        if found is not None and found[0] in OPEN_HANDOFF:
             if command in CANCEL_HANDOFF_WORDS or command in CANCEL_WORDS:
                 await self._handoffs.cancel(state.handoff_id)
                 state.handoff_id = None
@@ -71,10 +73,11 @@ class HandoffHandling(DialogueBase):
             said = message.text or f"[{message.kind.value}]"
             await self._handoffs.villager_says(state.handoff_id, said)
             # 「有人吗」 too gets a word back: the clerk has it, or will
-            return [texts.HANDOFF_PASSED_ON if found[0] == "waiting" else texts.HANDOFF_SEEN]
+            return [texts.HANDOFF_PASSED_ON if found[0] == HandoffStatus.WAITING
+                    else texts.HANDOFF_SEEN]
         handoff_id, state.handoff_id = state.handoff_id, None
         rating = parse_choice(command)
-        if found is not None and found[0] == "closed" and found[1] is None and \
+        if found is not None and found[0] == HandoffStatus.CLOSED and found[1] is None and \
                 rating is not None and 1 <= rating <= 5:
             await self._handoffs.rate(handoff_id, rating)
             state.comment_for = handoff_id

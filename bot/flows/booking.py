@@ -24,12 +24,13 @@ from enum import StrEnum
 from typing import Any
 
 from bot import chinatime
-from bot.appointments.home_visits import HomeVisitService, visit_half
+from bot.appointments.home_visits import HomeVisitService, VisitStatus, visit_half
 from bot.appointments.service import (
     SLOT_TAKEN,
     BookingError,
     BookingRequest,
     BookingService,
+    BookingStatus,
     SlotTaken,
     slot_label,
 )
@@ -333,13 +334,14 @@ async def confirm_cancel(ctx: FlowContext) -> Step:
         return Step(("请回复 1 或 2。",), BookingState.CONFIRM_CANCEL)
     try:
         if number.startswith("SM"):
-            await desk.visits.close(number, "cancelled", "villager", ctx.message.user_id)
+            await desk.visits.close(number, VisitStatus.CANCELLED, "villager",
+                                   ctx.message.user_id)
             return Step((VISIT_CANCELLED.format(number=number),), END)
         booking = await desk.bookings.cancel(number, ctx.message.user_id)
     except BookingError as refused:
         return Step((str(refused),), END)
     late = CANCELLED_LATE.format(hours=desk.bookings.rules.late_cancel_hours) \
-        if booking.status == "late_cancelled" else ""
+        if booking.status == BookingStatus.LATE_CANCELLED else ""
     return Step((CANCELLED.format(number=number) + late,), END)
 
 

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import desc, select, update
@@ -34,7 +35,14 @@ from bot.storage.tables import (
 from bot.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
-OPEN = ("waiting", "claimed")
+class HandoffStatus(StrEnum):
+    WAITING = "waiting"  # for a clerk to take it
+    CLAIMED = "claimed"  # a clerk has it
+    CLOSED = "closed"
+    CANCELLED = "cancelled"  # the villager no longer wants it
+
+
+OPEN = (HandoffStatus.WAITING, HandoffStatus.CLAIMED)
 GENERAL = "general"
 ANSWER_MINUTES = 60  # promised when the center is open (HANDOFF_ANSWER_MINUTES)
 RATINGS = {1: "非常满意", 2: "满意", 3: "一般", 4: "不满意", 5: "非常不满意"}
@@ -112,7 +120,7 @@ class HandoffService:
                 return Opened(current.id, self.promise(now, current.window)[0], already=True)
             promise, due = self.promise(now, window)
             handoff = Handoff(user_id=user_id, channel=channel, reason=reason,
-                              matter_id=matter_id, window=window, status="waiting",
+                              matter_id=matter_id, window=window, status=HandoffStatus.WAITING,
                               transcript=transcript[-50:], opened_at=now, due_at=due)
             session.add(handoff)
             await session.flush()
@@ -133,12 +141,12 @@ class HandoffService:
             if current is not None:
                 if current.claimed_by not in (None, clerk):
                     raise HandoffError(f"已由 {current.claimed_by} 接手")
-                current.status, current.claimed_by = "claimed", clerk
+                current.status, current.claimed_by = HandoffStatus.CLAIMED, clerk
                 current.claimed_at = current.claimed_at or now
                 return current.id
             handoff = Handoff(user_id=user_id, channel=channel, reason="clerk",
                               matter_id=matter_id, window=self._window_for(matter_id),
-                              status="claimed", claimed_by=clerk, claimed_at=now,
+                              status=HandoffStatus.CLAIMED, claimed_by=clerk, claimed_at=now,
                               transcript=transcript[-50:], opened_at=now, due_at=now)
             session.add(handoff)
             await session.flush()
@@ -158,7 +166,7 @@ class HandoffService:
         async with self._sessions.begin() as session:
             await session.execute(update(Handoff).where(
                 Handoff.id == handoff_id, Handoff.status.in_(OPEN))
-                .values(status="cancelled", closed_at=self._clock()))
+                .values(status=HandoffStatus.CANCELLED, closed_at=self._clock()))
         await self._tell({"type": "handoff.cancelled", "id": handoff_id})
 
     async def rate(self, handoff_id: int, rating: int) -> None:
@@ -178,8 +186,9 @@ class HandoffService:
         now = self._clock()
         async with self._sessions.begin() as session:
             claimed = await session.scalar(
-                update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
-                .values(status="claimed", claimed_by=clerk, claimed_at=now)
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.WAITING)
+                .values(status=HandoffStatus.CLAIMED, claimed_by=clerk, claimed_at=now)
                 .returning(Handoff.id))
             if claimed is None:
                 found = await session.get(Handoff, handoff_id)
@@ -210,7 +219,7 @@ class HandoffService:
         now = self._clock()
         async with self._sessions.begin() as session:
             handoff = await self._mine(session, handoff_id, clerk)
-            handoff.status, handoff.closed_at = "closed", now
+            handoff.status, handoff.closed_at = HandoffStatus.CLOSED, now
             session.add(await self._event(session, "handoff.closed", handoff, now))
         await self._tell({"type": "handoff.closed", "id": handoff_id})
 
@@ -219,7 +228,7 @@ class HandoffService:
         now = self._clock()
         async with self._sessions.begin() as session:
             overdue = list(await session.scalars(
-                update(Handoff).where(Handoff.status == "waiting", Handoff.due_at < now,
+                update(Handoff).where(Handoff.status == HandoffStatus.WAITING, Handoff.due_at < now,
                                       Handoff.escalated_at.is_(None))
                 .values(escalated_at=now).returning(Handoff.id)))
         for handoff_id in overdue:
@@ -275,7 +284,7 @@ class HandoffService:
                                        .with_for_update())
         if handoff is None:
             raise HandoffError("没有这个人工服务")
-        if handoff.status != "claimed" or handoff.claimed_by != clerk:
+        if handoff.status != HandoffStatus.CLAIMED or handoff.claimed_by != clerk:
             raise HandoffError("请先接手这个人工服务（或它已由别人接手、已结束）")
         return handoff
 

@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
-from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
+from bot.appointments.home_visits import HalfDay, HomeVisitService, VisitStatus, visit_half
 from bot.appointments.service import BookingError, BookingService, slot_label
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_numbers_in, mask_phone
@@ -47,7 +47,7 @@ from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.console.figures import Figures, figures
 from bot.dialogue.state import StateStore
-from bot.handoff.service import RATINGS, HandoffError, HandoffService
+from bot.handoff.service import RATINGS, HandoffError, HandoffService, HandoffStatus
 from bot.intents import Intent, guide
 from bot.security.lockout import Locked, wait_words
 from bot.storage import keys
@@ -183,7 +183,7 @@ async def queue(request: web.Request, who: Who) -> web.Response:
              "status": STATUS_WORDS.get(h.status, h.status), "claimed_by": h.claimed_by,
              "window": services.window_name(h.window), "opened": h.opened_at,
              "matter": _matter_name(services, h.matter_id), "overdue": bool(h.escalated_at),
-             "waiting": h.status == "waiting"} for h in handoffs]
+             "waiting": h.status == HandoffStatus.WAITING} for h in handoffs]
     return render("queue.html", who, handoffs=rows)
 
 
@@ -432,7 +432,7 @@ async def today_page(request: web.Request, who: Who) -> web.Response:
                   "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
                             else v.agent_id),
                   "preferred": [(k, HalfDay.parse(k).label) for k in v.preferred]}
-                 for v in await _visits_of(services, who, "requested")]
+                 for v in await _visits_of(services, who, VisitStatus.REQUESTED)]
     return render("today.html", who, day=day, bookings=bookings, visits=visits,
                   requested=requested)
 
