@@ -12,7 +12,7 @@ from bot.catalogue.model import Matter
 from bot.dialogue.progress import ProgressHandling
 from bot.dialogue.state import ConversationState
 from bot.dialogue.words import CANCEL_WORDS, MISSING_WORDS
-from bot.flows import END, FlowContext
+from bot.flows import END, Flow, FlowContext
 from bot.flows import apply as apply_flow
 from bot.flows import booking as booking_flow
 from bot.flows import home_visit as home_visit_flow
@@ -22,11 +22,11 @@ from bot.intents import Intent, guide, texts
 from bot.messages import Incoming
 
 QUIT_ASKED = "quit_flow"  # state.awaiting while 「确定不申请了吗？」 waits for its answer
-# The flows, by name: each module has STEPS, looks_like_answer, prompt_again, remaining.
-FLOWS: dict[str, Any] = {apply_flow.FLOW_NAME: apply_flow,
-                         supplement_flow.FLOW_NAME: supplement_flow,
-                         booking_flow.FLOW_NAME: booking_flow,
-                         home_visit_flow.FLOW_NAME: home_visit_flow}
+# The flows, by name: each module is a Flow (bot/flows/__init__.py).
+FLOWS: dict[str, Flow] = {apply_flow.FLOW_NAME: apply_flow,
+                          supplement_flow.FLOW_NAME: supplement_flow,
+                          booking_flow.FLOW_NAME: booking_flow,
+                          home_visit_flow.FLOW_NAME: home_visit_flow}
 CASE_FLOWS = frozenset({apply_flow.FLOW_NAME, supplement_flow.FLOW_NAME})
 
 
@@ -102,7 +102,7 @@ class FlowHandling(ProgressHandling):
         """The flow's question again, after a side question or 「算了」 taken back."""
         flow = str(state.flow)
         context = FlowContext(message, state.slots, self._catalogue, self._services(flow))
-        return str(FLOWS[flow].prompt_again(str(state.flow_state), state.slots, context))
+        return FLOWS[flow].prompt_again(str(state.flow_state), state.slots, context)
 
     @staticmethod
     def _leave_flow(state: ConversationState) -> list[str]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bot.catalogue.model import Catalogue
-from bot.messages import Incoming
+from bot.messages import Incoming, Kind
 
 END = "__end__"
 
@@ -35,3 +35,23 @@ class FlowContext:
 
 
 StepFn = Callable[[FlowContext], Awaitable[Step]]
+
+
+class Flow(Protocol):
+    """What a flow module declares (bot/flows/apply.py and the others are such modules):
+    its name, the step of each state, and how the dialogue treats a message in it."""
+
+    @property
+    def FLOW_NAME(self) -> str: ...
+
+    @property
+    def STEPS(self) -> Mapping[str, StepFn]: ...
+
+    def looks_like_answer(self, current: str, kind: Kind, text: str) -> bool:
+        """Whether the message answers the question asked (else it is a side question)."""
+
+    def prompt_again(self, current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
+        """The question to repeat after a side question."""
+
+    def remaining(self, slots: dict[str, Any]) -> str:
+        """「还差什么」: what is left to tell."""
