@@ -104,12 +104,12 @@ def start(matter: Matter, variant: str | None, said: str = "") -> Step:
     `said` already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
     slots: dict[str, Any] = {"matter": matter.id, "variant": variant,
                              "draft": secrets.token_hex(8), "items": [], "index": 0}
-    notes = _absorb(said, slots)
-    step = _advance(matter, slots, notes)
-    if step.next_state == ApplyState.WHO:
-        return Step((f"申请【{matter.name}】，我一步步问您。\n{ASK_WHO}",), ApplyState.WHO,
-                    step.slots)
-    return step
+    step = _advance(matter, slots, _absorb(said, slots))
+    if step.next_state == ApplyState.VARIANT:  # its question names the matter already
+        return step
+    first, *rest = step.replies  # the first reply says which matter is being applied for
+    return Step((f"申请【{matter.name}】，我一步步问您。\n{first}", *rest), step.next_state,
+                step.slots)
 
 
 def _name(text: str) -> str | None:
@@ -166,15 +166,14 @@ def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
     notes: list[str] = []
     if found.relation is not None:
         slots["agent"], slots["relation"] = found.relation != "本人", found.relation
-    if found.id_number:
+    if found.id_number:  # the name beside it is kept even when the number is wrong
+        slots["name"] = found.name or name_beside(text, found.id_number) or slots.get("name")
         problem = id_number_problem(found.id_number)
         if problem:
             notes.append(problem)
         else:
             slots["id_number"] = normalize(found.id_number)
             notes.append(f"身份证 {mask_id_number(slots['id_number'])} 已记下。")
-            found_name = found.name or name_beside(text, found.id_number)
-            slots["name"] = found_name or slots.get("name")
     elif found.name:
         slots["name"] = found.name
     if found.speaker:  # 「我叫李红」: the applicant, or the one applying for them

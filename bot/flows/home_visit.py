@@ -191,13 +191,13 @@ def _absorb(ctx: FlowContext, slots: dict[str, Any], current: VisitState | None)
 
 def _take_person(ctx: FlowContext, slots: dict[str, Any], found: Facts,
                  text: str) -> list[str]:
-    if found.id_number:
+    if found.id_number:  # the name beside it is kept even when the number is wrong
+        slots["name"] = found.name or name_beside(text, found.id_number) or slots.get("name")
         problem = id_number_problem(found.id_number)
         if problem:
             return [problem]
         slots["id_number"] = normalize(found.id_number)
         slots["age"] = age_on(slots["id_number"], _desk(ctx).bookings.today())
-        slots["name"] = found.name or name_beside(text, found.id_number) or slots.get("name")
     elif found.name:
         slots["name"] = found.name
     if found.age is not None and slots.get("age") is None:

@@ -1,0 +1,109 @@
+"""The home-visit flow on its own, against in-memory services and the sample center's rules:
+conversations as tables of what the villager says and what the reply must show. (The same
+flow over /wechat on PostgreSQL is tests/test_booking_chat.py.)"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.appointments.home_visits import HalfDay, NewHomeVisit
+from bot.appointments.rules import load_booking_rules
+from bot.catalogue.loader import load_catalogue
+from bot.config import ROOT
+from bot.flows import END, FlowContext
+from bot.flows import home_visit as home_visit_flow
+from bot.flows.booking import Appointments
+from bot.messages import Channel, Incoming, Kind
+
+CATALOGUE = load_catalogue(ROOT / "catalogue")
+RULES = load_booking_rules(ROOT / "catalogue").home_visit
+TODAY = date(2026, 11, 23)  # a Monday
+MOTHER = "110105193805120023"  # 88 on TODAY
+YOUNGER = "110105196001010025"  # 66
+
+
+@dataclass
+class InMemoryVisits:
+    rules: object = RULES
+    requested: list[NewHomeVisit] = field(default_factory=list)
+
+    async def half_days(self, agent):
+        return [HalfDay(date(2026, 11, 24), "am"), HalfDay(date(2026, 11, 25), "pm")]
+
+    async def request(self, new):
+        self.requested.append(new)
+        return type("Visit", (), {"visit_no": "SM261123TEST1", "village": new.village,
+                                  "agent_id": RULES.agent_for(new.village).id})()
+
+
+class Today:
+    def today(self):
+        return TODAY
+
+
+def desk():
+    return Appointments(bookings=Today(), visits=InMemoryVisits(), phone="0000-1234567")
+
+
+async def converse(first, turns, services, matter_id=None):
+    def message(text):
+        return Incoming(Channel.WECHAT, "o_flow", Kind.TEXT, datetime.now(UTC), text=text)
+
+    step = await home_visit_flow.start(FlowContext(message(first), {}, CATALOGUE, services),
+                                       matter_id)
+    slots, state, shown = dict(step.slots), step.next_state, "\n".join(step.replies)
+    for says, shows in turns:
+        assert shows[0] in shown, (shows[0], shown)
+        context = FlowContext(message(says), slots, CATALOGUE, services)
+        step = await home_visit_flow.STEPS[state](context)
+        slots.update(step.slots)
+        state, shown = step.next_state, "\n".join(step.replies)
+        for part in shows[1:]:
+            assert part in shown, (part, shown)
+    return state, slots
+
+
+CONVERSATIONS = {
+    "everything at once: the times are the first question": (
+        "senior_allowance",
+        f"我要给我娘王秀英申请上门办高龄补贴，她88了，身份证{MOTHER}，电话13812345678，石桥村", [
+            ("1", ("1. 11月24日（周二）上午", "高龄，88岁", "地址：石桥村")),
+            ("名字是王秀英，电话错了，是13912345678", ("请核对", "139****5678")),
+            ("1", ("请核对", "编号：SM261123TEST1", "民政干部王芳")),
+        ]),
+    "in pieces and out of order": (
+        None, "想申请上门服务", [
+            ("给我妈办", ("给谁申请", "为什么不方便")),
+            ("她坐轮椅", ("为什么不方便", "姓名和身份证号")),
+            ("王秀英", ("姓名和身份证号", "已记下姓名")),
+            (f"{MOTHER} 电话13812345678", ("已记下姓名", "办什么事")),
+            ("养老认证", ("办什么事", "住在哪里")),
+            ("石桥村3组", ("住在哪里", "1. 11月24日（周二）上午")),
+            ("2", ("哪些时间", "残疾，88岁", "地址：石桥村3组", "11月25日（周三）下午")),
+        ]),
+    "too young for the age rule: who she is is kept": (
+        None, "能上门服务吗", [
+            ("1", ("给谁申请", "为什么不方便")),
+            ("1", ("为什么不方便", "姓名和身份证号")),
+            (f"刘桂兰 {YOUNGER}", ("姓名和身份证号", "今年66岁", "为什么不方便")),
+            ("3", ("为什么不方便", "办什么事")),
+        ]),
+    "a wrong ID number keeps the name beside it": (
+        "senior_allowance", "俺娘88了走不动，能上门办高龄补贴不", [
+            ("王秀英 110105193805120021", ("姓名和身份证号", "校验不通过")),
+            (MOTHER, ("身份证号", "住在哪里")),
+        ]),
+}
+
+
+@pytest.mark.parametrize("name", CONVERSATIONS)
+async def test_home_visit_conversations(name):
+    matter_id, first, turns = CONVERSATIONS[name]
+    services = desk()
+    state, slots = await converse(first, turns, services, matter_id)
+    if state == END:
+        [visit] = services.visits.requested
+        assert (visit.person_name, visit.relation, visit.for_self) == ("王秀英", "母亲", False)
+    else:
+        assert slots.get("name") in ("王秀英", "刘桂兰") and not services.visits.requested
