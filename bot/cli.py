@@ -1,4 +1,5 @@
-"""The `bot` console command: serve, worker, train, parse, catalog check/list, nlu evaluate.
+"""The `bot` console command: serve, worker, train, parse, shell, catalog check/list, clerk,
+nlu serve; the NLU's evaluation commands are in bot/nlu/commands.py.
 
 Each command is one boundary: it prints a clear message and exits non-zero on failure,
 never a traceback for problems a center's staff can fix (a catalogue typo, no model yet).
@@ -12,7 +13,7 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,11 +21,13 @@ from aiohttp import web
 
 from bot.catalogue.loader import CatalogueError, load_catalogue
 from bot.config import ConfigError, Settings
+from bot.console.commands import add_clerk_commands
+from bot.nlu.commands import add_evaluation_commands
 from bot.nlu.service import NluServiceError
 from bot.nlu.training import TrainingDataError, build_training_input, train
 
 if TYPE_CHECKING:
-    from bot.console.accounts import Accounts
+    pass
 
 log = logging.getLogger("bot")
 
@@ -192,47 +195,6 @@ def nlu_serve_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.nlu.evaluate import QUESTION_SETS, evaluate, format_report, load_heldout
-
-    if args.errors and not args.file and args.set == "test":
-        print("测试集不列出错题:看过的测试集就成了训练集。调参请用 --set dev", file=sys.stderr)
-        return 2
-    files = [args.file] if args.file else QUESTION_SETS[args.set]
-    cases = [case for path in files for case in load_heldout(path)]
-    report = asyncio.run(evaluate(settings, cases))
-    print(format_report(report, show_errors=args.errors))
-    if args.json:
-        Path(args.json).write_text(_dump(report.to_json()), encoding="utf-8")
-    return 0
-
-
-def crossval_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.nlu.calibrate import save_outputs
-    from bot.nlu.crossval import cross_validate
-    from bot.nlu.evaluate import format_report
-
-    report, outputs = asyncio.run(cross_validate(settings, args.folds))
-    print(format_report(report))
-    if args.json:
-        Path(args.json).write_text(_dump(report.to_json()), encoding="utf-8")
-    if args.save:
-        save_outputs(args.save, outputs)
-    return 0
-
-
-def calibrate_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.catalogue.loader import load_catalogue
-    from bot.nlu.calibrate import calibrate, format_table, load_outputs
-    from bot.nlu.matters import MatterResolver
-    from bot.nlu.understand import Weighing
-
-    rows = calibrate(load_outputs(args.outputs),
-                     MatterResolver(load_catalogue(settings.catalogue_dir)))
-    print(format_table(rows, Weighing(), args.top))
-    return 0
-
-
 def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import create_app
     from bot.startup import check_serve
@@ -296,60 +258,10 @@ def worker_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _on_accounts(settings: Settings, change: Callable[[Accounts], Awaitable[None]]
-                       ) -> None:
-    from bot.console.accounts import Accounts
-    from bot.dialogue.runtime import open_redis
-    from bot.storage.db import open_database
-
-    async with open_redis(settings) as redis, open_database(settings.database_url) as sessions:
-        await change(Accounts(sessions, redis))
-
-
-def _password(args: argparse.Namespace) -> tuple[str, str]:
-    """The password given, else a random one; and how to show it (a given one is not)."""
-    import secrets
-
-    password = args.password or secrets.token_urlsafe(12)
-    return password, "(你给的密码)" if args.password else password
-
-
-def clerk_add_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.console.accounts import ClerkExists
-
-    password, shown = _password(args)
-    try:
-        asyncio.run(_on_accounts(settings, lambda accounts: accounts.add(
-            args.username, args.name, args.role, args.window, password, by="cli")))
-    except ClerkExists as exists:
-        print(f"错误: {exists}。改密码用 bot clerk passwd {args.username},"
-              f"停用用 bot clerk disable {args.username}", file=sys.stderr)
-        return 1
-    print(f"已添加 {args.username}({args.name},{args.role}),密码: {shown}")
-    return 0
-
-
 def port_number(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise argparse.ArgumentTypeError("端口应为 1 到 65535 之间的整数")
     return int(value)
-
-
-def clerk_passwd_command(settings: Settings, args: argparse.Namespace) -> int:
-    password, shown = _password(args)
-    asyncio.run(_on_accounts(settings, lambda accounts: accounts.set_password(
-        args.username, password, by="cli")))
-    print(f"已为 {args.username} 设置新密码: {shown};他已打开的工作台都要重新登录")
-    return 0
-
-
-def clerk_active_command(settings: Settings, args: argparse.Namespace) -> int:
-    active = args.clerk_command == "enable"
-    asyncio.run(_on_accounts(settings, lambda accounts: accounts.set_active(
-        args.username, active, by="cli")))
-    print(f"已启用 {args.username}" if active else
-          f"已停用 {args.username};他已打开的工作台立即失效")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -365,24 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     work.add_argument("--concurrency", type=int, default=20, help="同时发送的通知数")
     work.set_defaults(handler=worker_command)
 
-    clerk = commands.add_parser("clerk", help="工作台账号").add_subparsers(
-        dest="clerk_command", required=True)
-    add = clerk.add_parser("add", help="添加账号(不给密码就随机生成一个并显示)")
-    add.add_argument("username")
-    add.add_argument("--name", required=True, help="姓名")
-    add.add_argument("--role", default="clerk", choices=["clerk", "supervisor", "director",
-                                                          "admin"])
-    add.add_argument("--window", help="窗口编号(booking.yml 里的 windows[].id),窗口人员必填")
-    add.add_argument("--password")
-    add.set_defaults(handler=clerk_add_command)
-    passwd = clerk.add_parser("passwd", help="改密码(不给就随机生成一个并显示);已登录的要重新登录")
-    passwd.add_argument("username")
-    passwd.add_argument("--password")
-    passwd.set_defaults(handler=clerk_passwd_command)
-    for verb, words in (("disable", "停用账号(已登录的立即失效)"), ("enable", "重新启用账号")):
-        toggle = clerk.add_parser(verb, help=words)
-        toggle.add_argument("username")
-        toggle.set_defaults(handler=clerk_active_command)
+    add_clerk_commands(commands)
 
     train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
     train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")
@@ -409,24 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu_serve = nlu.add_parser("serve", help="单独运行 NLU 服务(多个 bot 进程共用)")
     nlu_serve.add_argument("--port", type=port_number)
     nlu_serve.set_defaults(handler=nlu_serve_command)
-    evaluate = nlu.add_parser("evaluate", help="在留出的问题上评估意图和事项识别")
-    evaluate.add_argument("--set", choices=("test", "dev"), default="test",
-                          help="test: 冻结的测试集(默认,只给数字); dev: 调参集")
-    evaluate.add_argument("--file", type=Path, help="改用这个文件(意图<TAB>事项或-<TAB>问题)")
-    evaluate.add_argument("--json", help="把结果另存为 JSON 文件")
-    evaluate.add_argument("--errors", action="store_true", help="列出识别错的问题(不用于测试集)")
-    evaluate.set_defaults(handler=evaluate_command)
-    crossval = nlu.add_parser("crossval", help="训练数据的 k 折交叉验证(要训练 k 次)")
-    crossval.add_argument("--folds", type=int, default=5)
-    crossval.add_argument("--json", help="把结果另存为 JSON 文件")
-    crossval.add_argument("--save", type=Path,
-                          help="把每个例子的识别结果存下来,给 bot nlu calibrate 用")
-    crossval.set_defaults(handler=crossval_command)
-    calibrate = nlu.add_parser("calibrate",
-                               help="在交叉验证结果上比较事项判断的阈值(不用测试集)")
-    calibrate.add_argument("outputs", type=Path, help="bot nlu crossval --save 存的文件")
-    calibrate.add_argument("--top", type=int, default=15, help="列出最好的几组")
-    calibrate.set_defaults(handler=calibrate_command)
+    add_evaluation_commands(nlu)
     return parser
 
 
