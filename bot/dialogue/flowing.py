@@ -12,7 +12,7 @@ from bot.catalogue.model import Matter
 from bot.dialogue.progress import ProgressHandling
 from bot.dialogue.state import ConversationState
 from bot.dialogue.words import CANCEL_WORDS, MISSING_WORDS
-from bot.flows import END, Flow, FlowContext
+from bot.flows import END, Flow, FlowContext, booking_texts
 from bot.flows import apply as apply_flow
 from bot.flows import booking as booking_flow
 from bot.flows import home_visit as home_visit_flow
@@ -139,5 +139,5 @@ class FlowHandling(ProgressHandling):
         items = await booking_flow.listing(self._appointments, message.user_id,
                                            self._catalogue)
         if not items:
-            return [booking_flow.NONE_BOOKED]
+            return [booking_texts.NONE_BOOKED]
         return [f"您的预约：\n{booking_flow.numbered(items)}\n{texts.CHANGE_BOOKING_HINT}"]

@@ -4,7 +4,8 @@
         「随便」) ─→ SLOT (the nearest free slots, numbered; another day word asks again)
         ─→ CONTACT (name and phone, one message) ─→ CONFIRM ─→ 1 book ─→ END: booking number,
         place and the complete materials list            2 another time ─→ DAY
-    cancel_appointment ─→ [PICK: which, when several] ─→ MANAGE ─→ 1 cancel ─→ END
+    cancel_appointment ─→ [PICK: which, when several] ─→ MANAGE ─→ 1 cancel ─→ CONFIRM_CANCEL
+                                                                  (1 yes ─→ END, 2 keep ─→ END)
                                                                   2 another time ─→ DAY (moves it)
                                                                   3 keep it ─→ END
 
@@ -38,6 +39,7 @@ from bot.appointments.when import Refused, When, understand_when
 from bot.cases.identity import mask_phone, normalize, phone_problem
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows import booking_texts as texts
 from bot.flows.choice import choice_number, describes_option, pick_option
 from bot.flows.facts import facts_in, for_whom_words, looks_like_name, name_after_relation
 from bot.messages import Kind
@@ -66,38 +68,8 @@ class Appointments:
     hours_to_confirm: bool = False
 
 
-ASK_DAY = ("哪天来？可以说“明天”“周六”“下周一下午”“赶集那天”，"
-           "或者说“随便”，我给您找最近的。")
-DAY_NOT_UNDERSTOOD = "没听懂是哪天。"
-CHOOSE_SLOT = "这些时间可以约，回复数字选一个：\n{options}\n也可以说别的日子。"
-NOTHING_FREE = "最近{days}天都约满了。请直接在上班时间来，或打电话 {phone}。"
-ASK_CONTACT = "请发来办事人的姓名和手机号，比如：张秀英 13812345678"
-CONTACT_MISSING = "还差{what}。"
-CONFIRM = ("请核对：\n事项：{matter}{for_whom}\n时间：{slot}\n地点：{place}\n"
-           "姓名：{name}\n电话：{phone}\n回复 1 确认预约，2 换个时间。")
-BOOKED = ("预约成功！预约号：{number}\n{slot}，{place}（{window}）。\n"
-          "请提前10分钟到，报预约号就行。{bring}\n"
-          "有变化发“改预约”或“取消预约”。")
-HOURS_TO_CONFIRM = "\n（延时和赶集日服务的时间以本中心公布为准，去之前可以打电话 {phone} 确认）"
-ALREADY_BOOKED = "您已经约了{slot}，预约号{number}。要改时间请发“改预约”。"
-MOVED = "改好了！原来的预约 {old} 已取消。\n"
-NOT_HERE = "【{name}】不在本中心的窗口办理，要到{place}办，这里约不了。"
-REPLY_1_OR_2 = "请回复 1 或 2。"
-NONE_BOOKED = "您现在没有预约。要预约请说“预约”加事项，比如“预约办低保”。"
-WHICH_ONE = "您有这些预约，改哪一个？\n{options}"
-MANAGE_BOOKING = "{item}\n1. 取消这个预约\n2. 改个时间\n3. 不改了"
-MANAGE_VISIT = "{item}\n1. 取消上门服务\n3. 不改了"
-CANCELLED = "已取消预约 {number}。"
-CANCELLED_LATE = "（离预约时间不到{hours}小时才取消，记一次临时取消）"
-VISIT_CANCELLED = "已取消上门服务申请 {number}。"
-KEPT = "好的，预约不变。"
-SURE_TO_CANCEL = "确定要取消 {number} 吗？取消后这个时间会让给别人。\n1. 确定取消\n2. 不取消"
 _CONTACT_NAME = re.compile(r"[\u4e00-\u9fff·]{2,10}")
 _CONTACT_PHONE = re.compile(r"[0-9-]{7,14}")
-
-
-def _digit(text: str) -> int | None:
-    return choice_number(text)
 
 
 def what_to_bring(matter: Matter, variant_id: str | None) -> str:
@@ -129,11 +101,11 @@ async def start(desk: Appointments, matter: Matter, text: str, variant: str | No
     """Book `matter`; a day already named in the first message is used right away."""
     window = desk.bookings.rules.window_for(matter.id)
     if window is None:
-        return Step((NOT_HERE.format(name=matter.short_name, place=matter.place),), END)
+        return Step((texts.NOT_HERE.format(name=matter.short_name, place=matter.place),), END)
     booked = next((b for b in await desk.bookings.bookings_of(user_id)
                    if b.matter_id == matter.id), None)
     if booked is not None:  # said now, not after the villager has chosen a time
-        return Step((ALREADY_BOOKED.format(slot=slot_label(booked.slot),
+        return Step((texts.ALREADY_BOOKED.format(slot=slot_label(booked.slot),
                                            number=booked.booking_no),), END)
     # 「我叫张明，电话138…」 in the first message: not asked again (a name only if called one)
     name, phone = _contact(text, bare_name=False)
@@ -147,7 +119,7 @@ async def start(desk: Appointments, matter: Matter, text: str, variant: str | No
         first, *rest = step.replies
         return Step((f"预约办【{matter.short_name}】。{first}", *rest), step.next_state,
                     {**slots, **step.slots})
-    return Step((f"预约到{window.name}办【{matter.short_name}】。{ASK_DAY}",),
+    return Step((f"预约到{window.name}办【{matter.short_name}】。{texts.ASK_DAY}",),
                 BookingState.DAY, slots)
 
 
@@ -157,11 +129,11 @@ async def _offer(desk: Appointments, slots: dict[str, Any] | Any, when: When,
     assert window is not None
     offer = await desk.bookings.offer(window, when)
     if not offer.slots:
-        full = NOTHING_FREE.format(days=desk.bookings.rules.horizon_days, phone=desk.phone)
+        full = texts.NOTHING_FREE.format(days=desk.bookings.rules.horizon_days, phone=desk.phone)
         return Step((*before, offer.note, full) if offer.note else (*before, full),
                     BookingState.DAY)
     options = "\n".join(f"{n}. {slot_label(s)}" for n, s in enumerate(offer.slots, 1))
-    reply = CHOOSE_SLOT.format(options=options)
+    reply = texts.CHOOSE_SLOT.format(options=options)
     if offer.nearest:  # 「12月20日（周日）民政窗口不办公，下面是最近能约的时间。」
         reply = f"{offer.note}，下面是最近能约的时间。\n{reply}"
     elif offer.note:  # 「20点不在办公时间，这些时间可以约……」: the same day, other hours
@@ -182,7 +154,7 @@ async def choose_day(ctx: FlowContext) -> Step:
     when = understand_when(ctx.message.text, desk.bookings.today(),
                            desk.bookings.rules.horizon_days)
     if when is None:
-        return Step((DAY_NOT_UNDERSTOOD + ASK_DAY,), BookingState.DAY)
+        return Step((texts.DAY_NOT_UNDERSTOOD + texts.ASK_DAY,), BookingState.DAY)
     if isinstance(when, Refused):
         return Step((when.reason,), BookingState.DAY)
     return await _offer(desk, ctx.slots, when)
@@ -199,7 +171,7 @@ async def choose_slot(ctx: FlowContext) -> Step:
     chosen = {"slot_id": slot_id, "slot_label": label}
     if ctx.slots.get("name") and ctx.slots.get("phone"):  # moving a booking: known already
         return Step((_summary(ctx, {**ctx.slots, **chosen}),), BookingState.CONFIRM, chosen)
-    return Step((ASK_CONTACT,), BookingState.CONTACT, chosen)
+    return Step((texts.ASK_CONTACT,), BookingState.CONTACT, chosen)
 
 
 def _contact(text: str, *, bare_name: bool = True) -> tuple[str | None, str | None]:
@@ -221,8 +193,8 @@ async def give_contact(ctx: FlowContext) -> Step:
     if missing:
         problem = phone_problem(ctx.message.text) if "手机号" in missing and any(
             c.isdigit() for c in ctx.message.text) else None
-        said = problem or CONTACT_MISSING.format(what="和".join(missing))
-        return Step((said, ASK_CONTACT), BookingState.CONTACT, {"name": name, "phone": phone})
+        said = problem or texts.CONTACT_MISSING.format(what="和".join(missing))
+        return Step((said, texts.ASK_CONTACT), BookingState.CONTACT, {"name": name, "phone": phone})
     slots = {**ctx.slots, "name": name, "phone": phone}
     return Step((_summary(ctx, slots),), BookingState.CONFIRM, {"name": name, "phone": phone})
 
@@ -231,19 +203,19 @@ def _summary(ctx: FlowContext, slots: Any) -> str:
     window = _desk(ctx).bookings.rules.window(slots["window"])
     assert window is not None
     for_whom = for_whom_words(slots.get("relation"), slots.get("person_name"))
-    return CONFIRM.format(matter=_matter(ctx).name, slot=slots["slot_label"],
+    return texts.CONFIRM.format(matter=_matter(ctx).name, slot=slots["slot_label"],
                           for_whom=f"\n为谁办：{for_whom}" if for_whom else "",
                           place=f"{window.place}（{window.name}）", name=slots["name"],
                           phone=mask_phone(slots["phone"]))
 
 
 async def confirm(ctx: FlowContext) -> Step:
-    choice = _digit(ctx.message.text)
+    choice = choice_number(ctx.message.text)
     desk, slots = _desk(ctx), ctx.slots
     if choice == 2:
-        return Step((ASK_DAY,), BookingState.DAY)
+        return Step((texts.ASK_DAY,), BookingState.DAY)
     if choice != 1:
-        return Step((REPLY_1_OR_2,), BookingState.CONFIRM)
+        return Step((texts.REPLY_1_OR_2,), BookingState.CONFIRM)
     matter = _matter(ctx)
     try:
         booking = await desk.bookings.book(BookingRequest(
@@ -258,10 +230,10 @@ async def confirm(ctx: FlowContext) -> Step:
         return Step((str(refused),), END)
     window = desk.bookings.rules.window(slots["window"])
     assert window is not None
-    moved = MOVED.format(old=slots["replaces"]) if slots.get("replaces") else ""
-    unconfirmed = HOURS_TO_CONFIRM.format(phone=desk.phone) \
+    moved = texts.MOVED.format(old=slots["replaces"]) if slots.get("replaces") else ""
+    unconfirmed = texts.HOURS_TO_CONFIRM.format(phone=desk.phone) \
         if desk.hours_to_confirm and booking.slot.kind != "regular" else ""
-    return Step((moved + BOOKED.format(
+    return Step((moved + texts.BOOKED.format(
         number=booking.booking_no, slot=slot_label(booking.slot), place=window.place,
         window=window.name, bring=what_to_bring(matter, slots.get("variant"))) + unconfirmed,),
         END)
@@ -291,22 +263,22 @@ def numbered(items: list[list[str]]) -> str:
 async def start_manage(desk: Appointments, user_id: str, catalogue: Any) -> Step:
     items = await listing(desk, user_id, catalogue)
     if not items:
-        return Step((NONE_BOOKED,), END)
+        return Step((texts.NONE_BOOKED,), END)
     if len(items) == 1:
         return Step((_manage_prompt(items[0]),), BookingState.MANAGE,
                     {"items": items, "number": items[0][0]})
-    return Step((WHICH_ONE.format(options=numbered(items)),), BookingState.PICK,
+    return Step((texts.WHICH_ONE.format(options=numbered(items)),), BookingState.PICK,
                 {"items": items})
 
 
 def _manage_prompt(item: list[str]) -> str:
     number, line = item
-    template = MANAGE_VISIT if number.startswith("SM") else MANAGE_BOOKING
+    template = texts.MANAGE_VISIT if number.startswith("SM") else texts.MANAGE_BOOKING
     return template.format(item=f"{line}（{number}）")
 
 
 async def pick(ctx: FlowContext) -> Step:
-    number, items = _digit(ctx.message.text), ctx.slots["items"]
+    number, items = choice_number(ctx.message.text), ctx.slots["items"]
     if number is None or not 1 <= number <= len(items):
         return Step((f"请回复 1 到 {len(items)} 的数字。",), BookingState.PICK)
     item = items[number - 1]
@@ -315,34 +287,34 @@ async def pick(ctx: FlowContext) -> Step:
 
 
 async def manage(ctx: FlowContext) -> Step:
-    choice, number, desk = _digit(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
+    choice, number, desk = choice_number(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
     visit = number.startswith("SM")
     if choice == 3:
-        return Step((KEPT,), END)
+        return Step((texts.KEPT,), END)
     if choice == 1:  # nothing is cancelled on one digit: asked once more
-        return Step((SURE_TO_CANCEL.format(number=number),), BookingState.CONFIRM_CANCEL)
+        return Step((texts.SURE_TO_CANCEL.format(number=number),), BookingState.CONFIRM_CANCEL)
     if choice == 2 and not visit:
         return await _reschedule(desk, ctx, number)
     return Step(("请回复 1 或 3。" if visit else "请回复 1、2 或 3。",), BookingState.MANAGE)
 
 
 async def confirm_cancel(ctx: FlowContext) -> Step:
-    choice, number, desk = _digit(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
+    choice, number, desk = choice_number(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
     if choice == 2:
-        return Step((KEPT,), END)
+        return Step((texts.KEPT,), END)
     if choice != 1:
         return Step(("请回复 1 或 2。",), BookingState.CONFIRM_CANCEL)
     try:
         if number.startswith("SM"):
             await desk.visits.close(number, VisitStatus.CANCELLED, "villager",
                                    ctx.message.user_id)
-            return Step((VISIT_CANCELLED.format(number=number),), END)
+            return Step((texts.VISIT_CANCELLED.format(number=number),), END)
         booking = await desk.bookings.cancel(number, ctx.message.user_id)
     except BookingError as refused:
         return Step((str(refused),), END)
-    late = CANCELLED_LATE.format(hours=desk.bookings.rules.late_cancel_hours) \
+    late = texts.CANCELLED_LATE.format(hours=desk.bookings.rules.late_cancel_hours) \
         if booking.status == BookingStatus.LATE_CANCELLED else ""
-    return Step((CANCELLED.format(number=number) + late,), END)
+    return Step((texts.CANCELLED.format(number=number) + late,), END)
 
 
 async def _reschedule(desk: Appointments, ctx: FlowContext, number: str) -> Step:
@@ -351,7 +323,7 @@ async def _reschedule(desk: Appointments, ctx: FlowContext, number: str) -> Step
     window = desk.bookings.rules.window_for(booking.matter_id) if booking else None
     if booking is None or window is None:
         return Step(("这个预约已经不能改了。",), END)
-    return Step((f"改到哪天？{ASK_DAY}",), BookingState.DAY, {
+    return Step((f"改到哪天？{texts.ASK_DAY}",), BookingState.DAY, {
         "matter": booking.matter_id, "variant": None, "window": window.id,
         "draft": secrets.token_hex(8), "name": booking.name, "phone": booking.phone,
         "replaces": booking.booking_no, "person_name": booking.person_name,
@@ -388,21 +360,21 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
     state = BookingState(current)
     if state is BookingState.SLOT:
         options = "\n".join(f"{n}. {label}" for n, (_, label) in enumerate(slots["choices"], 1))
-        return CHOOSE_SLOT.format(options=options)
+        return texts.CHOOSE_SLOT.format(options=options)
     if state is BookingState.CONFIRM:
         return _summary(ctx, slots)
     if state is BookingState.CONTACT:
-        return ASK_CONTACT
+        return texts.ASK_CONTACT
     if state in (BookingState.PICK, BookingState.MANAGE, BookingState.CONFIRM_CANCEL):
         return "请回复数字选择。"
-    return ASK_DAY
+    return texts.ASK_DAY
 
 
 def remaining(slots: dict[str, Any]) -> str:
     """「还差什么」 while booking: what is left to choose."""
     if not slots.get("slot_id"):
-        return "还没选时间。" + ASK_DAY
+        return "还没选时间。" + texts.ASK_DAY
     if not slots.get("phone"):
-        return ASK_CONTACT
+        return texts.ASK_CONTACT
     return "都填好了，回复 1 确认预约。"
 
