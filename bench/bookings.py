@@ -18,8 +18,9 @@ from datetime import time as clock_time
 from sqlalchemy import func, select, update
 
 from bench.common import fresh_database, percentile
+from bot.appointments.bookings import BookingError
 from bot.appointments.rules import Session, load_booking_rules
-from bot.appointments.service import BookingError, BookingRequest, BookingService
+from bot.appointments.service import BookingRequest, BookingService
 from bot.appointments.when import When
 from bot.config import ROOT
 from bot.storage.db import open_database

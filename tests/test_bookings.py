@@ -6,15 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.appointments.bookings import BookingError, SlotTaken, part_of_day, slot_label
 from bot.appointments.rules import Session, load_booking_rules
-from bot.appointments.service import (
-    BookingError,
-    BookingRequest,
-    BookingService,
-    SlotTaken,
-    part_of_day,
-    slot_label,
-)
+from bot.appointments.service import BookingRequest, BookingService
 from bot.appointments.when import When
 from bot.catalogue.loader import CatalogueError
 from bot.chinatime import CHINA, local

@@ -9,7 +9,6 @@ domain event for the notices: the villager is told who comes and when.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -18,14 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.appointments.bookings import BookingError, NotFound, new_number, part_of_day
 from bot.appointments.rules import Agent
-from bot.appointments.service import (
-    BOOKING_ALPHABET,
-    BookingError,
-    BookingService,
-    NotFound,
-    part_of_day,
-)
+from bot.appointments.service import BookingService
 from bot.appointments.when import day_label
 from bot.chinatime import CHINA, local, typed_day
 from bot.storage.db import write_events_once
@@ -115,8 +109,7 @@ class HomeVisitService:
         try:
             async with self._sessions.begin() as session:
                 visit = HomeVisit(
-                    visit_no=f"SM{local(now):%y%m%d}" + "".join(
-                        secrets.choice(BOOKING_ALPHABET) for _ in range(5)),
+                    visit_no=new_number("SM", now),
                     idempotency_key=new.key, user_id=new.user_id, channel=new.channel,
                     person_name=new.person_name, id_number=new.id_number,
                     for_self=new.for_self, relation=new.relation, reason=new.reason,

@@ -11,78 +11,36 @@ and shown in China time.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
-from bot.appointments.rules import KIND_WORDS, BookingRules, Session, Window
+from bot.appointments.bookings import (
+    ACTIVE,
+    CLERK_MOVES,
+    COUNTED_MISSES,
+    BookingError,
+    BookingStatus,
+    NotFound,
+    SlotTaken,
+    new_number,
+    part_of_day,
+    slot_label,
+)
+from bot.appointments.rules import BookingRules, Session, Window
 from bot.appointments.when import PART_WORDS, When, day_label
 from bot.chinatime import CHINA, local
 from bot.storage.db import insert_new, write_events_once
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import WorkCalendar
 
-BOOKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-SLOT_TAKEN = "这个时段刚约满了，换一个？"
 OFFERED = 5  # numbered choices in one message
 PER_HALF_DAY = 2  # when offering several days, at most this many from one half-day
-class BookingStatus(StrEnum):
-    BOOKED = "booked"
-    ARRIVED = "arrived"
-    DONE = "done"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-    LATE_CANCELLED = "late_cancelled"  # too close to the time: counted like a no-show
-    MOVED = "moved"  # replaced by another booking (moved_to)
-
-
-ACTIVE = BookingStatus.BOOKED
-CLERK_MOVES = {BookingStatus.BOOKED: {BookingStatus.ARRIVED, BookingStatus.NO_SHOW,
-                                      BookingStatus.DONE},
-               BookingStatus.ARRIVED: {BookingStatus.DONE}}
-COUNTED_MISSES = (BookingStatus.NO_SHOW, BookingStatus.LATE_CANCELLED)
-
-
-class BookingError(Exception):
-    """A booking request refused, with the reason; the message is for the villager (or the
-    clerk). The web edge answers 409, or 404 for NotFound."""
-
-
-class NotFound(BookingError):
-    """No such booking, home visit or agent."""
-
-
-class SlotTaken(BookingError):
-    """The slot filled up between offering and confirming: offer others."""
-
-    def __init__(self) -> None:
-        super().__init__(SLOT_TAKEN)
-
-
-def part_of_day(moment: datetime) -> str:
-    hour = local(moment).hour
-    return "am" if hour < 12 else "noon" if hour < 13 else "pm" if hour < 17 else "evening"
-
-
-def slot_label(slot: ServiceSlot) -> str:
-    """「11月28日（周六）上午9:00（延时服务）」."""
-    start = local(slot.starts_at)
-    kind = KIND_WORDS.get(slot.kind, "")
-    # The way villagers say it: 上午9:00, 中午12:00, 下午1:30, 晚上6:00
-    part = "上午" if start.hour < 12 else "中午" if start.hour < 13 else \
-        "下午" if start.hour < 18 else "晚上"
-    hour = start.hour - 12 if start.hour > 12 else start.hour
-    return (f"{day_label(start.date())}{part}{hour}:{start.minute:02d}"
-            + (f"（{kind}）" if kind else ""))
-
-
 @dataclass(frozen=True, slots=True)
 class Offer:
     slots: tuple[ServiceSlot, ...]
@@ -258,7 +216,7 @@ class BookingService:
                     .values(booked=ServiceSlot.booked + 1).returning(ServiceSlot))
                 if taken is None:
                     raise SlotTaken()
-                booking = Booking(booking_no=_booking_no(now), idempotency_key=request.key,
+                booking = Booking(booking_no=new_number("YY", now), idempotency_key=request.key,
                                   slot_id=request.slot_id, user_id=request.user_id,
                                   matter_id=request.matter_id, name=request.name,
                                   phone=request.phone, channel=request.channel, status=ACTIVE,
@@ -434,10 +392,3 @@ def _spread(slots: Sequence[ServiceSlot], one_day: bool) -> tuple[ServiceSlot, .
         if len(chosen) == OFFERED:
             break
     return tuple(chosen)
-
-
-def _booking_no(now: datetime) -> str:
-    return f"YY{local(now):%y%m%d}" + "".join(secrets.choice(BOOKING_ALPHABET) for _ in range(5))
-
-
-

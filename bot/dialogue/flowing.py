@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.appointments.service import BookingError
+from bot.appointments.bookings import BookingError
 from bot.cases.application import CaseError
 from bot.catalogue.model import Matter
 from bot.dialogue.progress import ProgressHandling

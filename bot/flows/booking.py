@@ -25,16 +25,9 @@ from enum import StrEnum
 from typing import Any
 
 from bot import chinatime
+from bot.appointments.bookings import SLOT_TAKEN, BookingError, BookingStatus, SlotTaken, slot_label
 from bot.appointments.home_visits import HomeVisitService, VisitStatus, visit_half
-from bot.appointments.service import (
-    SLOT_TAKEN,
-    BookingError,
-    BookingRequest,
-    BookingService,
-    BookingStatus,
-    SlotTaken,
-    slot_label,
-)
+from bot.appointments.service import BookingRequest, BookingService
 from bot.appointments.when import Refused, When, understand_when
 from bot.cases.identity import mask_phone, normalize, phone_problem
 from bot.catalogue.model import Matter

@@ -26,8 +26,8 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
+from bot.appointments.bookings import BookingError
 from bot.appointments.home_visits import HalfDay, NewHomeVisit
-from bot.appointments.service import BookingError
 from bot.cases.identity import (
     age_on,
     id_number_problem,

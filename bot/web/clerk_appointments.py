@@ -21,8 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.appointments.bookings import BookingError, NotFound, slot_label
 from bot.appointments.home_visits import HalfDay, HomeVisitService, visit_half
-from bot.appointments.service import BookingError, BookingService, NotFound, slot_label
+from bot.appointments.service import BookingService
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.chinatime import local, typed_day
 from bot.console.accounts import Who

@@ -35,8 +35,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
+from bot.appointments.bookings import BookingError, slot_label
 from bot.appointments.home_visits import HalfDay, HomeVisitService, VisitStatus, visit_half
-from bot.appointments.service import BookingError, BookingService, slot_label
+from bot.appointments.service import BookingService
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_numbers_in, mask_phone
 from bot.cases.service import CaseService

@@ -8,9 +8,10 @@ work with no matter, or a matter no window takes, is the general desk's.
 
 from __future__ import annotations
 
+from bot.appointments.bookings import NotFound
 from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.rules import BookingRules
-from bot.appointments.service import BookingService, NotFound
+from bot.appointments.service import BookingService
 from bot.console.accounts import Who
 from bot.storage.tables import HomeVisit
 
