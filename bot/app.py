@@ -63,6 +63,7 @@ from bot.web import (
     clerk_appointments,
     clerk_notices,
     console,
+    console_base,
     health,
     nlu_api,
     security,
@@ -123,10 +124,10 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
             handoffs = build_handoffs(settings, sessions, redis, appointments,
                                       wecom_poster(settings, session), clock)
-            app[console.CONSOLE] = await console_services(settings, sessions, redis, cases,
+            app[console_base.CONSOLE] = await console_services(settings, sessions, redis, cases,
                                                           appointments, handoffs)
-            app[clerk_api.MATTERS] = frozenset(m.id for m in app[console.CONSOLE].catalogue)
-            app[clerk_api.ACCOUNTS] = app[console.CONSOLE].accounts
+            app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
+            app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
@@ -159,7 +160,7 @@ def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPos
 
 async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                            redis: Redis, cases: CaseService, appointments: Appointments,
-                           handoffs: HandoffService) -> console.ConsoleServices:
+                           handoffs: HandoffService) -> console_base.ConsoleServices:
     accounts = Accounts(sessions, redis)
     password = secrets.token_urlsafe(12)
     # A fresh install: one admin, its password shown once (by the worker that wrote it).
@@ -170,7 +171,7 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
     async def publish() -> str:
         return await publish_catalogue(settings)
 
-    return console.ConsoleServices(
+    return console_base.ConsoleServices(
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
         load_catalogue(settings.catalogue_dir), load_center(settings.catalogue_dir), sessions,
         redis, publish, StateStore(redis, settings.transcript_days))

@@ -115,7 +115,7 @@ async def test_a_disabled_clerk_s_open_session_is_refused_at_once(app_client, se
 async def test_a_disabled_clerk_s_open_queue_page_stops_receiving_handoffs(app_client):
     """The live queue's event stream ends at its next line once the clerk is disabled: no
     new villager's request reaches a revoked session."""
-    from bot.web.console import CONSOLE
+    from bot.web.console_base import CONSOLE
     from tests.test_apply import Phone
 
     clerk = Clerk(app_client)

@@ -10,7 +10,7 @@ from bot.console.figures import figures
 from bot.handoff.service import HandoffService
 from bot.storage.db import open_database
 from bot.storage.tables import Case
-from bot.web.console import TEMPLATES
+from bot.web.console_base import TEMPLATES
 from tests import conftest
 from tests.test_cases import CALENDAR, CATALOGUE, NIGHT, application
 

@@ -21,7 +21,7 @@ from bot.storage.tables import Notice, ServiceSlot
 from bot.web.clerk_api import CASES, TokenOwner, parse_tokens
 from bot.web.clerk_appointments import BOOKINGS, VISITS
 from bot.web.clerk_notices import NOTICES
-from bot.web.console import CONSOLE
+from bot.web.console_base import CONSOLE
 from tests.conftest import TEST_DATABASE_URL, Clock
 from tests.test_console import MONDAY_MORNING, Clerk
 from tests.test_wechat import wechat_settings

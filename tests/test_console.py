@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.chinatime import CHINA
 from bot.intents import texts
 from bot.storage.tables import AuditEntry, Handoff
-from bot.web.console import CONSOLE
+from bot.web.console_base import CONSOLE
 from bot.web.simulator import FAKE_WECHAT_URL
 from tests.conftest import TEST_DATABASE_URL, Clock
 from tests.test_apply import CLERK, CLERK_TOKEN, Phone, fill_in_applicant

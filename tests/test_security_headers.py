@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.console.accounts import Accounts
-from bot.web.console import CONSOLE
+from bot.web.console_base import CONSOLE
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_wechat import wechat_settings
 

@@ -152,7 +152,7 @@ async def test_a_clerk_answers_from_the_console_and_the_director_sees_it(remote_
     settings = simulator_settings(remote_settings, tmp_path, notice_worker=True,
                                   sms_log=tmp_path / "sms.log")
     async with browser_on(settings) as (server, browser):
-        from bot.web.console import CONSOLE
+        from bot.web.console_base import CONSOLE
 
         accounts = server.app[CONSOLE].accounts
         await accounts.add("li", "李四", "clerk", "civil", "password-li")
@@ -197,7 +197,7 @@ async def test_a_clerk_answers_from_the_console_and_the_director_sees_it(remote_
 async def test_a_clerk_completes_a_case_in_the_console(remote_settings, sessions, tmp_path):
     from bot.cases.application import MaterialItem, NewCase
     from bot.web.clerk_api import CASES
-    from bot.web.console import CONSOLE
+    from bot.web.console_base import CONSOLE
 
     async with browser_on(simulator_settings(remote_settings, tmp_path)) as (server, browser):
         await server.app[CONSOLE].accounts.add("li", "李四", "clerk", "civil", "password-li")

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.nlu.understand import Understanding
-from bot.web import console
+from bot.web import console_base
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ async def unavailable(request: web.Request,
                     request.match_info.route.resource.canonical
                     if request.match_info.route.resource else "-", type(error).__name__)
         if request.path.startswith("/console"):
-            return console.render("error.html", None, 503, message=UNAVAILABLE)
+            return console_base.render("error.html", None, 503, message=UNAVAILABLE)
         return web.json_response({"error": UNAVAILABLE}, status=503,
                                  dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 

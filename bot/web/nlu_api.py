@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.nlu.understand import Understanding
 from bot.storage import keys
 from bot.web.clerk_api import token_clerk
-from bot.web.console import CONSOLE, COOKIE
+from bot.web.console_base import CONSOLE, COOKIE
 from integrations.errors import IntegrationError
 
 UNDERSTANDING = web.AppKey("understanding", Understanding)

@@ -1,0 +1,110 @@
+"""Channel stage (staff): what every console page shares — the services it reaches, the
+templates (China time through the `china` filter), and `page`: signed in, in a role, CSRF
+checked, errors shown as pages.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import chinatime
+from bot.appointments.home_visits import HomeVisitService
+from bot.appointments.service import BookingService
+from bot.cases.service import CaseService
+from bot.catalogue.center import Center
+from bot.catalogue.model import Catalogue
+from bot.console.accounts import Accounts, Who
+from bot.dialogue.state import StateStore
+from bot.handoff.service import HandoffService
+from bot.web.bodies import BadBody
+from bot.web.windows import (
+    OtherWindow,
+    matter_window,
+)
+
+COOKIE = "bm_console"
+REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投诉",
+           "not_understood": "机器人没听懂", "delete_my_data": "删除个人信息",
+           "clerk": "工作人员发起"}
+STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
+                "cancelled": "已取消"}
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
+    finalize=chinatime.shown_if_time)  # a time printed without the filter is China time too
+TEMPLATES.filters["china"] = chinatime.shown
+
+
+@dataclass
+class ConsoleServices:
+    accounts: Accounts
+    handoffs: HandoffService
+    cases: CaseService
+    bookings: BookingService
+    visits: HomeVisitService
+    catalogue: Catalogue
+    center: Center
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    publish: Callable[[], Awaitable[str]]  # validate the catalogue and retrain: a report
+    conversations: StateStore  # a clerk taking up a villager's conversation
+
+    def window_of(self, matter_id: str | None) -> str:
+        return matter_window(self.bookings.rules, matter_id)
+
+    def window_name(self, window_id: str) -> str:
+        window = self.bookings.rules.window(window_id)
+        return window.name if window else "综合窗口"
+
+
+CONSOLE = web.AppKey("console", ConsoleServices)
+Handler = Callable[[web.Request, Who], Awaitable[web.StreamResponse]]
+
+
+def render(name: str, who: Who | None, status: int = 200, **context: Any) -> web.Response:
+    html = TEMPLATES.get_template(name).render(who=who, **context)
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+def page(*roles: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[Any]]]:
+    """Signed in (else the login page, or 401), in one of `roles` (else 403), and for a POST
+    the session's CSRF token (else 403)."""
+
+    def decorate(handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            services = request.app[CONSOLE]
+            who = await services.accounts.who(request.cookies.get(COOKIE, ""))
+            if who is None:
+                if request.method == "GET":
+                    raise web.HTTPFound("/console/login")
+                return web.Response(status=401, text="请先登录")
+            if roles and who.role not in roles:
+                return render("error.html", who, 403, message="您的角色不能做这件事")
+            if request.method == "POST":
+                form = await request.post()
+                if not hmac.compare_digest(str(form.get("csrf", "")), who.csrf):
+                    return render("error.html", who, 403, message="页面已过期，请刷新后再试")
+            try:
+                return await handler(request, who)
+            except BadBody as bad:
+                return render("error.html", who, 400, message=f"填写的内容不对：{bad}")
+            except OtherWindow as other:
+                return render("error.html", who, 403, message=str(other))
+
+        return checked
+
+    return decorate
+
+
+def matter_name(services: ConsoleServices, matter_id: str | None) -> str:
+    """The matter's short name, or its id where the catalogue no longer has it."""
+    matter = services.catalogue.get(matter_id or "")
+    return matter.short_name if matter else (matter_id or "")

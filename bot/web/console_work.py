@@ -1,0 +1,175 @@
+"""Channel stage (staff): the console's 办件 and today's work — cases with their moves and a
+clerk's contact, today's appointments and home visits to mark or schedule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from bot.appointments.bookings import BookingError, slot_label
+from bot.appointments.home_visits import HalfDay, VisitStatus, visit_half
+from bot.cases.application import CaseError
+from bot.cases.identity import mask_id_number, mask_phone
+from bot.cases.status import Status
+from bot.console.accounts import Who
+from bot.handoff.service import HandoffError
+from bot.storage.tables import HomeVisit
+from bot.web.bodies import CaseMove, parse
+from bot.web.console_base import (
+    CONSOLE,
+    ConsoleServices,
+    matter_name,
+    page,
+    render,
+)
+from bot.web.windows import (
+    booking_in_window,
+    require,
+    visit_in_window,
+    visit_window,
+)
+
+# --- cases, today -------------------------------------------------------------------------
+
+
+def _matters_of(services: ConsoleServices, who: Who) -> list[str] | None:
+    """The matters whose cases `who` may see; None: all."""
+    if who.windows is None:
+        return None
+    return [m.id for m in services.catalogue if who.sees(services.window_of(m.id))]
+
+
+@page()
+async def cases_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    raw = request.query.get("status") or None
+    status = Status(raw) if raw and raw in {s.value for s in Status} else None
+    today = services.bookings.today()
+    rows = [{"receipt": c.receipt_no, "matter": matter_name(services, c.matter_id),
+             "applicant": c.applicant_name, "id_number": mask_id_number(c.applicant_id_number),
+             "phone": mask_phone(c.phone), "village": c.village, "status": Status(c.status).label,
+             "due": c.due_date, "colour": services.cases.supervision_mark(c, today)}
+            for c in await services.cases.list_cases(status, 200, _matters_of(services, who))]
+    return render("cases.html", who, cases=rows, statuses=list(Status), chosen=raw)
+
+
+async def _case_for(request: web.Request, who: Who) -> Any:
+    services = request.app[CONSOLE]
+    try:
+        case = await services.cases.get(request.match_info["receipt"])
+    except CaseError:
+        raise web.HTTPNotFound(text="没有这个受理编号") from None
+    require(who, services.window_of(case.matter_id), "办件")
+    return case
+
+
+@page()
+async def case_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    case = await _case_for(request, who)
+    # the full ID number and phone are shown here only, and who looked is logged
+    await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
+    return render("case.html", who, case=case, matter=matter_name(services, case.matter_id),
+                  case_status=Status(case.status), statuses=list(Status))
+
+
+@page("clerk", "supervisor", "admin")
+async def move_case(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    case = await _case_for(request, who)
+    form = await request.post()
+    body = parse(CaseMove, {
+        "to": str(form.get("to", "")), "reason": str(form.get("reason", "")),
+        "missing": [m for m in str(form.get("missing", "")).split("、") if m.strip()],
+        "result": str(form.get("result", "")) or None})
+    try:
+        moved = await services.cases.move(case.receipt_no, body.to, who.name,
+                                          reason=body.reason, missing=list(body.missing),
+                                          result=body.result)
+    except CaseError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.accounts.audit(who.username, "case.move", f"case:{case.receipt_no}",
+                                  {"status": case.status}, {"status": moved.status})
+    raise web.HTTPFound(f"/console/cases/{case.receipt_no}")
+
+
+@page("clerk", "supervisor", "admin")
+async def contact(request: web.Request, who: Who) -> web.Response:
+    """「联系申请人」: the clerk takes up the conversation with the applicant."""
+    services = request.app[CONSOLE]
+    case = await _case_for(request, who)
+    transcript = await services.conversations.transcript(case.channel, case.user_id)
+    try:
+        handoff_id = await services.handoffs.open_by_clerk(
+            case.user_id, case.channel, case.matter_id, who.username, transcript)
+    except HandoffError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.conversations.attach_handoff(case.channel, case.user_id, handoff_id)
+    await services.accounts.audit(who.username, "handoff.contact", f"case:{case.receipt_no}",
+                                  None, {"handoff": handoff_id})
+    raise web.HTTPFound(f"/console/handoffs/{handoff_id}")
+
+
+@page()
+async def today_page(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    day = services.bookings.today()
+    windows = who.windows
+    bookings = [{"number": b.booking_no, "when": slot_label(b.slot), "name": b.name,
+                 "phone": mask_phone(b.phone), "matter": matter_name(services, b.matter_id),
+                 "window": services.window_name(b.slot.window), "status": b.status}
+                for b in await services.bookings.day_view(day)
+                if windows is None or b.slot.window in windows]
+    visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
+               "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
+              for v in await _visits_of(services, who, day=day)]
+    requested = [{"number": v.visit_no, "person": v.person_name, "age": v.age,
+                  "purpose": v.purpose, "address": v.address, "phone": mask_phone(v.phone),
+                  "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
+                            else v.agent_id),
+                  "preferred": [(k, HalfDay.parse(k).label) for k in v.preferred]}
+                 for v in await _visits_of(services, who, VisitStatus.REQUESTED)]
+    return render("today.html", who, day=day, bookings=bookings, visits=visits,
+                  requested=requested)
+
+
+async def _visits_of(services: ConsoleServices, who: Who, status: str | None = None,
+                     day: date | None = None) -> list[HomeVisit]:
+    """Home visits (name, age, address) of `who`'s windows only."""
+    return [v for v in await services.visits.listing(status, day)
+            if who.sees(visit_window(services.bookings.rules, v))]
+
+
+@page("clerk", "supervisor", "admin")
+async def schedule_visit(request: web.Request, who: Who) -> web.Response:
+    """Accept one of the villager's half-days, or propose another (「2026-11-25 pm」)."""
+    services = request.app[CONSOLE]
+    number = request.match_info["visit_no"]
+    try:
+        when = HalfDay.parse(str((await request.post()).get("when", "")))
+        await visit_in_window(services.visits, services.bookings.rules, number, who)
+        visit = await services.visits.schedule(number, when, who.name)
+    except ValueError:
+        return render("error.html", who, 400, message="时间格式应为 2026-11-25 am 或 pm")
+    except BookingError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.accounts.audit(who.username, "home_visit.schedule", f"visit:{number}",
+                                  None, {"when": when.key, "proposed": visit.proposed})
+    raise web.HTTPFound("/console/today")
+
+
+@page("clerk", "supervisor", "admin")
+async def mark_booking(request: web.Request, who: Who) -> web.Response:
+    services = request.app[CONSOLE]
+    number, to = request.match_info["booking_no"], str((await request.post()).get("to", ""))
+    try:
+        await booking_in_window(services.bookings, number, who)
+        await services.bookings.mark(number, to, who.name)
+    except BookingError as refused:
+        return render("error.html", who, 409, message=str(refused))
+    await services.accounts.audit(who.username, "booking.mark", f"booking:{number}",
+                                  None, {"status": to})
+    raise web.HTTPFound("/console/today")
