@@ -34,7 +34,8 @@ from bot.appointments.rules import load_booking_rules
 from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
-from bot.catalogue.loader import CatalogueError, load_catalogue
+from bot.catalogue.loader import load_catalogue
+from bot.catalogue.reading import CatalogueError
 from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.catalogue.loader import CatalogueError, load_catalogue
+from bot.catalogue.loader import load_catalogue
+from bot.catalogue.reading import CatalogueError
 from bot.config import ConfigError, Settings
 from bot.console.commands import add_clerk_commands
 from bot.nlu.commands import add_evaluation_commands

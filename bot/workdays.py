@@ -19,7 +19,7 @@ import chinese_calendar
 import yaml
 from lunardate import LunarDate
 
-from bot.catalogue.loader import CatalogueError, CatalogueProblem
+from bot.catalogue.reading import CatalogueError, CatalogueProblem
 
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*~\s*(\d{4}-\d{2}-\d{2})$")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from lunardate import LunarDate
 
-from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
+from bot.catalogue.reading import CatalogueError, CatalogueProblem, read_yaml
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 KINDS = frozenset({"regular", "extended", "market"})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
+from bot.catalogue.reading import CatalogueError, CatalogueProblem, read_yaml
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
+from bot.catalogue.reading import CatalogueError, CatalogueProblem, read_yaml
 
 OUTSIDE_FILE = "outside.yml"
 OUTSIDE_ITEM_FORM = ("每项写 topic(文字)、words(说法列表)、where(可选)、"

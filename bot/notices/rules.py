@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.catalogue.loader import CatalogueError, CatalogueProblem, read_yaml
+from bot.catalogue.reading import CatalogueError, CatalogueProblem, read_yaml
 
 NAME = re.compile(r"\{(\w+)\}")
 # What a notice can say (bot/notices/compose.py fills these in).
