@@ -300,7 +300,8 @@ async def test_a_clerk_contacts_an_applicant_and_schedules_a_home_visit(app_clie
         user_id="o_contact", channel="wechat", person_name="王秀英",
         id_number="11010519491231002X", for_self=False, reason="age", age=76,
         matter_id="senior_allowance", purpose="高龄补贴", village="石桥村",
-        address="石桥村3组", phone="13800001234", preferred=("2026-11-24 am",), key="v1"))
+        address="石桥村3组", phone="13800001234", preferred=("2026-11-24 am",), key="v1",
+        relation="母亲"))
     li = Clerk(app_client)
     try:
         await li.login("li", "password-li")
@@ -315,6 +316,8 @@ async def test_a_clerk_contacts_an_applicant_and_schedules_a_home_visit(app_clie
 
         today = await li.get("/console/today")
         assert visit.visit_no in today and "11月24日（周二）上午" in today
+        assert "王秀英（76岁），提交人的母亲" in today  # whom it is for, apart from who asked
+        assert "<title>今日预约 · 工作台</title>" in today
         await li.post(f"/console/home-visits/{visit.visit_no}/schedule", when="2026-11-24 am")
         assert "没有待安排的上门服务" in await li.get("/console/today")
         await li.post(f"/console/home-visits/{visit.visit_no}/schedule", status=400,

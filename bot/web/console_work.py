@@ -120,13 +120,15 @@ async def today_page(request: web.Request, who: Who) -> web.Response:
     windows = who.windows
     bookings = [{"number": b.booking_no, "when": slot_label(b.slot), "name": b.name,
                  "phone": mask_phone(b.phone), "matter": matter_name(services, b.matter_id),
-                 "window": services.window_name(b.slot.window), "status": b.status}
+                 "window": services.window_name(b.slot.window), "status": b.status,
+                 "for_whom": " ".join(p for p in (b.relation, b.person_name) if p)}
                 for b in await services.bookings.day_view(day)
                 if windows is None or b.slot.window in windows]
     visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
                "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
               for v in await _visits_of(services, who, day=day)]
     requested = [{"number": v.visit_no, "person": v.person_name, "age": v.age,
+                  "relation": v.relation,
                   "purpose": v.purpose, "address": v.address, "phone": mask_phone(v.phone),
                   "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
                             else v.agent_id),
