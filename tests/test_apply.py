@@ -112,6 +112,19 @@ async def test_everything_said_at_once_is_not_asked_again(app_client):
     assert (shown["applicant"], shown["agent"], shown["relation"]) == ("王秀英", "李红", "母亲")
 
 
+async def test_a_step_back_asks_the_last_fact_again(app_client):
+    client, _ = app_client
+    phone = Phone(client, "o_step_back")
+    assert "给谁申请" in await phone.says("我要申请高龄补贴")
+    assert "这一步退不回去了" in await phone.says("上一步")  # nothing told yet
+    await phone.says("1")
+    await phone.says("王秀英")
+    assert "联系电话" in await phone.says(ID_NUMBER)
+    again = await phone.says("上一步")
+    assert "这一项重新填" in again and "身份证号" in again
+    assert "1101**********002X" in await phone.says(ID_NUMBER)
+
+
 async def test_facts_told_in_pieces_in_any_order(app_client):
     client, _ = app_client
     son = Phone(client, "o_in_pieces")

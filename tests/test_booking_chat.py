@@ -117,6 +117,8 @@ async def test_a_home_visit_asked_for_with_everything_in_the_first_message(app_c
     assert "地址：石桥村" in summary and "138****5678" in summary
     corrected = await son.says("电话错了，是13912345678")
     assert "139****5678" in corrected and "回复 1 提交" in corrected
+    assert "1. 11月24日（周二）上午" in await son.says("上一步")  # the times again
+    assert "方便的时间：11月24日（周二）下午" in await son.says("2")
     assert "编号：SM" in await son.says("1")
 
 

@@ -11,7 +11,7 @@ from bot.cases.application import CaseError
 from bot.catalogue.model import Matter
 from bot.dialogue.progress import ProgressHandling
 from bot.dialogue.state import ConversationState
-from bot.dialogue.words import CANCEL_WORDS, MISSING_WORDS
+from bot.dialogue.words import BACK_WORDS, CANCEL_WORDS, MISSING_WORDS
 from bot.flows import END, Flow, FlowContext, booking_texts
 from bot.flows import apply as apply_flow
 from bot.flows import booking as booking_flow
@@ -50,6 +50,13 @@ class FlowHandling(ProgressHandling):
                 state.awaiting = QUIT_ASKED  # what was typed is not thrown away on one word
                 return [texts.SURE_TO_QUIT_APPLY]
             return self._leave_flow(state)
+        if command in BACK_WORDS:
+            back = flow.step_back(str(state.flow_state), state.slots)
+            if back is None:
+                return [texts.NO_STEP_BACK]
+            state.flow_state = back[0]
+            state.slots.update(back[1])
+            return [f"{texts.STEP_BACK}{self._where_we_were(message, state)}"]
         if command in MISSING_WORDS:
             return [flow.remaining(state.slots)]
         flow_state = str(state.flow_state)

@@ -28,6 +28,7 @@ YES_WORDS = frozenset({"是", "是的", "是啊", "对", "对的", "对头", "�
 FOLLOWUP = re.compile(r"^(那|还有|那么)?.{1,14}呢[?？]?$")
 
 MISSING_WORDS = frozenset({"还差什么", "还差啥", "还缺什么", "还缺啥", "还要什么"})
+BACK_WORDS = frozenset({"上一步", "返回上一步", "退回", "回到上一步", "上一个"})
 SUPPLEMENT_WORDS = frozenset({"补交", "补交材料", "补材料", "补正", "我要补交"})
 # Notices: 退订 stops them, 只发短信 sends them by SMS only, 恢复通知 undoes 退订.
 NOTICE_WORDS: dict[str, dict[str, Any]] = {"退订": {"opted_out": True}, "TD": {"opted_out": True},

@@ -55,3 +55,8 @@ class Flow(Protocol):
 
     def remaining(self, slots: dict[str, Any]) -> str:
         """「还差什么」: what is left to tell."""
+
+    def step_back(self, current: str, slots: dict[str, Any]
+                  ) -> tuple[str, dict[str, Any]] | None:
+        """「上一步」: the state to ask again and the slots it clears; None where going back
+        makes no sense (a word correcting the fact works everywhere)."""

@@ -318,6 +318,26 @@ def _receipt_text(matter: Matter, receipt: Receipt, items: list[dict[str, Any]])
                             window=window)
 
 
+# The applicant's facts in the order they are asked, each with the slots its answer fills.
+ASKED: tuple[tuple[ApplyState, tuple[str, ...]], ...] = (
+    (ApplyState.WHO, ("agent", "agent_name", "relation")),
+    (ApplyState.AGENT_NAME, ("agent_name",)), (ApplyState.NAME, ("name",)),
+    (ApplyState.ID_NUMBER, ("id_number",)), (ApplyState.PHONE, ("phone",)),
+    (ApplyState.VILLAGE, ("village",)),
+)
+
+
+def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """「上一步」 while telling who applies: the last fact told is asked again."""
+    states = [state for state, _ in ASKED]
+    if current not in states:
+        return None  # the situation, the materials, the confirmation: not a step back
+    for state, keys in reversed(ASKED[:states.index(ApplyState(current))]):
+        if slots.get(keys[0]) is not None:
+            return state, dict.fromkeys(keys)
+    return None
+
+
 def has_answers(slots: Mapping[str, Any]) -> bool:
     """Whether the villager has told anything that leaving would throw away."""
     return any(slots.get(key) for key in ("name", "id_number", "phone", "village", "agent_name"))

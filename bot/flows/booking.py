@@ -371,3 +371,7 @@ def remaining(slots: dict[str, Any]) -> str:
         return texts.ASK_CONTACT
     return "都填好了，回复 1 确认预约。"
 
+
+def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """「上一步」: not here (the time and contact are changed by saying them again)."""
+    return None

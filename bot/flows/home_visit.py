@@ -359,6 +359,29 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
     return _prompt(VisitState(current), ctx, slots)
 
 
+# What each question's answer fills, for 「上一步」.
+ANSWERED_BY = {
+    VisitState.WHO: ("for_self", "relation"), VisitState.REASON: ("reason",),
+    VisitState.PERSON: ("name", "id_number", "age", "stated_age"),
+    VisitState.PURPOSE: ("purpose", "matter"),
+    VisitState.ADDRESS: ("address", "village", "latitude", "longitude"),
+    VisitState.VILLAGE: ("village",), VisitState.PHONE: ("phone",),
+    VisitState.TIMES: ("preferred",),
+}
+
+
+def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """「上一步」: the last thing told is asked again (the times from the same list)."""
+    order = [*ANSWERED_BY, VisitState.CONFIRM]
+    for state in reversed(order[:order.index(VisitState(current))]):
+        keys = ANSWERED_BY[state]
+        if state is VisitState.TIMES and not slots.get("offered"):
+            continue  # none were free: nothing was chosen
+        if slots.get(keys[0]) is not None:
+            return state, dict.fromkeys(keys)
+    return None
+
+
 def remaining(slots: dict[str, Any]) -> str:
     """「还差什么」: what is still to be told."""
     needed = [("reason", "原因"), ("name", "姓名和身份证号"), ("address", "地址"),

@@ -127,3 +127,8 @@ def prompt_again(state: str, slots: dict[str, Any], ctx: FlowContext) -> str:
 def remaining(slots: dict[str, Any]) -> str:
     left = [item["name"] for item in slots.get("items", []) if item["state"] is None]
     return "还要补交：" + "、".join(left) if left else "都补交好了。"
+
+
+def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """「上一步」: not here (each item is answered once)."""
+    return None
