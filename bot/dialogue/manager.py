@@ -147,7 +147,9 @@ class Dialogue(QuestionHandling):
         choice = pending_choice(command, state)
         if choice is None and state.awaiting == "variant":
             choice = self._variant_named(command, state)
-        return await self._on_choice(choice, state, message.user_id) if choice else None
+        if choice is None:
+            return None
+        return await self._on_choice(choice, state, message.user_id)  # 「0」: no such choice
 
     async def _understood(self, message: Incoming, state: ConversationState) -> list[str]:
         result = await self._understanding.understand(message.text)

@@ -30,6 +30,7 @@ from bot.cases.identity import (
 )
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows.choice import choice_number
 from bot.flows.facts import facts_in, looks_like_name, name_beside, village_in
 from bot.messages import Kind
 
@@ -82,14 +83,6 @@ STILL_MISSING = "还缺：{items}。办理需要这些材料，请备齐后交�
 REPLY_1_OR_2 = "请回复 1 或 2。"
 MEDIA_FAILED = "照片没收到：{reason}"
 STATE_WORDS = {"received": "已拍照", "at_window": "到窗口再交", "none": "没有"}
-_CHOICE = re.compile(r"^\s*([12])\s*[.、。]?\s*$")
-
-
-def _choice(text: str) -> str | None:
-    match = _CHOICE.match(unicodedata.normalize("NFKC", text))
-    return match.group(1) if match else None
-
-
 def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[str, Any]]:
     items = [{"name": m.describe(), "short": m.name, "state": None, "file_id": None}
              for m in matter.materials_for(variant)]
@@ -194,17 +187,17 @@ async def _answer(ctx: FlowContext, current: ApplyState) -> Step:
     told = {key: slots.get(key)
             for key in ("name", "agent_name", "id_number", "phone", "village")}
     if current is ApplyState.VARIANT:
-        number = int(text) if text.isdigit() else 0
+        number = choice_number(text) or 0
         if 1 <= number <= len(matter.variants):
             slots["variant"] = matter.variants[number - 1].id
         else:
             notes.append(f"请回复 1 到 {len(matter.variants)} 的数字。")
     elif current is ApplyState.WHO and slots.get("agent") is None:
-        choice = _choice(text)
-        if choice is None:
-            notes.append(REPLY_1_OR_2)
+        choice = choice_number(text)
+        if choice in (1, 2):
+            slots["agent"] = choice == 2
         else:
-            slots["agent"] = choice == "2"
+            notes.append(REPLY_1_OR_2)
     elif current in (ApplyState.AGENT_NAME, ApplyState.NAME) and told == \
             {key: ctx.slots.get(key) for key in told}:  # nothing else was said: a name
         name = _name(text)
@@ -247,11 +240,11 @@ async def collect_material(ctx: FlowContext) -> Step:
         items[index].update(state="received", file_id=file_id)
         acknowledged = f"收到【{items[index]['short']}】的照片。"
     else:
-        choice = _choice(message.text)
-        if choice is None:
+        choice = choice_number(message.text)
+        if choice not in (1, 2):
             return Step((_item_prompt(items, index),), ApplyState.MATERIALS)
-        items[index]["state"] = "at_window" if choice == "1" else "none"
-        acknowledged = "好的，到窗口再交。" if choice == "1" else "好的，记下没有这项。"
+        items[index]["state"] = "at_window" if choice == 1 else "none"
+        acknowledged = "好的，到窗口再交。" if choice == 1 else "好的，记下没有这项。"
     index += 1
     if index < len(items):
         return Step((acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS,
@@ -272,12 +265,12 @@ def _summary(matter: Matter, slots: Mapping[str, Any]) -> str:
 
 
 async def confirm(ctx: FlowContext) -> Step:
-    choice = _choice(ctx.message.text)
-    if choice == "2":
+    choice = choice_number(ctx.message.text)
+    if choice == 2:
         restarted = start(_matter(ctx), ctx.slots.get("variant"))
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
-    if choice != "1":  # 「电话错了，是139…」: corrected, and shown again
+    if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
         corrected = dict(ctx.slots)
         notes = _absorb(ctx.message.text, corrected)
         corrected["agent"] = ctx.slots["agent"]  # the materials asked depend on it
@@ -390,7 +383,7 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return len(plain_text) <= 15
     if state is ApplyState.CONFIRM and numbers:
         return True
-    return plain_text.rstrip(".、。").isdigit()
+    return choice_number(plain_text) is not None
 
 
 def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:

@@ -139,6 +139,10 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
             "陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 
 
+# Characters that begin what follows a name rather than end it (申请, 办, 的, 要…).
+_AFTER_NAME = frozenset("申办的要想去来在是说让给她他今已也和跟")
+
+
 def name_after_relation(text: str) -> str | None:
     """「给我娘王秀英申请」 → 王秀英."""
     for _, words in RELATIONS:
@@ -147,8 +151,11 @@ def name_after_relation(text: str) -> str | None:
             if at < 0:
                 continue
             run = _HAN_RUN.match(text, at + len(word))
-            for size in (3, 2):
-                name = run.group()[:size] if run else ""
+            after = run.group() if run else ""
+            # 「我娘王芳申请」: 申 starts the rest of the sentence, so the name is 王芳
+            sizes = (2,) if after[2:3] and after[2] in _AFTER_NAME else (3, 2)
+            for size in sizes:
+                name = after[:size]
                 if len(name) == size and name[0] in SURNAMES and looks_like_name(name):
                     return name
     return None

@@ -38,6 +38,7 @@ from bot.cases.identity import (
 )
 from bot.flows import END, FlowContext, Step, StepFn
 from bot.flows.booking import Appointments
+from bot.flows.choice import choice_number
 from bot.flows.facts import Facts, facts_in, looks_like_name, name_beside
 from bot.messages import Kind
 
@@ -56,7 +57,7 @@ class VisitState(StrEnum):
     CONFIRM = "confirm"
 
 
-REASONS = {"1": "age", "2": "disability", "3": "illness"}
+REASONS = {1: "age", 2: "disability", 3: "illness"}
 REASON_WORDS = {"age": "高龄", "disability": "残疾", "illness": "生病或行动不便"}
 ASK_WHO = "申请上门服务，给谁申请？\n1. 我自己\n2. 家里人（老人、病人）"
 ASK_REASON = ("为什么不方便到中心办？\n1. 年满{age}岁的老人\n2. 残疾人\n"
@@ -83,10 +84,6 @@ _NUMBERS = re.compile(r"\d{1,2}")
 def _desk(ctx: FlowContext) -> Appointments:
     desk: Appointments = ctx.services
     return desk
-
-
-def _digit(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().rstrip(".、。")
 
 
 async def start(ctx: FlowContext, matter_id: str | None) -> Step:
@@ -146,8 +143,11 @@ def _prompt(state: VisitState, ctx: FlowContext, slots: Mapping[str, Any]) -> st
     if state is VisitState.REASON:
         return _reason_prompt(ctx)
     if state is VisitState.PERSON:
-        have = "姓名" if slots.get("name") else "身份证号" if slots.get("id_number") else ""
-        return f"已记下{have}。" + _person_prompt(slots) if have else _person_prompt(slots)
+        if slots.get("name"):  # half of it told: only the other half is asked
+            return f"已记下姓名{slots['name']}，请再发身份证号。"
+        if slots.get("id_number"):
+            return "已记下身份证号，请再发姓名。"
+        return _person_prompt(slots)
     if state is VisitState.VILLAGE:
         return _village_prompt(ctx)
     if state is VisitState.TIMES:
@@ -225,9 +225,9 @@ def _answer(ctx: FlowContext, slots: dict[str, Any], current: VisitState,
             found: Facts) -> list[str]:
     """The bare answer to the question asked: a digit, a name, a free-text address."""
     text = unicodedata.normalize("NFKC", ctx.message.text or "").strip()
-    choice = _digit(text)
-    if current is VisitState.WHO and choice in ("1", "2"):
-        slots["for_self"] = choice == "1"
+    choice = choice_number(text)
+    if current is VisitState.WHO and choice in (1, 2):
+        slots["for_self"] = choice == 1
     elif current is VisitState.REASON and choice in REASONS:
         slots["reason"] = REASONS[choice]
         return _take_person(ctx, slots, Facts(), text)
@@ -237,10 +237,10 @@ def _answer(ctx: FlowContext, slots: dict[str, Any], current: VisitState,
         slots["purpose"] = text
     elif current is VisitState.ADDRESS:
         return _address(ctx, slots, text)
-    elif current is VisitState.VILLAGE and choice.isdigit():
+    elif current is VisitState.VILLAGE and choice is not None:
         villages = _desk(ctx).visits.rules.villages()
-        if 1 <= int(choice) <= len(villages):
-            slots["village"] = villages[int(choice) - 1]
+        if 1 <= choice <= len(villages):
+            slots["village"] = villages[choice - 1]
         else:
             return ["没有这个村。"]
     elif current is VisitState.PHONE and not found.phone:
@@ -295,11 +295,11 @@ def _summary(slots: Any) -> str:
 
 
 async def confirm(ctx: FlowContext) -> Step:
-    choice, slots, desk = _digit(ctx.message.text), ctx.slots, _desk(ctx)
-    if choice == "2":
+    choice, slots, desk = choice_number(ctx.message.text), ctx.slots, _desk(ctx)
+    if choice == 2:
         return Step(("好的，重新填写。", ASK_WHO), VisitState.WHO,
                     {key: None for key in slots} | {"draft": secrets.token_hex(8)})
-    if choice != "1":  # 「电话错了，是139…」: corrected, and shown again
+    if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
         return await _advance(ctx, VisitState.CONFIRM)
     try:
         visit = await desk.visits.request(NewHomeVisit(
@@ -351,7 +351,7 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return True
     if state is VisitState.PERSON:
         return looks_like_name(plain_text)
-    return any(char.isdigit() for char in plain_text)
+    return choice_number(plain_text) is not None or any(c.isdigit() for c in plain_text)
 
 
 def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:

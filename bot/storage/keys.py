@@ -28,9 +28,9 @@ CONSOLE_ALERTS = "bm:console:alerts"  # pub/sub: handoffs and alerts pushed to o
 CONSOLE_PUBLISH = "bm:console:publish"  # the last catalogue publication's report
 
 
-def console_session(session_id: str) -> str:
+def console_session(id_digest: str) -> str:
     """A clerk's session, by the SHA-256 of its id (never the id itself)."""
-    return f"bm:console:session:{session_id}"
+    return f"bm:console:session:{id_digest}"
 
 
 def wechat_duplicate(message_key: str) -> str:

@@ -2,18 +2,15 @@
 what the villager says and what the reply must show. (The same flow over /wechat on
 PostgreSQL is tests/test_apply.py.)"""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from bot.cases.application import NewCase, Receipt
-from bot.catalogue.loader import load_catalogue
-from bot.config import ROOT
-from bot.flows import END, FlowContext
+from bot.flows import END
 from bot.flows import apply as apply_flow
-from bot.messages import Channel, Incoming, Kind
+from tests.flows.conversation import CATALOGUE, play
 
-CATALOGUE = load_catalogue(ROOT / "catalogue")
 ID_NUMBER = "11010519491231002X"
 
 
@@ -29,23 +26,6 @@ class InMemoryIntake:
     async def submit(self, application: NewCase) -> Receipt:
         self.submitted.append(application)
         return Receipt("BM261201TEST1", date(2026, 12, 31), False, None)
-
-
-async def converse(matter_id, first, turns, intake):
-    """The flow started by `first`, then each (says, shows) turn; the flow's last state."""
-    matter = CATALOGUE.get(matter_id)
-    step = apply_flow.start(matter, None, first)
-    slots, state = dict(step.slots), step.next_state
-    shown = "\n".join(step.replies)
-    for says, shows in turns:
-        assert shows[0] in shown, (shows[0], shown)
-        message = Incoming(Channel.WECHAT, "o_flow", Kind.TEXT, datetime.now(UTC), text=says)
-        step = await apply_flow.STEPS[state](FlowContext(message, slots, CATALOGUE, intake))
-        slots.update(step.slots)
-        state, shown = step.next_state, "\n".join(step.replies)
-        for part in shows[1:]:
-            assert part in shown, (part, shown)
-    return state, slots
 
 
 CONVERSATIONS = {
@@ -80,7 +60,8 @@ CONVERSATIONS = {
 async def test_apply_conversations(name):
     first, turns = CONVERSATIONS[name]
     intake = InMemoryIntake()
-    state, slots = await converse("senior_allowance", first, turns, intake)
+    first_step = apply_flow.start(CATALOGUE.get("senior_allowance"), None, first)
+    state, slots = await play(apply_flow, first_step, turns, intake)
     if state == END:
         [case] = intake.submitted
         assert case.applicant_name == "王秀英" and case.applicant_id_number == ID_NUMBER

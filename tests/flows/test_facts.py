@@ -40,6 +40,8 @@ def test_a_village_is_not_a_name_and_a_phone_is_not_an_id_number():
     assert facts_in(ID).phone is None
     assert facts_in("他叫张德明").name == "张德明"
     assert facts_in("我妈走不动了").name is None  # no surname: nobody is named
+    assert facts_in("给我娘王芳申请高龄补贴").name == "王芳"  # two characters, then 申请
+    assert facts_in("给我爸张德明办残疾证").name == "张德明"
 
 
 @pytest.mark.parametrize("text", [f"王秀英 {ID}", f"我妈王秀英，身份证号{ID}", f"{ID} 王秀英",

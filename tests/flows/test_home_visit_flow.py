@@ -3,20 +3,18 @@ conversations as tables of what the villager says and what the reply must show. 
 flow over /wechat on PostgreSQL is tests/test_booking_chat.py.)"""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from bot.appointments.home_visits import HalfDay, NewHomeVisit
 from bot.appointments.rules import load_booking_rules
-from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
 from bot.flows import END, FlowContext
 from bot.flows import home_visit as home_visit_flow
 from bot.flows.booking import Appointments
-from bot.messages import Channel, Incoming, Kind
+from tests.flows.conversation import CATALOGUE, play, said
 
-CATALOGUE = load_catalogue(ROOT / "catalogue")
 RULES = load_booking_rules(ROOT / "catalogue").home_visit
 TODAY = date(2026, 11, 23)  # a Monday
 MOTHER = "110105193805120023"  # 88 on TODAY
@@ -44,24 +42,6 @@ class Today:
 
 def desk():
     return Appointments(bookings=Today(), visits=InMemoryVisits(), phone="0000-1234567")
-
-
-async def converse(first, turns, services, matter_id=None):
-    def message(text):
-        return Incoming(Channel.WECHAT, "o_flow", Kind.TEXT, datetime.now(UTC), text=text)
-
-    step = await home_visit_flow.start(FlowContext(message(first), {}, CATALOGUE, services),
-                                       matter_id)
-    slots, state, shown = dict(step.slots), step.next_state, "\n".join(step.replies)
-    for says, shows in turns:
-        assert shows[0] in shown, (shows[0], shown)
-        context = FlowContext(message(says), slots, CATALOGUE, services)
-        step = await home_visit_flow.STEPS[state](context)
-        slots.update(step.slots)
-        state, shown = step.next_state, "\n".join(step.replies)
-        for part in shows[1:]:
-            assert part in shown, (part, shown)
-    return state, slots
 
 
 CONVERSATIONS = {
@@ -101,7 +81,9 @@ CONVERSATIONS = {
 async def test_home_visit_conversations(name):
     matter_id, first, turns = CONVERSATIONS[name]
     services = desk()
-    state, slots = await converse(first, turns, services, matter_id)
+    context = FlowContext(said(first), {}, CATALOGUE, services)
+    first_step = await home_visit_flow.start(context, matter_id)
+    state, slots = await play(home_visit_flow, first_step, turns, services)
     if state == END:
         [visit] = services.visits.requested
         assert (visit.person_name, visit.relation, visit.for_self) == ("王秀英", "母亲", False)

@@ -1,0 +1,28 @@
+"""Driving one flow through a table of turns, as the dialogue would (without it)."""
+
+from datetime import UTC, datetime
+
+from bot.catalogue.loader import load_catalogue
+from bot.config import ROOT
+from bot.flows import FlowContext, Step
+from bot.messages import Channel, Incoming, Kind
+
+CATALOGUE = load_catalogue(ROOT / "catalogue")
+
+
+def said(text):
+    return Incoming(Channel.WECHAT, "o_flow", Kind.TEXT, datetime.now(UTC), text=text)
+
+
+async def play(flow, first: Step, turns, services):
+    """From the step that started the flow, each (says, shows) turn: shows[0] must be in the
+    reply before it, the rest in the reply to it. Returns the last state and the slots."""
+    slots, state, shown = dict(first.slots), first.next_state, "\n".join(first.replies)
+    for says, shows in turns:
+        assert shows[0] in shown, (shows[0], shown)
+        step = await flow.STEPS[state](FlowContext(said(says), slots, CATALOGUE, services))
+        slots.update(step.slots)
+        state, shown = step.next_state, "\n".join(step.replies)
+        for part in shows[1:]:
+            assert part in shown, (part, shown)
+    return state, slots
