@@ -6,12 +6,14 @@ question.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.catalogue.model import Matter
 from bot.dialogue.flowing import FlowHandling
 from bot.dialogue.state import ConversationState
 from bot.dialogue.words import ASK_CONFIDENCE, MATTER_CHOICE_INTENTS, QUESTION_INTENTS
 from bot.intents import Intent, guide, texts
+from bot.messages import Incoming
 from bot.nlu.understand import NluResult
 
 
@@ -67,7 +69,7 @@ class QuestionHandling(FlowHandling):
         return Intent(chosen) if chosen else None
 
     async def _question(self, intent: Intent, matter_id: str | None,
-                        state: ConversationState, user_id: str) -> list[str]:
+                        state: ConversationState, message: Incoming) -> list[str]:
         """Answer a question about a matter (or start applying for it), asking which first."""
         if matter_id is None:
             self._clear_pending(state)
@@ -76,15 +78,17 @@ class QuestionHandling(FlowHandling):
         matter = self._catalogue.get(matter_id)
         if matter is None:
             return self._not_understood(state)
+        # a flow started from a numbered choice: the number is no fact for its form
+        chosen = replace(message, text="")
         if intent is Intent.APPLY:
-            return await self._start_apply(matter, state)
+            return await self._start_apply(matter, chosen, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
-            return await self._progress(user_id, matter, state)
+            return await self._progress(message.user_id, matter, state)
         if intent is Intent.BOOK_APPOINTMENT:
             if self._appointments is None:
                 return [texts.BOOKING_NOT_YET.format(phone=self._center.phone,
                                                      hours=self._center.hours.weekdays)]
-            return await self._start_booking(matter, "", state, user_id)
+            return await self._start_booking(matter, chosen, state)
         return self._answer(intent, matter, state)
 
     def _answer(self, intent: Intent, matter: Matter, state: ConversationState,
@@ -134,17 +138,17 @@ class QuestionHandling(FlowHandling):
         return [f"{texts.CHOOSE_MATTER}\n{options}\n{texts.REPLY_WITH_NUMBER}"]
 
     async def _on_choice(self, number: int, state: ConversationState,
-                         user_id: str) -> list[str]:
+                         message: Incoming) -> list[str]:
         if not 1 <= number <= len(state.choices):
             return [texts.NO_SUCH_CHOICE]
         choice, awaiting = state.choices[number - 1], state.awaiting
         pending = Intent(state.pending_intent or Intent.ASK_MATERIALS)
         if awaiting == "matter":
-            return await self._question(pending, choice, state, user_id)
+            return await self._question(pending, choice, state, message)
         if awaiting == "variant" and state.matter:
             state.variant = choice
-            return await self._question(pending, state.matter, state, user_id)
-        return await self._question(Intent(choice), state.matter, state, user_id)  # menu
+            return await self._question(pending, state.matter, state, message)
+        return await self._question(Intent(choice), state.matter, state, message)  # menu
 
     def _variant_named(self, text: str, state: ConversationState) -> int | None:
         matter = self._catalogue.get(state.matter or "")

@@ -8,10 +8,10 @@ from bot import chinatime
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import OutsideTopic
+from bot.dialogue.registry import RunningFlow, bound_flows
 from bot.dialogue.services import CaseLookup, HandoffDesk, Intake, Preferences
 from bot.dialogue.state import ConversationState, StateStore
 from bot.dialogue.words import paginate
-from bot.flows import END, Step
 from bot.flows import booking as booking_flow
 from bot.intents import texts
 from bot.messages import Incoming
@@ -38,6 +38,7 @@ class DialogueBase:
         self._intake = intake
         self._cases = cases
         self._appointments = appointments
+        self._flows: dict[str, RunningFlow] = bound_flows(intake, appointments)
         self._preferences = preferences
         self._handoffs = handoffs
         self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
@@ -49,12 +50,6 @@ class DialogueBase:
         """Answer what the NLU understood (bot/dialogue/manager.py); side questions in a flow
         are answered through it."""
         raise NotImplementedError
-
-    @staticmethod
-    async def _start_flow(state: ConversationState, step: Step, name: str) -> list[str]:
-        if step.next_state != END:
-            state.flow, state.flow_state, state.slots = name, step.next_state, dict(step.slots)
-        return list(step.replies)
 
     def _not_understood(self, state: ConversationState) -> list[str]:
         state.misunderstood += 1

@@ -149,7 +149,7 @@ class Dialogue(QuestionHandling):
             choice = self._variant_named(command, state)
         if choice is None:
             return None
-        return await self._on_choice(choice, state, message.user_id)  # 「0」: no such choice
+        return await self._on_choice(choice, state, message)  # 「0」: no such choice
 
     async def _understood(self, message: Incoming, state: ConversationState) -> list[str]:
         result = await self._understanding.understand(message.text)
@@ -166,10 +166,8 @@ class Dialogue(QuestionHandling):
     async def _keyword(self, message: Incoming, state: ConversationState) -> Replies:
         """Fixed words that start something without the NLU: 补交, 退订…, 我的预约."""
         command = command_of(message)
-        if command in SUPPLEMENT_WORDS and self._intake is not None:
-            return await self._start_flow(
-                state, await supplement_flow.start(self._intake, message.user_id),
-                supplement_flow.FLOW_NAME)
+        if command in SUPPLEMENT_WORDS and supplement_flow.FLOW_NAME in self._flows:
+            return await self._begin(supplement_flow.FLOW_NAME, message, state)
         if command.upper() in NOTICE_WORDS and self._preferences is not None:
             change = NOTICE_WORDS[command.upper()]
             await self._preferences.set_preference(message.user_id, **change)
@@ -224,8 +222,7 @@ class Dialogue(QuestionHandling):
             asks = self._asks(result, intent, matter_id or state.matter)
             if len(asks) > 1:  # 「在哪办？要带啥？多久能下来？」: each answered in turn
                 return self._answers(asks, state)
-            return await self._question(intent, matter_id or state.matter, state,
-                                        message.user_id)
+            return await self._question(intent, matter_id or state.matter, state, message)
         # 「办到哪了」 is about every case of theirs unless this message names the matter
         about = matter_id if intent is Intent.CHECK_PROGRESS else matter_id or state.matter
         return await self._other_intent(intent, message, about, state)
@@ -244,7 +241,7 @@ class Dialogue(QuestionHandling):
             taken = texts.COMPLAINT_TAKEN.format(phone=center.phone)
             return [f"{taken}{promise}。" if promise else taken]
         if intent is Intent.APPLY and matter is not None:
-            return await self._start_apply(matter, state, message.text)
+            return await self._start_apply(matter, message, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
             return await self._progress(message.user_id, matter, state)
         if self._appointments is not None and intent in BOOKING_INTENTS:

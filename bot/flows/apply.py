@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -29,7 +28,7 @@ from bot.cases.identity import (
     phone_problem,
 )
 from bot.catalogue.model import Matter
-from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows import END, FlowContext, Slots, Step, StepFn
 from bot.flows.choice import choice_number
 from bot.flows.facts import facts_in, looks_like_name, name_beside, village_in
 from bot.messages import Kind
@@ -53,6 +52,9 @@ class ApplyServices(Protocol):
     async def keep_media(self, media_id: str) -> int: ...
 
     async def submit(self, application: NewCase) -> Receipt: ...
+
+
+Context = FlowContext[ApplyServices]
 
 
 ASK_WHO = "给谁申请？\n1. 给我自己\n2. 替别人办（我是代办员或家里人）"
@@ -92,9 +94,14 @@ def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[st
     return items
 
 
-def start(matter: Matter, variant: str | None, said: str = "") -> Step:
-    """A new application for `matter`, with a fresh draft, taking what the first message
-    `said` already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
+async def start(ctx: Context) -> Step:
+    """A new application for the opening slots' matter, taking what the message that asked
+    says already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
+    return _fresh(_matter(ctx), ctx.slots.get("variant"), ctx.message.text)
+
+
+def _fresh(matter: Matter, variant: str | None, said: str = "") -> Step:
+    """A new application with a fresh draft, taking what `said` tells."""
     slots: dict[str, Any] = {"matter": matter.id, "variant": variant,
                              "draft": secrets.token_hex(8), "items": [], "index": 0}
     step = _advance(matter, slots, _absorb(said, slots))
@@ -111,13 +118,13 @@ def _name(text: str) -> str | None:
         name[:4]) else None
 
 
-def _matter(ctx: FlowContext) -> Matter:
+def _matter(ctx: Context) -> Matter:
     matter = ctx.catalogue.get(ctx.slots["matter"])
     assert matter is not None
     return matter
 
 
-def _missing(matter: Matter, slots: Mapping[str, Any]) -> ApplyState | None:
+def _missing(matter: Matter, slots: Slots) -> ApplyState | None:
     """The first thing still to be told, in the order it is asked."""
     if matter.variants and not slots.get("variant"):
         return ApplyState.VARIANT
@@ -179,7 +186,7 @@ def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
     return notes
 
 
-async def _answer(ctx: FlowContext, current: ApplyState) -> Step:
+async def _answer(ctx: Context, current: ApplyState) -> Step:
     """The message's facts, then the bare answer to the question asked."""
     matter, slots = _matter(ctx), dict(ctx.slots)
     text = unicodedata.normalize("NFKC", ctx.message.text).strip()
@@ -217,8 +224,8 @@ async def _answer(ctx: FlowContext, current: ApplyState) -> Step:
     return _advance(matter, slots, notes)
 
 
-def _step(state: ApplyState) -> StepFn:
-    async def step(ctx: FlowContext) -> Step:
+def _step(state: ApplyState) -> StepFn[ApplyServices]:
+    async def step(ctx: Context) -> Step:
         return await _answer(ctx, state)
     return step
 
@@ -227,7 +234,7 @@ def _item_prompt(items: list[dict[str, Any]], index: int) -> str:
     return ITEM_PROMPT.format(number=index + 1, total=len(items), item=items[index]["name"])
 
 
-async def collect_material(ctx: FlowContext) -> Step:
+async def collect_material(ctx: Context) -> Step:
     items = [dict(item) for item in ctx.slots["items"]]
     index = int(ctx.slots["index"])
     message = ctx.message
@@ -254,7 +261,7 @@ async def collect_material(ctx: FlowContext) -> Step:
                 {"items": items, "index": index})
 
 
-def _summary(matter: Matter, slots: Mapping[str, Any]) -> str:
+def _summary(matter: Matter, slots: Slots) -> str:
     materials = "\n".join(f"{n}. {item['short']}：{STATE_WORDS[item['state']]}"
                           for n, item in enumerate(slots["items"], 1))
     agent = f"\n代办人：{slots['agent_name']}" if slots.get("agent_name") else ""
@@ -264,10 +271,10 @@ def _summary(matter: Matter, slots: Mapping[str, Any]) -> str:
                           agent=agent, materials=materials)
 
 
-async def confirm(ctx: FlowContext) -> Step:
+async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
     if choice == 2:
-        restarted = start(_matter(ctx), ctx.slots.get("variant"))
+        restarted = _fresh(_matter(ctx), ctx.slots.get("variant"))
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
     if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
@@ -320,7 +327,7 @@ ASKED: tuple[tuple[ApplyState, tuple[str, ...]], ...] = (
 )
 
 
-def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
     """「上一步」 while telling who applies: the last fact told is asked again."""
     states = [state for state, _ in ASKED]
     if current not in states:
@@ -331,12 +338,12 @@ def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]]
     return None
 
 
-def has_answers(slots: Mapping[str, Any]) -> bool:
+def has_answers(slots: Slots) -> bool:
     """Whether the villager has told anything that leaving would throw away."""
     return any(slots.get(key) for key in ("name", "id_number", "phone", "village", "agent_name"))
 
 
-def remaining(slots: dict[str, Any]) -> str:
+def remaining(slots: Slots) -> str:
     """「还差什么」: the items not yet answered, or what is left to fill in."""
     items = slots.get("items") or []
     left = [item["short"] for item in items if item["state"] is None]
@@ -347,7 +354,7 @@ def remaining(slots: dict[str, Any]) -> str:
     return "还差这些材料：\n" + "\n".join(f"{n}. {name}" for n, name in enumerate(left, 1))
 
 
-STEPS: dict[str, StepFn] = {
+STEPS: dict[str, StepFn[ApplyServices]] = {
     **{state: _step(state) for state in (
         ApplyState.VARIANT, ApplyState.WHO, ApplyState.AGENT_NAME, ApplyState.NAME,
         ApplyState.ID_NUMBER, ApplyState.PHONE, ApplyState.VILLAGE)},
@@ -386,9 +393,9 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
     return choice_number(plain_text) is not None
 
 
-def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
+def prompt_again(current: str, ctx: Context) -> str:
     """The question to repeat after a side question, so the villager knows where they are."""
-    state = ApplyState(current)
+    state, slots = ApplyState(current), ctx.slots
     if state is ApplyState.MATERIALS:
         return _item_prompt(slots["items"], int(slots["index"]))
     if state is ApplyState.CONFIRM:

@@ -1,13 +1,16 @@
-"""Dialogue stage: the booking flows — a time at the window, and changing or cancelling it.
+"""Dialogue stage: the booking flow — a time at the window, as a form.
 
     book_appointment(matter, first message) ─→ DAY (「明天」「周六」「下周一下午」「赶集那天」
         「随便」) ─→ SLOT (the nearest free slots, numbered; another day word asks again)
-        ─→ CONTACT (name and phone, one message) ─→ CONFIRM ─→ 1 book ─→ END: booking number,
-        place and the complete materials list            2 another time ─→ DAY
-    cancel_appointment ─→ [PICK: which, when several] ─→ MANAGE ─→ 1 cancel ─→ CONFIRM_CANCEL
-                                                                  (1 yes ─→ END, 2 keep ─→ END)
-                                                                  2 another time ─→ DAY (moves it)
-                                                                  3 keep it ─→ END
+        ─→ CONTACT (name and phone) ─→ CONFIRM ─→ 1 book ─→ END: booking number, place and
+        the complete materials list                  2 another time ─→ DAY
+
+The form's slots are the day, the slot, who comes (name, phone) and whom the matter is for
+(「帮我妈王秀英约」). Every message fills what it carries, at any step and in any order
+(「我叫李红，电话138…」 while the day is asked; 「周六上午9点那个，李红 138…」), so a step asks
+only for what is missing; at the confirmation a fact is corrected in words
+(「电话错了，是139…」, 「改成周日」). Changing and cancelling a booking is
+bot/flows/booking_changes.py.
 
 Days are understood by bot/appointments/when.py; what is open, and whether the place is
 still free when the villager says 「1」, is the booking service's. A slot taken in the
@@ -25,16 +28,23 @@ from enum import StrEnum
 from typing import Any
 
 from bot import chinatime
-from bot.appointments.bookings import SLOT_TAKEN, BookingError, BookingStatus, SlotTaken, slot_label
-from bot.appointments.home_visits import HomeVisitService, VisitStatus, visit_half
+from bot.appointments.bookings import SLOT_TAKEN, BookingError, SlotTaken, slot_label
+from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.service import BookingRequest, BookingService
 from bot.appointments.when import Refused, When, understand_when
 from bot.cases.identity import mask_phone, normalize, phone_problem
 from bot.catalogue.model import Matter
-from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows import END, FlowContext, Slots, Step, StepFn
 from bot.flows import booking_texts as texts
 from bot.flows.choice import choice_number, describes_option, pick_option
-from bot.flows.facts import facts_in, for_whom_words, looks_like_name, name_after_relation
+from bot.flows.facts import (
+    SURNAMES,
+    facts_in,
+    for_whom_words,
+    name_after_relation,
+    name_beside,
+    name_in,
+)
 from bot.messages import Kind
 
 FLOW_NAME = "book"
@@ -45,9 +55,6 @@ class BookingState(StrEnum):
     SLOT = "slot"
     CONTACT = "contact"
     CONFIRM = "confirm"
-    PICK = "pick"
-    MANAGE = "manage"
-    CONFIRM_CANCEL = "confirm_cancel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +68,8 @@ class Appointments:
     hours_to_confirm: bool = False
 
 
-_CONTACT_NAME = re.compile(r"[\u4e00-\u9fff·]{2,10}")
 _CONTACT_PHONE = re.compile(r"[0-9-]{7,14}")
+_CHOICE_THEN = re.compile(r"[\s,，、;；]+")
 
 
 def what_to_bring(matter: Matter, variant_id: str | None) -> str:
@@ -78,34 +85,30 @@ def what_to_bring(matter: Matter, variant_id: str | None) -> str:
     return text
 
 
-def _desk(ctx: FlowContext) -> Appointments:
-    desk: Appointments = ctx.services
-    return desk
+Context = FlowContext[Appointments]
 
 
-def _matter(ctx: FlowContext) -> Matter:
+def _matter(ctx: Context) -> Matter:
     matter = ctx.catalogue.get(ctx.slots["matter"])
     assert matter is not None
     return matter
 
 
-async def start(desk: Appointments, matter: Matter, text: str, variant: str | None,
-                user_id: str) -> Step:
-    """Book `matter`; a day already named in the first message is used right away."""
+async def start(ctx: Context) -> Step:
+    """Book the opening slots' matter, taking the day, who comes and whom it is for from
+    the message that asked (「帮我妈王秀英约周六上午办残疾证，我叫李红，电话138…」)."""
+    desk, matter, text = ctx.services, _matter(ctx), ctx.message.text
     window = desk.bookings.rules.window_for(matter.id)
     if window is None:
         return Step((texts.NOT_HERE.format(name=matter.short_name, place=matter.place),), END)
-    booked = next((b for b in await desk.bookings.bookings_of(user_id)
+    booked = next((b for b in await desk.bookings.bookings_of(ctx.message.user_id)
                    if b.matter_id == matter.id), None)
     if booked is not None:  # said now, not after the villager has chosen a time
         return Step((texts.ALREADY_BOOKED.format(slot=slot_label(booked.slot),
-                                           number=booked.booking_no),), END)
-    # 「我叫张明，电话138…」 in the first message: not asked again (a name only if called one)
-    name, phone = _contact(text, bare_name=False)
-    found = facts_in(text)  # 「帮我妈王秀英约」: whom it is for, apart from who comes
-    slots = {"matter": matter.id, "variant": variant, "window": window.id,
-             "draft": secrets.token_hex(8), "name": name, "phone": phone,
-             "relation": found.relation, "person_name": name_after_relation(text)}
+                                                 number=booked.booking_no),), END)
+    slots = {"matter": matter.id, "variant": ctx.slots.get("variant"), "window": window.id,
+             "draft": secrets.token_hex(8), "name": None, "phone": None, "relation": None,
+             "person_name": None, **told(text, bare_name=False)}
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if isinstance(when, When):
         step = await _offer(desk, slots, when)
@@ -116,15 +119,40 @@ async def start(desk: Appointments, matter: Matter, text: str, variant: str | No
                 BookingState.DAY, slots)
 
 
-async def _offer(desk: Appointments, slots: dict[str, Any] | Any, when: When,
+def told(text: str, *, bare_name: bool) -> dict[str, str]:
+    """The booking's facts a message gives, whatever was asked: who comes and their phone
+    (a bare 「张明」 only where a name was asked for), and whom the matter is for
+    (「帮我妈王秀英约」, 「我妈叫王秀英」)."""
+    cleaned = unicodedata.normalize("NFKC", text)
+    found = facts_in(cleaned)
+    someone_else = found.relation not in (None, "本人")
+    person = name_after_relation(cleaned) or (found.name if someone_else else None)
+    name = found.speaker or (found.name if not someone_else else None)
+    phone = _CONTACT_PHONE.search(cleaned.replace(" ", ""))
+    number = normalize(phone.group()) if phone else None
+    if number and phone_problem(number) is not None:
+        number = None
+    if name is None and number and phone:  # 「李红 138…」: a name written beside the phone
+        beside = name_beside(cleaned, phone.group())  # (「错了，是139…」 is none)
+        name = beside if beside and beside[0] in SURNAMES else None
+    if name is None and bare_name:
+        name = name_in(cleaned.replace(person, " ") if person else cleaned)
+    facts = {"name": name if name != person else None, "phone": number,
+             "relation": found.relation, "person_name": person}
+    return {key: value for key, value in facts.items() if value}
+
+
+async def _offer(desk: Appointments, slots: Slots, when: When,
                  before: tuple[str, ...] = ()) -> Step:
+    """The free slots for `when`; the step keeps the facts `slots` brought with it."""
     window = desk.bookings.rules.window(slots["window"])
     assert window is not None
+    kept = {key: slots[key] for key in FACTS if slots.get(key)}
     offer = await desk.bookings.offer(window, when)
     if not offer.slots:
         full = texts.NOTHING_FREE.format(days=desk.bookings.rules.horizon_days, phone=desk.phone)
         return Step((*before, offer.note, full) if offer.note else (*before, full),
-                    BookingState.DAY)
+                    BookingState.DAY, kept)
     options = "\n".join(f"{n}. {slot_label(s)}" for n, s in enumerate(offer.slots, 1))
     reply = texts.CHOOSE_SLOT.format(options=options)
     if offer.nearest:  # 「12月20日（周日）民政窗口不办公，下面是最近能约的时间。」
@@ -132,84 +160,121 @@ async def _offer(desk: Appointments, slots: dict[str, Any] | Any, when: When,
     elif offer.note:  # 「20点不在办公时间，这些时间可以约……」: the same day, other hours
         reply = f"{offer.note}，{reply}"
     return Step((*before, reply), BookingState.SLOT,
-                {"choices": [[s.id, slot_label(s)] for s in offer.slots],
+                {**kept, "choices": [[s.id, slot_label(s)] for s in offer.slots],
                  "when": [when.first.isoformat(), when.last.isoformat(), when.part, when.hour,
                           when.market]})
 
 
-def _when_from(slots: Any) -> When:
+FACTS = ("name", "phone", "relation", "person_name")  # what any message may fill
+
+
+def _when_from(slots: Slots) -> When:
     first, last, part, hour, market = slots["when"]
     return When(date.fromisoformat(first), date.fromisoformat(last), part, hour, market)
 
 
-async def choose_day(ctx: FlowContext) -> Step:
-    desk = _desk(ctx)
-    when = understand_when(ctx.message.text, desk.bookings.today(),
-                           desk.bookings.rules.horizon_days)
+def _noted(facts: dict[str, str]) -> str:
+    """「已记下：李红，138****5678。」 for facts told before they were asked."""
+    shown = [mask_phone(v) if k == "phone" else for_whom_words(v, None) if k == "relation"
+             else v for k, v in facts.items()]
+    return texts.NOTED.format(facts="，".join(shown)) if shown else ""
+
+
+async def choose_day(ctx: Context) -> Step:
+    desk, text = ctx.services, ctx.message.text
+    facts = told(text, bare_name=False)
+    when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if when is None:
+        if facts:  # 「我叫李红，电话138…」 before the day: kept, the day asked again
+            return Step((_noted(facts) + texts.ASK_DAY,), BookingState.DAY, facts)
         return Step((texts.DAY_NOT_UNDERSTOOD + texts.ASK_DAY,), BookingState.DAY)
     if isinstance(when, Refused):
-        return Step((when.reason,), BookingState.DAY)
-    return await _offer(desk, ctx.slots, when)
+        return Step((when.reason,), BookingState.DAY, facts)
+    return await _offer(desk, {**ctx.slots, **facts}, when)
 
 
-async def choose_slot(ctx: FlowContext) -> Step:
-    choices = ctx.slots["choices"]
-    number = pick_option(ctx.message.text, [label for _, label in choices])
+async def choose_slot(ctx: Context) -> Step:
+    choices, text = ctx.slots["choices"], ctx.message.text
+    labels = [label for _, label in choices]
+    # 「第二个，李红 138…」: the choice first, the contact after it
+    first, _, rest = _CHOICE_THEN.sub(" ", text.strip(), count=1).partition(" ")
+    number, facts = pick_option(text, labels), told(text, bare_name=False)
+    if number is None and rest and (number := pick_option(first, labels)) is not None:
+        facts = {**facts, **told(rest, bare_name=True)}
     if number is None:
         return await choose_day(ctx)  # 「那下周二呢」: another day
     if not 1 <= number <= len(choices):
         return Step((f"请回复 1 到 {len(choices)} 的数字。",), BookingState.SLOT)
     slot_id, label = choices[number - 1]
-    chosen = {"slot_id": slot_id, "slot_label": label}
-    if ctx.slots.get("name") and ctx.slots.get("phone"):  # moving a booking: known already
-        return Step((_summary(ctx, {**ctx.slots, **chosen}),), BookingState.CONFIRM, chosen)
-    return Step((texts.ASK_CONTACT,), BookingState.CONTACT, chosen)
+    chosen = {**facts, "slot_id": slot_id, "slot_label": label}
+    return _after_slot(ctx, {**ctx.slots, **chosen}, chosen)
 
 
-def _contact(text: str, *, bare_name: bool = True) -> tuple[str | None, str | None]:
-    """The name and phone a message gives: 「张明 138…」, 「我叫张明，电话138…」; a bare
-    「张明」 only where a name was asked for."""
-    cleaned = unicodedata.normalize("NFKC", text)
-    found = facts_in(cleaned)
-    bare = (run for run in _CONTACT_NAME.findall(cleaned) if looks_like_name(run))
-    name = found.speaker or found.name or (next(bare, None) if bare_name else None)
-    phone = _CONTACT_PHONE.search(cleaned.replace(" ", ""))
-    number = normalize(phone.group()) if phone else None
-    return name, number if number and phone_problem(number) is None else None
+def _after_slot(ctx: Context, slots: Slots, changed: dict[str, Any]) -> Step:
+    """With the time chosen: the confirmation, or only the part of the contact missing."""
+    name, phone = slots.get("name"), slots.get("phone")
+    if name and phone:  # told earlier, or known from the booking being moved
+        return Step((_summary(ctx, slots),), BookingState.CONFIRM, changed)
+    asked = texts.ASK_PHONE.format(name=name) if name else \
+        texts.ASK_NAME if phone else texts.ASK_CONTACT
+    return Step((asked,), BookingState.CONTACT, changed)
 
 
-async def give_contact(ctx: FlowContext) -> Step:
-    name, phone = _contact(ctx.message.text)
-    name, phone = name or ctx.slots.get("name"), phone or ctx.slots.get("phone")
-    missing = [what for what, value in (("姓名", name), ("手机号", phone)) if not value]
-    if missing:
-        problem = phone_problem(ctx.message.text) if "手机号" in missing and any(
-            c.isdigit() for c in ctx.message.text) else None
-        said = problem or texts.CONTACT_MISSING.format(what="和".join(missing))
-        return Step((said, texts.ASK_CONTACT), BookingState.CONTACT, {"name": name, "phone": phone})
-    slots = {**ctx.slots, "name": name, "phone": phone}
-    return Step((_summary(ctx, slots),), BookingState.CONFIRM, {"name": name, "phone": phone})
+async def give_contact(ctx: Context) -> Step:
+    text = ctx.message.text
+    facts = told(text, bare_name=True)
+    if not (facts.get("name") or facts.get("phone")):
+        when = understand_when(text, ctx.services.bookings.today(),
+                               ctx.services.bookings.rules.horizon_days)
+        if isinstance(when, When):  # 「还是换到周日吧」: another day first
+            return await _offer(ctx.services, {**ctx.slots, **facts}, when)
+    slots = {**ctx.slots, **facts}
+    if slots.get("name") and slots.get("phone"):
+        return Step((_summary(ctx, slots),), BookingState.CONFIRM, facts)
+    problem = phone_problem(text) if any(c.isdigit() for c in text) and not slots.get("phone") \
+        else None
+    missing = "和".join(what for what, key in (("姓名", "name"), ("手机号", "phone"))
+                       if not slots.get(key))
+    said = problem or texts.CONTACT_MISSING.format(what=missing)
+    return Step((said, texts.ASK_CONTACT), BookingState.CONTACT, facts)
 
 
-def _summary(ctx: FlowContext, slots: Any) -> str:
-    window = _desk(ctx).bookings.rules.window(slots["window"])
+def _summary(ctx: Context, slots: Slots) -> str:
+    window = ctx.services.bookings.rules.window(slots["window"])
     assert window is not None
     for_whom = for_whom_words(slots.get("relation"), slots.get("person_name"))
     return texts.CONFIRM.format(matter=_matter(ctx).name, slot=slots["slot_label"],
-                          for_whom=f"\n为谁办：{for_whom}" if for_whom else "",
-                          place=f"{window.place}（{window.name}）", name=slots["name"],
-                          phone=mask_phone(slots["phone"]))
+                                for_whom=f"\n为谁办：{for_whom}" if for_whom else "",
+                                place=f"{window.place}（{window.name}）", name=slots["name"],
+                                phone=mask_phone(slots["phone"]))
 
 
-async def confirm(ctx: FlowContext) -> Step:
+async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
-    desk, slots = _desk(ctx), ctx.slots
     if choice == 2:
         return Step((texts.ASK_DAY,), BookingState.DAY)
-    if choice != 1:
+    if choice == 1:
+        return await _book(ctx)
+    return await _correct(ctx)
+
+
+async def _correct(ctx: Context) -> Step:
+    """At the confirmation, a fact said again in words: 「电话错了，是139…」, 「改成周日」."""
+    desk, text = ctx.services, ctx.message.text
+    facts = {key: value for key, value in told(text, bare_name=False).items()
+             if value != ctx.slots.get(key)}
+    when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
+    if isinstance(when, When):
+        return await _offer(desk, {**ctx.slots, **facts}, when)
+    if isinstance(when, Refused):
+        return Step((when.reason, texts.REPLY_1_OR_2), BookingState.CONFIRM, facts)
+    if not facts:
         return Step((texts.REPLY_1_OR_2,), BookingState.CONFIRM)
-    matter = _matter(ctx)
+    return Step((_summary(ctx, {**ctx.slots, **facts}),), BookingState.CONFIRM, facts)
+
+
+async def _book(ctx: Context) -> Step:
+    desk, slots, matter = ctx.services, ctx.slots, _matter(ctx)
     try:
         booking = await desk.bookings.book(BookingRequest(
             slot_id=int(slots["slot_id"]), user_id=ctx.message.user_id, matter_id=matter.id,
@@ -232,125 +297,35 @@ async def confirm(ctx: FlowContext) -> Step:
         END)
 
 
-# --- changing and cancelling ---------------------------------------------------------
-
-
-async def listing(desk: Appointments, user_id: str, catalogue: Any) -> list[list[str]]:
-    """[number, one line] for each booking and home visit still to come."""
-    items = []
-    for booking in await desk.bookings.bookings_of(user_id):
-        matter = catalogue.get(booking.matter_id)
-        what = matter.short_name if matter else booking.matter_id
-        items.append([booking.booking_no, f"{slot_label(booking.slot)} 办{what}"])
-    for visit in await desk.visits.visits_of(user_id):
-        half, agent = visit_half(visit), desk.visits.rules.agent(visit.agent_id)
-        when = f"{half.label}，{agent.name}上门" if half and agent else "等待安排时间"
-        items.append([visit.visit_no, f"上门服务（{visit.person_name}）：{when}"])
-    return items
-
-
-def numbered(items: list[list[str]]) -> str:
-    return "\n".join(f"{n}. {line}（{number}）" for n, (number, line) in enumerate(items, 1))
-
-
-async def start_manage(desk: Appointments, user_id: str, catalogue: Any) -> Step:
-    items = await listing(desk, user_id, catalogue)
-    if not items:
-        return Step((texts.NONE_BOOKED,), END)
-    if len(items) == 1:
-        return Step((_manage_prompt(items[0]),), BookingState.MANAGE,
-                    {"items": items, "number": items[0][0]})
-    return Step((texts.WHICH_ONE.format(options=numbered(items)),), BookingState.PICK,
-                {"items": items})
-
-
-def _manage_prompt(item: list[str]) -> str:
-    number, line = item
-    template = texts.MANAGE_VISIT if number.startswith("SM") else texts.MANAGE_BOOKING
-    return template.format(item=f"{line}（{number}）")
-
-
-async def pick(ctx: FlowContext) -> Step:
-    number, items = choice_number(ctx.message.text), ctx.slots["items"]
-    if number is None or not 1 <= number <= len(items):
-        return Step((f"请回复 1 到 {len(items)} 的数字。",), BookingState.PICK)
-    item = items[number - 1]
-    return Step((_manage_prompt(item),), BookingState.MANAGE,
-                {"number": item[0]})
-
-
-async def manage(ctx: FlowContext) -> Step:
-    choice, number, desk = choice_number(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
-    visit = number.startswith("SM")
-    if choice == 3:
-        return Step((texts.KEPT,), END)
-    if choice == 1:  # nothing is cancelled on one digit: asked once more
-        return Step((texts.SURE_TO_CANCEL.format(number=number),), BookingState.CONFIRM_CANCEL)
-    if choice == 2 and not visit:
-        return await _reschedule(desk, ctx, number)
-    return Step(("请回复 1 或 3。" if visit else "请回复 1、2 或 3。",), BookingState.MANAGE)
-
-
-async def confirm_cancel(ctx: FlowContext) -> Step:
-    choice, number, desk = choice_number(ctx.message.text), str(ctx.slots["number"]), _desk(ctx)
-    if choice == 2:
-        return Step((texts.KEPT,), END)
-    if choice != 1:
-        return Step(("请回复 1 或 2。",), BookingState.CONFIRM_CANCEL)
-    try:
-        if number.startswith("SM"):
-            await desk.visits.close(number, VisitStatus.CANCELLED, "villager",
-                                   ctx.message.user_id)
-            return Step((texts.VISIT_CANCELLED.format(number=number),), END)
-        booking = await desk.bookings.cancel(number, ctx.message.user_id)
-    except BookingError as refused:
-        return Step((str(refused),), END)
-    late = texts.CANCELLED_LATE.format(hours=desk.bookings.rules.late_cancel_hours) \
-        if booking.status == BookingStatus.LATE_CANCELLED else ""
-    return Step((texts.CANCELLED.format(number=number) + late,), END)
-
-
-async def _reschedule(desk: Appointments, ctx: FlowContext, number: str) -> Step:
-    booking = next((b for b in await desk.bookings.bookings_of(ctx.message.user_id)
-                    if b.booking_no == number), None)
-    window = desk.bookings.rules.window_for(booking.matter_id) if booking else None
-    if booking is None or window is None:
-        return Step(("这个预约已经不能改了。",), END)
-    return Step((f"改到哪天？{texts.ASK_DAY}",), BookingState.DAY, {
-        "matter": booking.matter_id, "variant": None, "window": window.id,
-        "draft": secrets.token_hex(8), "name": booking.name, "phone": booking.phone,
-        "replaces": booking.booking_no, "person_name": booking.person_name,
-        "relation": booking.relation})
-
-
-STEPS: dict[str, StepFn] = {
+STEPS: dict[str, StepFn[Appointments]] = {
     BookingState.DAY: choose_day,
     BookingState.SLOT: choose_slot,
     BookingState.CONTACT: give_contact,
     BookingState.CONFIRM: confirm,
-    BookingState.PICK: pick,
-    BookingState.MANAGE: manage,
-    BookingState.CONFIRM_CANCEL: confirm_cancel,
 }
 
 
 def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
-    """Whether a message answers the current question (else it is a side question)."""
-    state = BookingState(current)
+    """Whether a message answers (else it is a side question): a day, a time or a choice,
+    a name or phone, whom it is for; at the contact and the confirmation a question carrying
+    no number is asked of the bot."""
     if kind is not Kind.TEXT:
         return False
-    if state is BookingState.CONTACT:
-        return any(char.isdigit() for char in text) or bool(_CONTACT_NAME.fullmatch(
-            text.strip()))
-    if state in (BookingState.DAY, BookingState.SLOT):
-        return describes_option(text) or \
-            understand_when(text, chinatime.today(), 3650) is not None
-    return choice_number(text) is not None
+    state, plain = BookingState(current), unicodedata.normalize("NFKC", text).strip()
+    has_digits = any(char.isdigit() for char in plain)
+    if state in (BookingState.CONTACT, BookingState.CONFIRM) and not has_digits \
+            and plain.endswith(("吗", "?", "？", "呢")):
+        return False
+    if describes_option(plain) or understand_when(plain, chinatime.today(), 3650) is not None:
+        return True
+    if told(plain, bare_name=state is BookingState.CONTACT):
+        return True
+    return state is BookingState.CONTACT and has_digits
 
 
-def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
+def prompt_again(current: str, ctx: Context) -> str:
     """The question to repeat after a side question."""
-    state = BookingState(current)
+    state, slots = BookingState(current), ctx.slots
     if state is BookingState.SLOT:
         options = "\n".join(f"{n}. {label}" for n, (_, label) in enumerate(slots["choices"], 1))
         return texts.CHOOSE_SLOT.format(options=options)
@@ -358,20 +333,18 @@ def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
         return _summary(ctx, slots)
     if state is BookingState.CONTACT:
         return texts.ASK_CONTACT
-    if state in (BookingState.PICK, BookingState.MANAGE, BookingState.CONFIRM_CANCEL):
-        return "请回复数字选择。"
     return texts.ASK_DAY
 
 
-def remaining(slots: dict[str, Any]) -> str:
+def remaining(slots: Slots) -> str:
     """「还差什么」 while booking: what is left to choose."""
     if not slots.get("slot_id"):
         return "还没选时间。" + texts.ASK_DAY
-    if not slots.get("phone"):
+    if not (slots.get("name") and slots.get("phone")):
         return texts.ASK_CONTACT
     return "都填好了，回复 1 确认预约。"
 
 
-def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
     """「上一步」: not here (the time and contact are changed by saying them again)."""
     return None

@@ -7,6 +7,9 @@ CHOOSE_SLOT = "这些时间可以约，回复数字选一个：\n{options}\n也�
 NOTHING_FREE = "最近{days}天都约满了。请直接在上班时间来，或打电话 {phone}。"
 ASK_CONTACT = "请发来办事人的姓名和手机号，比如：张秀英 13812345678"
 CONTACT_MISSING = "还差{what}。"
+ASK_PHONE = "已记下姓名{name}，请再发手机号。"
+ASK_NAME = "已记下手机号，请再发办事人的姓名。"
+NOTED = "已记下：{facts}。"
 CONFIRM = ("请核对：\n事项：{matter}{for_whom}\n时间：{slot}\n地点：{place}\n"
            "姓名：{name}\n电话：{phone}\n回复 1 确认预约，2 换个时间。")
 BOOKED = ("预约成功！预约号：{number}\n{slot}，{place}（{window}）。\n"

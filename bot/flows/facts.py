@@ -169,11 +169,20 @@ def _as_name(run: str) -> str | None:
     return run if looks_like_name(run) else None
 
 
-def name_beside(text: str, id_number: str) -> str | None:
-    """「王秀英 1101…」「我妈王秀英，身份证号1101…」「1101… 王秀英」: the name written next to
-    the ID number."""
-    before, _, after = plain(text).replace(" ", "").partition(id_number)
+def name_beside(text: str, number: str) -> str | None:
+    """「王秀英 1101…」「我妈王秀英，身份证号1101…」「1101… 王秀英」「李红 138…」: the name
+    written next to an ID number or a phone."""
+    written = plain(text)
+    if number not in written:  # typed with spaces inside: 「1101 0519…」
+        written = written.replace(" ", "")
+    before, _, after = written.partition(number)
     runs = _HAN_RUN.findall(_LABELS.sub(" ", before))[-1:] + _HAN_RUN.findall(after)[:1]
+    return next((name for run in runs if (name := _as_name(run))), None)
+
+
+def name_in(text: str) -> str | None:
+    """A name written bare among other facts: 「李红 138…」, 「电话138…，李红」."""
+    runs = _HAN_RUN.findall(_LABELS.sub(" ", plain(text)))
     return next((name for run in runs if (name := _as_name(run))), None)
 
 

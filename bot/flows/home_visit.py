@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any
@@ -36,7 +36,7 @@ from bot.cases.identity import (
     normalize,
     phone_problem,
 )
-from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows import END, FlowContext, Slots, Step, StepFn
 from bot.flows.booking import Appointments
 from bot.flows.choice import choice_number
 from bot.flows.facts import Facts, facts_in, looks_like_name, name_beside
@@ -79,37 +79,34 @@ CONFIRM = ("请核对上门服务申请：\n对象：{name}（{id_number}），{
 REQUESTED = ("上门服务申请已提交，编号：{number}\n负责{village}的是{role}{agent}，"
              "会尽快确认上门时间，确认后通知您。\n发“我的预约”可以查看。")
 _NUMBERS = re.compile(r"\d{1,2}")
+Context = FlowContext[Appointments]
 
 
-def _desk(ctx: FlowContext) -> Appointments:
-    desk: Appointments = ctx.services
-    return desk
-
-
-async def start(ctx: FlowContext, matter_id: str | None) -> Step:
+async def start(ctx: Context) -> Step:
     """The first message may already say for whom, why, who, where and which phone: all of
     it is taken, and only what is missing is asked."""
+    matter_id = ctx.slots.get("matter")
     slots: dict[str, Any] = {"matter": matter_id, "draft": secrets.token_hex(8)}
     if matter_id is not None and (matter := ctx.catalogue.get(matter_id)) is not None:
         slots["purpose"] = matter.short_name
     return await _advance(replace(ctx, slots=slots), None)
 
 
-def _reason_prompt(ctx: FlowContext) -> str:
-    return ASK_REASON.format(age=_desk(ctx).visits.rules.min_age)
+def _reason_prompt(ctx: Context) -> str:
+    return ASK_REASON.format(age=ctx.services.visits.rules.min_age)
 
 
-def _person_prompt(slots: Any) -> str:
+def _person_prompt(slots: Slots) -> str:
     return ASK_PERSON.format(who="您" if slots.get("for_self") else "需要上门的那位")
 
 
-def _village_prompt(ctx: FlowContext) -> str:
-    villages = _desk(ctx).visits.rules.villages()
+def _village_prompt(ctx: Context) -> str:
+    villages = ctx.services.visits.rules.villages()
     return ASK_VILLAGE.format(options="\n".join(f"{n}. {v}" for n, v in enumerate(villages, 1)))
 
 
 # The slots in the order they are asked, each with whether it is still missing.
-MISSING: tuple[tuple[VisitState, Callable[[Mapping[str, Any]], bool]], ...] = (
+MISSING: tuple[tuple[VisitState, Callable[[Slots], bool]], ...] = (
     (VisitState.WHO, lambda s: s.get("for_self") is None),
     (VisitState.REASON, lambda s: s.get("reason") is None),
     (VisitState.PERSON, lambda s: not (s.get("name") and s.get("id_number"))),
@@ -121,7 +118,7 @@ MISSING: tuple[tuple[VisitState, Callable[[Mapping[str, Any]], bool]], ...] = (
 )
 
 
-async def _advance(ctx: FlowContext, current: VisitState | None) -> Step:
+async def _advance(ctx: Context, current: VisitState | None) -> Step:
     """Take what the message says, then ask for the first thing still missing."""
     slots, notes = dict(ctx.slots), []
     if current is not None:
@@ -139,7 +136,7 @@ async def _advance(ctx: FlowContext, current: VisitState | None) -> Step:
     return Step((*notes, _prompt(wanted, ctx, slots)), wanted, slots)
 
 
-def _prompt(state: VisitState, ctx: FlowContext, slots: Mapping[str, Any]) -> str:
+def _prompt(state: VisitState, ctx: Context, slots: Slots) -> str:
     if state is VisitState.REASON:
         return _reason_prompt(ctx)
     if state is VisitState.PERSON:
@@ -162,9 +159,9 @@ def _times_options(offered: list[str]) -> str:
         f"{n}. {HalfDay.parse(key).label}" for n, key in enumerate(offered, 1)))
 
 
-def _absorb(ctx: FlowContext, slots: dict[str, Any], current: VisitState | None) -> list[str]:
+def _absorb(ctx: Context, slots: dict[str, Any], current: VisitState | None) -> list[str]:
     """Every fact of the message into the slots; what was wrong with any, in words."""
-    message, rules = ctx.message, _desk(ctx).visits.rules
+    message, rules = ctx.message, ctx.services.visits.rules
     text = message.text or ""
     found = facts_in(text, tuple(rules.villages()))
     notes: list[str] = []
@@ -189,7 +186,7 @@ def _absorb(ctx: FlowContext, slots: dict[str, Any], current: VisitState | None)
     return notes
 
 
-def _take_person(ctx: FlowContext, slots: dict[str, Any], found: Facts,
+def _take_person(ctx: Context, slots: dict[str, Any], found: Facts,
                  text: str) -> list[str]:
     if found.id_number:  # the name beside it is kept even when the number is wrong
         slots["name"] = found.name or name_beside(text, found.id_number) or slots.get("name")
@@ -197,12 +194,12 @@ def _take_person(ctx: FlowContext, slots: dict[str, Any], found: Facts,
         if problem:
             return [problem]
         slots["id_number"] = normalize(found.id_number)
-        slots["age"] = age_on(slots["id_number"], _desk(ctx).bookings.today())
+        slots["age"] = age_on(slots["id_number"], ctx.services.bookings.today())
     elif found.name:
         slots["name"] = found.name
     if found.age is not None and slots.get("age") is None:
         slots["stated_age"] = found.age
-    minimum = _desk(ctx).visits.rules.min_age
+    minimum = ctx.services.visits.rules.min_age
     if slots.get("reason") == "age" and slots.get("age") is not None \
             and slots["age"] < minimum:
         slots["reason"] = None
@@ -211,7 +208,7 @@ def _take_person(ctx: FlowContext, slots: dict[str, Any], found: Facts,
     return []
 
 
-def _reason_from(found: Facts, slots: Mapping[str, Any], minimum: int) -> str | None:
+def _reason_from(found: Facts, slots: Slots, minimum: int) -> str | None:
     """「走不动」「坐轮椅」「88了」: why the person cannot come, where the message says."""
     age = slots.get("age") or slots.get("stated_age") or 0
     if found.disabled:
@@ -221,7 +218,7 @@ def _reason_from(found: Facts, slots: Mapping[str, Any], minimum: int) -> str | 
     return "illness" if found.ill else None
 
 
-def _answer(ctx: FlowContext, slots: dict[str, Any], current: VisitState,
+def _answer(ctx: Context, slots: dict[str, Any], current: VisitState,
             found: Facts) -> list[str]:
     """The bare answer to the question asked: a digit, a name, a free-text address."""
     text = unicodedata.normalize("NFKC", ctx.message.text or "").strip()
@@ -238,7 +235,7 @@ def _answer(ctx: FlowContext, slots: dict[str, Any], current: VisitState,
     elif current is VisitState.ADDRESS:
         return _address(ctx, slots, text)
     elif current is VisitState.VILLAGE and choice is not None:
-        villages = _desk(ctx).visits.rules.villages()
+        villages = ctx.services.visits.rules.villages()
         if 1 <= choice <= len(villages):
             slots["village"] = villages[choice - 1]
         else:
@@ -250,8 +247,8 @@ def _answer(ctx: FlowContext, slots: dict[str, Any], current: VisitState,
     return []
 
 
-def _address(ctx: FlowContext, slots: dict[str, Any], text: str) -> list[str]:
-    rules, message = _desk(ctx).visits.rules, ctx.message
+def _address(ctx: Context, slots: dict[str, Any], text: str) -> list[str]:
+    rules, message = ctx.services.visits.rules, ctx.message
     if message.kind is Kind.LOCATION and message.location is not None:
         spot = message.location
         km = rules.distance_km(spot.latitude, spot.longitude)
@@ -275,8 +272,8 @@ def _times(slots: dict[str, Any], text: str) -> list[str]:
     return []
 
 
-async def _times_prompt(ctx: FlowContext, village: str) -> tuple[str, list[str]]:
-    desk = _desk(ctx)
+async def _times_prompt(ctx: Context, village: str) -> tuple[str, list[str]]:
+    desk = ctx.services
     agent = desk.visits.rules.agent_for(village)
     halves = await desk.visits.half_days(agent) if agent else []
     if not halves:
@@ -285,7 +282,7 @@ async def _times_prompt(ctx: FlowContext, village: str) -> tuple[str, list[str]]
     return _times_options(offered), offered
 
 
-def _summary(slots: Any) -> str:
+def _summary(slots: Slots) -> str:
     times = "、".join(HalfDay.parse(k).label for k in slots["preferred"]) or "等工作人员电话约"
     age = f"，{slots['age']}岁" if slots.get("age") is not None else ""
     return CONFIRM.format(name=slots["name"], id_number=mask_id_number(slots["id_number"]),
@@ -294,8 +291,8 @@ def _summary(slots: Any) -> str:
                           phone=mask_phone(slots["phone"]), times=times)
 
 
-async def confirm(ctx: FlowContext) -> Step:
-    choice, slots, desk = choice_number(ctx.message.text), ctx.slots, _desk(ctx)
+async def confirm(ctx: Context) -> Step:
+    choice, slots, desk = choice_number(ctx.message.text), ctx.slots, ctx.services
     if choice == 2:
         return Step(("好的，重新填写。", ASK_WHO), VisitState.WHO,
                     {key: None for key in slots} | {"draft": secrets.token_hex(8)})
@@ -319,13 +316,13 @@ async def confirm(ctx: FlowContext) -> Step:
                                   role=agent.role, agent=agent.name),), END)
 
 
-def _step(state: VisitState) -> StepFn:
-    async def step(ctx: FlowContext) -> Step:
+def _step(state: VisitState) -> StepFn[Appointments]:
+    async def step(ctx: Context) -> Step:
         return await _advance(ctx, state)
     return step
 
 
-STEPS: dict[str, StepFn] = {state: _step(state) for state, _ in MISSING}
+STEPS: dict[str, StepFn[Appointments]] = {state: _step(state) for state, _ in MISSING}
 STEPS[VisitState.CONFIRM] = confirm
 PROMPTS = {VisitState.WHO: ASK_WHO, VisitState.PURPOSE: ASK_PURPOSE,
            VisitState.ADDRESS: ASK_ADDRESS, VisitState.PHONE: ASK_PHONE}
@@ -354,9 +351,9 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
     return choice_number(plain_text) is not None or any(c.isdigit() for c in plain_text)
 
 
-def prompt_again(current: str, slots: dict[str, Any], ctx: FlowContext) -> str:
+def prompt_again(current: str, ctx: Context) -> str:
     """The question to repeat after a side question."""
-    return _prompt(VisitState(current), ctx, slots)
+    return _prompt(VisitState(current), ctx, ctx.slots)
 
 
 # What each question's answer fills, for 「上一步」.
@@ -370,7 +367,7 @@ ANSWERED_BY = {
 }
 
 
-def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
     """「上一步」: the last thing told is asked again (the times from the same list)."""
     order = [*ANSWERED_BY, VisitState.CONFIRM]
     for state in reversed(order[:order.index(VisitState(current))]):
@@ -382,7 +379,7 @@ def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]]
     return None
 
 
-def remaining(slots: dict[str, Any]) -> str:
+def remaining(slots: Slots) -> str:
     """「还差什么」: what is still to be told."""
     needed = [("reason", "原因"), ("name", "姓名和身份证号"), ("address", "地址"),
               ("phone", "电话"), ("preferred", "方便的时间")]

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.cases.application import MaterialItem, MediaRefused
-from bot.flows import END, FlowContext, Step, StepFn
+from bot.flows import END, FlowContext, Slots, Step, StepFn
+from bot.flows.choice import choice_number
 from bot.messages import Kind
 
 FLOW_NAME = "supplement"
@@ -32,6 +32,9 @@ class SupplementServices(Protocol):
                          items: list[MaterialItem]) -> str: ...
 
 
+Context = FlowContext[SupplementServices]
+
+
 NOTHING_WAITING = "您没有需要补交材料的申请。查进度请发“办到哪了”。"
 WHICH_CASE = "您有几件申请要补交材料，补哪一件？"
 ITEM_PROMPT = "补交第{number}/{total}项：{item}\n请拍照发过来；或回复 1 到窗口再交。"
@@ -44,8 +47,8 @@ SOME_AT_WINDOW = (
 MEDIA_FAILED = "照片没收到：{reason}"
 
 
-async def start(services: SupplementServices, user_id: str) -> Step:
-    waiting = await services.waiting(user_id)
+async def start(ctx: Context) -> Step:
+    waiting = await ctx.services.waiting(ctx.message.user_id)
     if not waiting:
         return Step((NOTHING_WAITING,), END)
     if len(waiting) == 1:
@@ -66,16 +69,15 @@ def _prompt(items: list[dict[str, Any]], index: int) -> str:
     return ITEM_PROMPT.format(number=index + 1, total=len(items), item=items[index]["name"])
 
 
-async def choose_case(ctx: FlowContext) -> Step:
+async def choose_case(ctx: Context) -> Step:
     waiting = ctx.slots["waiting"]
-    text = unicodedata.normalize("NFKC", ctx.message.text).strip()
-    number = int(text) if text.isdigit() else 0
-    if not 1 <= number <= len(waiting):
+    number = choice_number(ctx.message.text)
+    if number is None or not 1 <= number <= len(waiting):
         return Step((f"请回复 1 到 {len(waiting)} 的数字。",), SupplementState.CASE)
     return _begin(*waiting[number - 1])
 
 
-async def collect(ctx: FlowContext) -> Step:
+async def collect(ctx: Context) -> Step:
     items = [dict(item) for item in ctx.slots["items"]]
     index = int(ctx.slots["index"])
     name = items[index]["name"]
@@ -87,7 +89,7 @@ async def collect(ctx: FlowContext) -> Step:
                         SupplementState.ITEMS)
         items[index].update(state="received", file_id=file_id)
         acknowledged = RECEIVED.format(item=name)
-    elif unicodedata.normalize("NFKC", ctx.message.text).strip().rstrip(".、。") == "1":
+    elif choice_number(ctx.message.text) == 1:
         items[index]["state"] = "at_window"
         acknowledged = AT_WINDOW.format(item=name)
     else:
@@ -106,7 +108,7 @@ async def collect(ctx: FlowContext) -> Step:
     return Step((acknowledged, done), END)
 
 
-STEPS: dict[str, StepFn] = {
+STEPS: dict[str, StepFn[SupplementServices]] = {
     SupplementState.CASE: choose_case,
     SupplementState.ITEMS: collect,
 }
@@ -115,20 +117,20 @@ STEPS: dict[str, StepFn] = {
 def looks_like_answer(state: str, kind: Kind, text: str) -> bool:
     if kind in (Kind.IMAGE, Kind.FILE):
         return state == SupplementState.ITEMS
-    return unicodedata.normalize("NFKC", text).strip().rstrip(".、。").isdigit()
+    return choice_number(text) is not None
 
 
-def prompt_again(state: str, slots: dict[str, Any], ctx: FlowContext) -> str:
+def prompt_again(state: str, ctx: Context) -> str:
     if state == SupplementState.CASE:
         return "请回复数字选择要补交的申请。"
-    return _prompt(slots["items"], int(slots["index"]))
+    return _prompt(ctx.slots["items"], int(ctx.slots["index"]))
 
 
-def remaining(slots: dict[str, Any]) -> str:
+def remaining(slots: Slots) -> str:
     left = [item["name"] for item in slots.get("items", []) if item["state"] is None]
     return "还要补交：" + "、".join(left) if left else "都补交好了。"
 
 
-def step_back(current: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
     """「上一步」: not here (each item is answered once)."""
     return None

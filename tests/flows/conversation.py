@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
-from bot.flows import FlowContext, Step
+from bot.flows import FlowContext
 from bot.messages import Channel, Incoming, Kind
 
 CATALOGUE = load_catalogue(ROOT / "catalogue")
@@ -14,10 +14,12 @@ def said(text):
     return Incoming(Channel.WECHAT, "o_flow", Kind.TEXT, datetime.now(UTC), text=text)
 
 
-async def play(flow, first: Step, turns, services):
-    """From the step that started the flow, each (says, shows) turn: shows[0] must be in the
-    reply before it, the rest in the reply to it. Returns the last state and the slots."""
-    slots, state, shown = dict(first.slots), first.next_state, "\n".join(first.replies)
+async def play(flow, first: str, opening, turns, services):
+    """The flow started by the message `first` with the `opening` slots, then each
+    (says, shows) turn: shows[0] must be in the reply before it, the rest in the reply to it.
+    Returns the last state and the slots."""
+    started = await flow.start(FlowContext(said(first), opening, CATALOGUE, services))
+    slots, state, shown = dict(started.slots), started.next_state, "\n".join(started.replies)
     for says, shows in turns:
         assert shows[0] in shown, (shows[0], shown)
         step = await flow.STEPS[state](FlowContext(said(says), slots, CATALOGUE, services))

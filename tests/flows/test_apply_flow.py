@@ -9,7 +9,7 @@ import pytest
 from bot.cases.application import NewCase, Receipt
 from bot.flows import END
 from bot.flows import apply as apply_flow
-from tests.flows.conversation import CATALOGUE, play
+from tests.flows.conversation import play
 
 ID_NUMBER = "11010519491231002X"
 
@@ -60,8 +60,7 @@ CONVERSATIONS = {
 async def test_apply_conversations(name):
     first, turns = CONVERSATIONS[name]
     intake = InMemoryIntake()
-    first_step = apply_flow.start(CATALOGUE.get("senior_allowance"), None, first)
-    state, slots = await play(apply_flow, first_step, turns, intake)
+    state, slots = await play(apply_flow, first, {"matter": "senior_allowance"}, turns, intake)
     if state == END:
         [case] = intake.submitted
         assert case.applicant_name == "王秀英" and case.applicant_id_number == ID_NUMBER

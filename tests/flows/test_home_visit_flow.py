@@ -10,10 +10,10 @@ import pytest
 from bot.appointments.home_visits import HalfDay, NewHomeVisit
 from bot.appointments.rules import load_booking_rules
 from bot.config import ROOT
-from bot.flows import END, FlowContext
+from bot.flows import END
 from bot.flows import home_visit as home_visit_flow
 from bot.flows.booking import Appointments
-from tests.flows.conversation import CATALOGUE, play, said
+from tests.flows.conversation import play
 
 RULES = load_booking_rules(ROOT / "catalogue").home_visit
 TODAY = date(2026, 11, 23)  # a Monday
@@ -81,9 +81,7 @@ CONVERSATIONS = {
 async def test_home_visit_conversations(name):
     matter_id, first, turns = CONVERSATIONS[name]
     services = desk()
-    context = FlowContext(said(first), {}, CATALOGUE, services)
-    first_step = await home_visit_flow.start(context, matter_id)
-    state, slots = await play(home_visit_flow, first_step, turns, services)
+    state, slots = await play(home_visit_flow, first, {"matter": matter_id}, turns, services)
     if state == END:
         [visit] = services.visits.requested
         assert (visit.person_name, visit.relation, visit.for_self) == ("王秀英", "母亲", False)
