@@ -225,3 +225,10 @@ async def test_home_visits_check_the_age_and_what_is_outside_the_area(app_client
 ])
 async def test_the_new_matters_are_booked_at_their_windows(app_client, asked, window, matter):
     assert f"预约到{window}办【{matter}】。哪天来" in await Phone(app_client, "o_new").says(asked)
+
+
+async def test_asking_whether_one_can_come_tomorrow_gets_free_times(app_client):
+    """Issue #14: 「明天下午能去办低保不」 offers the free times, not the opening hours."""
+    offered = await Phone(app_client, "o_tomorrow").says("明天下午能去办低保不")
+    assert "预约办【最低生活保障】" in offered and "回复数字选一个" in offered
+    assert "11月24日（周二）下午" in offered

@@ -223,3 +223,9 @@ async def test_every_matter_gets_its_complete_materials_list(dialogue, remote_se
         assert f"【{matter.name}】要带的材料" in answer, (matter.id, answer)
         for item in items:
             assert item.describe() in answer, (matter.id, item.name)
+
+
+async def test_how_much_a_month_is_the_benefit_not_the_fee(dialogue):
+    """Issue #14: 「每个月发多少钱」 is told what is paid, not that applying is free."""
+    answer = await Villager(dialogue, "o_amount").says("高龄补贴每个月发多少钱")
+    assert "80-89岁每月30元" in answer and "不收费" not in answer

@@ -5,8 +5,6 @@ matter they have no case of here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.cases.progress import timeline
 from bot.catalogue.model import Matter
 from bot.dialogue.handoffs import HandoffHandling
@@ -14,6 +12,7 @@ from bot.dialogue.state import ConversationState
 from bot.intents import Intent, guide, texts
 from bot.messages import Incoming
 from bot.security.lockout import Locked, wait_words
+from bot.storage.tables import Case
 
 
 class ProgressHandling(HandoffHandling):
@@ -78,6 +77,6 @@ class ProgressHandling(HandoffHandling):
         await attempt.right()
         return [self._timeline(case)]
 
-    def _timeline(self, case: Any) -> str:
+    def _timeline(self, case: Case) -> str:
         matter = self._catalogue.get(case.matter_id)
         return timeline(case, matter.name if matter else case.matter_id)

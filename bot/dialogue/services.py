@@ -6,10 +6,12 @@ them).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.flows import apply as apply_flow
 from bot.flows import supplement as supplement_flow
+from bot.handoff.service import Opened
+from bot.storage.tables import Case
 
 
 class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Protocol):
@@ -27,7 +29,7 @@ class HandoffDesk(Protocol):
     """转人工 (bot/handoff/service.py)."""
 
     async def open(self, user_id: str, channel: str, reason: str, matter_id: str | None,
-                   transcript: list[dict[str, str]]) -> Any: ...
+                   transcript: list[dict[str, str]]) -> Opened: ...
 
     async def state(self, handoff_id: int) -> tuple[str, int | None] | None: ...
 
@@ -43,7 +45,7 @@ class HandoffDesk(Protocol):
 class CaseLookup(Protocol):
     """What the dialogue needs of the case service for 「办到哪了」."""
 
-    async def cases_of(self, user_id: str) -> Sequence[Any]: ...
+    async def cases_of(self, user_id: str) -> Sequence[Case]: ...
 
     async def find_for(self, receipt_no: str, *, user_id: str | None = None,
-                       phone_last4: str | None = None) -> Any: ...
+                       phone_last4: str | None = None) -> Case | None: ...

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot.catalogue.model import Catalogue
+from bot.catalogue.model import Catalogue, Matter
 from bot.messages import Incoming, Kind
 
 END = "__end__"
@@ -41,6 +41,12 @@ class FlowContext(Generic[Services]):
     slots: Slots
     catalogue: Catalogue
     services: Services
+
+    def matter(self) -> Matter:
+        """The matter the flow is about: its `matter` slot, a catalogue id."""
+        matter = self.catalogue.get(self.slots["matter"])
+        assert matter is not None
+        return matter
 
 
 # A step: `async (ctx) -> Step`, e.g. StepFn[Appointments] for the booking flow's steps.

@@ -97,7 +97,7 @@ def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[st
 async def start(ctx: Context) -> Step:
     """A new application for the opening slots' matter, taking what the message that asked
     says already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
-    return _fresh(_matter(ctx), ctx.slots.get("variant"), ctx.message.text)
+    return _fresh(ctx.matter(), ctx.slots.get("variant"), ctx.message.text)
 
 
 def _fresh(matter: Matter, variant: str | None, said: str = "") -> Step:
@@ -116,12 +116,6 @@ def _name(text: str) -> str | None:
     name = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
     return name if re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", name) and looks_like_name(
         name[:4]) else None
-
-
-def _matter(ctx: Context) -> Matter:
-    matter = ctx.catalogue.get(ctx.slots["matter"])
-    assert matter is not None
-    return matter
 
 
 def _missing(matter: Matter, slots: Slots) -> ApplyState | None:
@@ -188,7 +182,7 @@ def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
 
 async def _answer(ctx: Context, current: ApplyState) -> Step:
     """The message's facts, then the bare answer to the question asked."""
-    matter, slots = _matter(ctx), dict(ctx.slots)
+    matter, slots = ctx.matter(), dict(ctx.slots)
     text = unicodedata.normalize("NFKC", ctx.message.text).strip()
     notes = _absorb(text, slots)
     told = {key: slots.get(key)
@@ -257,7 +251,7 @@ async def collect_material(ctx: Context) -> Step:
         return Step((acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS,
                     {"items": items, "index": index})
     slots = {**ctx.slots, "items": items, "index": index}
-    return Step((acknowledged, _summary(_matter(ctx), slots)), ApplyState.CONFIRM,
+    return Step((acknowledged, _summary(ctx.matter(), slots)), ApplyState.CONFIRM,
                 {"items": items, "index": index})
 
 
@@ -274,7 +268,7 @@ def _summary(matter: Matter, slots: Slots) -> str:
 async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
     if choice == 2:
-        restarted = _fresh(_matter(ctx), ctx.slots.get("variant"))
+        restarted = _fresh(ctx.matter(), ctx.slots.get("variant"))
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
     if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
@@ -283,9 +277,9 @@ async def confirm(ctx: Context) -> Step:
         corrected["agent"] = ctx.slots["agent"]  # the materials asked depend on it
         if corrected == dict(ctx.slots):
             return Step((REPLY_1_OR_2,), ApplyState.CONFIRM)
-        return Step((*notes, _summary(_matter(ctx), corrected)), ApplyState.CONFIRM,
+        return Step((*notes, _summary(ctx.matter(), corrected)), ApplyState.CONFIRM,
                     corrected)
-    slots, matter = ctx.slots, _matter(ctx)
+    slots, matter = ctx.slots, ctx.matter()
     receipt = await ctx.services.submit(NewCase(
         matter_id=matter.id, channel=ctx.message.channel.value, user_id=ctx.message.user_id,
         applicant_name=slots["name"], applicant_id_number=slots["id_number"],
@@ -399,7 +393,7 @@ def prompt_again(current: str, ctx: Context) -> str:
     if state is ApplyState.MATERIALS:
         return _item_prompt(slots["items"], int(slots["index"]))
     if state is ApplyState.CONFIRM:
-        return _summary(_matter(ctx), slots)
+        return _summary(ctx.matter(), slots)
     if state is ApplyState.VARIANT:
         return "请回复数字选择情形。"
     return PROMPTS[state]

@@ -88,16 +88,10 @@ def what_to_bring(matter: Matter, variant_id: str | None) -> str:
 Context = FlowContext[Appointments]
 
 
-def _matter(ctx: Context) -> Matter:
-    matter = ctx.catalogue.get(ctx.slots["matter"])
-    assert matter is not None
-    return matter
-
-
 async def start(ctx: Context) -> Step:
     """Book the opening slots' matter, taking the day, who comes and whom it is for from
     the message that asked (「帮我妈王秀英约周六上午办残疾证，我叫李红，电话138…」)."""
-    desk, matter, text = ctx.services, _matter(ctx), ctx.message.text
+    desk, matter, text = ctx.services, ctx.matter(), ctx.message.text
     window = desk.bookings.rules.window_for(matter.id)
     if window is None:
         return Step((texts.NOT_HERE.format(name=matter.short_name, place=matter.place),), END)
@@ -243,7 +237,7 @@ def _summary(ctx: Context, slots: Slots) -> str:
     window = ctx.services.bookings.rules.window(slots["window"])
     assert window is not None
     for_whom = for_whom_words(slots.get("relation"), slots.get("person_name"))
-    return texts.CONFIRM.format(matter=_matter(ctx).name, slot=slots["slot_label"],
+    return texts.CONFIRM.format(matter=ctx.matter().name, slot=slots["slot_label"],
                                 for_whom=f"\n为谁办：{for_whom}" if for_whom else "",
                                 place=f"{window.place}（{window.name}）", name=slots["name"],
                                 phone=mask_phone(slots["phone"]))
@@ -274,7 +268,7 @@ async def _correct(ctx: Context) -> Step:
 
 
 async def _book(ctx: Context) -> Step:
-    desk, slots, matter = ctx.services, ctx.slots, _matter(ctx)
+    desk, slots, matter = ctx.services, ctx.slots, ctx.matter()
     try:
         booking = await desk.bookings.book(BookingRequest(
             slot_id=int(slots["slot_id"]), user_id=ctx.message.user_id, matter_id=matter.id,
