@@ -216,12 +216,13 @@ def _after_slot(ctx: Context, slots: Slots, changed: dict[str, Any]) -> Step:
 
 async def give_contact(ctx: Context) -> Step:
     text = ctx.message.text
-    facts = told(text, bare_name=True)
+    facts = told(text, bare_name=False)
     if not (facts.get("name") or facts.get("phone")):
         when = understand_when(text, ctx.services.bookings.today(),
                                ctx.services.bookings.rules.horizon_days)
-        if isinstance(when, When):  # 「还是换到周日吧」: another day first
+        if isinstance(when, When):  # 「还是换到周日吧」, 「明天」 (no name): another day first
             return await _offer(ctx.services, {**ctx.slots, **facts}, when)
+        facts = told(text, bare_name=True)
     slots = {**ctx.slots, **facts}
     if slots.get("name") and slots.get("phone"):
         return Step((_summary(ctx, slots),), BookingState.CONFIRM, facts)
