@@ -402,3 +402,61 @@ async def test_the_catalogue_page_says_what_each_matter_still_lacks(app_client):
     assert 'class="done">完整<' in rows["dibao"]  # a full guide, every fact sourced
     assert "材料清单" in rows["golden_autumn_scholarship"]  # only named by the seeds
     assert "条待核实" in rows["hukou_move_in"]
+
+
+RAW_CODES = re.compile(  # codes the services store, wherever they stand (also beside 汉字)
+    r"(?<![A-Za-z_])(booked|arrived|no_show|late_cancelled|moved|requested|scheduled|accepted|"
+    r"reviewing|needs_materials|reported|joint|completed|rejected|returned|waiting|claimed|"
+    r"closed|cancelled|wechat|sms|clerk|admin|supervisor|director|login|status|li)"
+    r"(?![A-Za-z_])|(handoff|case|booking|home_visit|catalogue|clerk)\.[a-z]+|\{'|: '")
+
+
+def shown_text(page: str) -> str:
+    """What a clerk reads: the page without its tags, scripts, styles and attributes."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+async def test_every_page_speaks_the_clerks_language(app_client):
+    """Issue #15: statuses, actions, channels and clerks in words, not codes or logins; every
+    page's title is plain text; a transcript keeps its line breaks."""
+    accounts = app_client.server.app[CONSOLE].accounts
+    await accounts.add("admin1", "管理员甲", "admin", None, "password-admin")
+    villager = Phone(app_client, "o_words")
+    await fill_in_applicant(villager)
+    for _ in range(4):
+        reply = await villager.says("1")
+    receipt = reply.split("受理编号：")[1].split("\n")[0]
+    offered = await villager.says("我想今天下午去办低保，我叫王秀英，电话13800001234")
+    assert "回复数字选一个" in offered
+    booked = await villager.says("1") and await villager.says("1")
+    booking_no = booked.split("预约号：")[1].split("\n")[0]
+    await villager.says("我要找人工")
+    await villager.says("第一行\n第二行")
+    li, admin = Clerk(app_client), Clerk(app_client)
+    try:
+        await li.login("li", "password-li")
+        handoff_id = re.search(r'/console/handoffs/(\d+)"', await li.get("/console")).group(1)
+        await li.post(f"/console/handoffs/{handoff_id}/claim")
+        await li.post(f"/console/handoffs/{handoff_id}/reply", text="您好")
+        await li.post(f"/console/cases/{receipt}/move", to="reviewing")
+        await li.post(f"/console/bookings/{booking_no}/mark", to="arrived")
+        await li.post(f"/console/handoffs/{handoff_id}/close")
+        await admin.login("admin1", "password-admin")
+        pages = {path: await admin.get(path) for path in (
+            "/console", f"/console/handoffs/{handoff_id}", "/console/cases",
+            f"/console/cases/{receipt}", "/console/today", "/console/figures",
+            "/console/catalogue", "/console/audit")}
+    finally:
+        await li.close()
+        await admin.close()
+    for path, page in pages.items():
+        title = re.search(r"<title>(.*?)</title>", page, flags=re.S).group(1)
+        assert "<" not in title and "{" not in title and title.strip(), (path, title)
+        raw = RAW_CODES.search(shown_text(page))
+        assert raw is None, (path, raw and shown_text(page)[raw.start() - 80:raw.end() + 80])
+    assert "已到场" in pages["/console/today"]
+    assert "李四：审核中" in pages[f"/console/cases/{receipt}"]
+    audit = pages["/console/audit"]
+    assert "李四" in audit and "接手人工服务" in audit and "状态：等待接手" in audit
+    assert "第一行\n第二行" in pages[f"/console/handoffs/{handoff_id}"]

@@ -195,7 +195,7 @@ class Accounts:
         record = {"who": asdict(who), "generation": clerk.session_generation,
                   "since": self._clock().timestamp()}
         await self._redis.set(_key(session_id), json.dumps(record), ex=SESSION_IDLE)
-        await self.audit(clerk.username, "login", clerk.username)
+        await self.audit(clerk.username, "login", f"clerk:{clerk.username}")
         return session_id
 
     async def who(self, session_id: str, *, touch: bool = True) -> Who | None:
@@ -240,6 +240,12 @@ class Accounts:
 
     async def audit_log(self, limit: int = 200) -> list[AuditEntry]:
         return await self._log.latest(limit)
+
+    async def names(self) -> dict[str, str]:
+        """Each login's name, for pages that show who did something."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(Clerk.username, Clerk.name))
+            return {row.username: row.name for row in rows}
 
 
 def _key(session_id: str) -> str:

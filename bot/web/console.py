@@ -45,12 +45,12 @@ from bot.web.console_base import (
     CONSOLE,
     COOKIE,
     REASONS,
-    STATUS_WORDS,
     matter_name,
     page,
     render,
 )
 from bot.web.console_figures import figures_csv, figures_page
+from bot.web.console_words import HANDOFF_WORDS
 from bot.web.console_work import (
     case_page,
     cases_page,
@@ -106,9 +106,10 @@ async def logout(request: web.Request, who: Who) -> web.Response:
 @page()
 async def queue(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
-    handoffs = await services.handoffs.queue(who.windows)
+    handoffs, names = await services.handoffs.queue(who.windows), await services.accounts.names()
     rows = [{"id": h.id, "reason": REASONS.get(h.reason, h.reason),
-             "status": STATUS_WORDS.get(h.status, h.status), "claimed_by": h.claimed_by,
+             "status": HANDOFF_WORDS[HandoffStatus(h.status)],
+             "claimed_by": names.get(h.claimed_by or "", h.claimed_by),
              "window": services.window_name(h.window), "opened": h.opened_at,
              "matter": matter_name(services, h.matter_id), "overdue": bool(h.escalated_at),
              "waiting": h.status == HandoffStatus.WAITING} for h in handoffs]
@@ -204,8 +205,8 @@ async def handoff_page(request: web.Request, who: Who) -> web.Response:
     visits = await services.visits.visits_of(handoff.user_id)
     return render(
         "handoff.html", who, handoff=handoff, reason=REASONS.get(handoff.reason, handoff.reason),
-        state=STATUS_WORDS.get(handoff.status, handoff.status), transcript=transcript,
-        messages=messages, full=full,
+        state=HANDOFF_WORDS[HandoffStatus(handoff.status)], transcript=transcript,
+        messages=messages, full=full, names=await services.accounts.names(),
         cases=[{"receipt": c.receipt_no, "matter": matter_name(services, c.matter_id),
                 "status": Status(c.status).label, "due": c.due_date} for c in cases],
         bookings=[{"number": b.booking_no, "when": slot_label(b.slot),
@@ -286,8 +287,9 @@ PUBLISHING = web.AppKey("console_publishing", asyncio.Task)
 
 @page("supervisor", "admin", "director")
 async def audit_page(request: web.Request, who: Who) -> web.Response:
-    entries = await request.app[CONSOLE].accounts.audit_log()
-    return render("audit.html", who, entries=entries)
+    accounts = request.app[CONSOLE].accounts
+    return render("audit.html", who, entries=await accounts.audit_log(),
+                  names=await accounts.names())
 
 
 async def close_streams(app: web.Application) -> None:

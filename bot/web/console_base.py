@@ -20,11 +20,13 @@ from bot import chinatime
 from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
+from bot.cases.status import Status
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.dialogue.state import StateStore
 from bot.handoff.service import HandoffService
+from bot.web import console_words as words
 from bot.web.bodies import BadBody
 from bot.web.windows import (
     OtherWindow,
@@ -35,12 +37,15 @@ COOKIE = "bm_console"
 REASONS = {"asked": "要求人工", "menu": "菜单转人工", "complaint": "投诉",
            "not_understood": "机器人没听懂", "delete_my_data": "删除个人信息",
            "clerk": "工作人员发起"}
-STATUS_WORDS = {"waiting": "等待接手", "claimed": "处理中", "closed": "已结束",
-                "cancelled": "已取消"}
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
     finalize=chinatime.shown_if_time)  # a time printed without the filter is China time too
 TEMPLATES.filters["china"] = chinatime.shown
+TEMPLATES.filters.update(
+    case_status=lambda code: Status(code).label, booking_status=words.BOOKING_WORDS.get,
+    visit_status=words.VISIT_WORDS.get, action=lambda code: words.ACTION_WORDS.get(code, code),
+    target=words.target_words, change=words.change_words,
+    channel=lambda code: words.CHANNEL_WORDS.get(code, code))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from bot.web.console_base import (
     page,
     render,
 )
+from bot.web.console_words import CHANNEL_WORDS
 
 # --- figures, catalogue, audit ---------------------------------------------------------------
 
@@ -41,12 +42,14 @@ def _period(request: web.Request, today: date) -> tuple[date, date]:
     return first, last
 
 
-async def _figures(request: web.Request) -> Any:
+async def _figures(request: web.Request) -> Figures:
     services = request.app[CONSOLE]
     first, last = _period(request, services.bookings.today())
     names = {m.id: m.short_name for m in services.catalogue}
-    return await figures(services.sessions, services.redis, services.handoffs, first, last,
-                         names)
+    found = await figures(services.sessions, services.redis, services.handoffs, first, last,
+                          names)
+    found.by_channel = [(CHANNEL_WORDS.get(c, c), n) for c, n in found.by_channel]
+    return found
 
 
 def bars(rows: list[tuple[str, int]], width: int = 520) -> dict[str, Any]:

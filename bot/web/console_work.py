@@ -73,7 +73,8 @@ async def case_page(request: web.Request, who: Who) -> web.Response:
     # the full ID number and phone are shown here only, and who looked is logged
     await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
     return render("case.html", who, case=case, matter=matter_name(services, case.matter_id),
-                  case_status=Status(case.status), statuses=list(Status))
+                  case_status=Status(case.status), statuses=list(Status),
+                  names=await services.accounts.names())
 
 
 @page("clerk", "supervisor", "admin")

@@ -1,0 +1,72 @@
+"""Web stage, console: the words a clerk reads for what the services store as codes —
+statuses, channels, roles, audit actions and the values an action changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.appointments.bookings import BookingStatus
+from bot.appointments.home_visits import VisitStatus
+from bot.cases.status import Status
+from bot.handoff.service import HandoffStatus
+
+HANDOFF_WORDS: dict[str, str] = {HandoffStatus.WAITING: "等待接手", HandoffStatus.CLAIMED: "处理中",
+                 HandoffStatus.CLOSED: "已结束", HandoffStatus.CANCELLED: "村民已取消"}
+BOOKING_WORDS: dict[str, str] = {BookingStatus.BOOKED: "已预约", BookingStatus.ARRIVED: "已到场",
+                 BookingStatus.DONE: "已办完", BookingStatus.NO_SHOW: "未到",
+                 BookingStatus.CANCELLED: "已取消", BookingStatus.LATE_CANCELLED: "临时取消",
+                 BookingStatus.MOVED: "已改约"}
+VISIT_WORDS: dict[str, str] = {VisitStatus.REQUESTED: "待安排", VisitStatus.SCHEDULED: "已安排",
+               VisitStatus.DONE: "已上门", VisitStatus.CANCELLED: "已取消"}
+CHANNEL_WORDS = {"wechat": "微信", "sms": "短信", "web": "网页", "console": "工作台"}
+ROLE_WORDS = {"clerk": "窗口工作人员", "supervisor": "负责人", "director": "主任",
+              "admin": "管理员"}
+ACTION_WORDS = {
+    "login": "登录", "login.failed": "登录失败", "login.locked": "密码试错太多，暂时锁定",
+    "receipt.locked": "查件试错太多，暂时锁定", "clerk.add": "添加工作人员",
+    "clerk.passwd": "重设密码", "clerk.enable": "启用账号", "clerk.disable": "停用账号",
+    "case.view": "查看申请", "case.move": "改变申请状态", "handoff.contact": "联系申请人",
+    "handoff.reveal": "查看完整号码", "handoff.claim": "接手人工服务",
+    "handoff.reply": "回复村民", "handoff.close": "结束人工服务",
+    "home_visit.schedule": "安排上门", "booking.mark": "登记预约到场情况",
+    "catalogue.publish": "发布事项更新",
+}
+TARGET_WORDS = {"case": "申请", "handoff": "人工服务", "booking": "预约", "visit": "上门服务",
+                "clerk": "工作人员", "user": "村民", "ip": "地址", "user_ip": "村民和地址",
+                "catalogue": "事项目录"}
+FIELD_WORDS = {"status": "状态", "active": "账号", "role": "角色", "window": "窗口",
+               "handoff": "人工服务", "when": "时间", "proposed": "另约时间", "ip": "地址",
+               "tries": "试了几次", "seconds": "锁定秒数"}
+# The status words of each kind of record, by the prefix of an audit target (case:BM…)
+_STATUS_BY_TARGET: Mapping[str, Mapping[str, str]] = {
+    "case": {status.value: status.label for status in Status},
+    "handoff": HANDOFF_WORDS, "booking": BOOKING_WORDS, "visit": VISIT_WORDS,
+}
+
+
+def target_words(target: str, names: Mapping[str, str] | None = None) -> str:
+    """「case:BM2611…」 → 「申请 BM2611…」, 「clerk:li」 → 「工作人员 李四」."""
+    kind, _, rest = target.partition(":")
+    word = TARGET_WORDS.get(kind)
+    if kind == "clerk" and names:
+        rest = names.get(rest, rest)
+    return f"{word} {rest}".strip() if word else target
+
+
+def _value_words(kind: str, field: str, value: object) -> str:
+    if field == "status":
+        return _STATUS_BY_TARGET.get(kind, {}).get(str(value), str(value))
+    if field == "role":
+        return ROLE_WORDS.get(str(value), str(value))
+    if isinstance(value, bool):
+        return ("启用" if value else "停用") if field == "active" else ("是" if value else "否")
+    return "—" if value is None else str(value)
+
+
+def change_words(target: str, values: Mapping[str, object] | None) -> str:
+    """What an audited action changed, in words: 「状态：处理中」."""
+    if not values:
+        return ""
+    kind = target.partition(":")[0]
+    return "；".join(f"{FIELD_WORDS.get(field, field)}：{_value_words(kind, field, value)}"
+                    for field, value in values.items())
