@@ -232,3 +232,15 @@ async def test_asking_whether_one_can_come_tomorrow_gets_free_times(app_client):
     offered = await Phone(app_client, "o_tomorrow").says("明天下午能去办低保不")
     assert "预约办【最低生活保障】" in offered and "回复数字选一个" in offered
     assert "11月24日（周二）下午" in offered
+
+
+async def test_cancel_words_while_changing_a_booking_change_nothing(app_client):
+    """「取消」 under 「1. 取消这个预约」 leaves the change and says nothing was cancelled."""
+    son = Phone(app_client, "o_unchanged")
+    await son.says("我想周六去办残疾证")
+    await son.says("1")
+    await son.says("张明 13800001234")
+    assert "预约成功" in await son.says("1")
+    assert "1. 取消这个预约" in await son.says("取消预约")
+    assert "预约没有改动" in await son.says("取消")
+    assert "11月28日（周六）" in await son.says("我的预约")

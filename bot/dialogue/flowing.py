@@ -43,9 +43,13 @@ class FlowHandling(ProgressHandling):
     async def _in_flow(self, message: Incoming, command: str,
                        state: ConversationState) -> list[str]:
         """The flow's global commands (算了, 还差什么), its answers, and side questions."""
+        if state.flow == booking_flow.FLOW_NAME and \
+                str(state.flow_state) in set(booking_changes_flow.ChangeState):
+            state.flow = booking_changes_flow.FLOW_NAME  # saved before it was a flow of its own
         running = self._flows.get(str(state.flow))
         if running is None or str(state.flow_state) not in running.flow.STEPS:
-            return self._leave_flow(state)  # a flow no longer offered here: start afresh
+            state.flow, state.flow_state, state.slots = None, None, {}
+            return [texts.FLOW_INTERRUPTED]  # a flow no longer offered here: nothing was done
         flow = running.flow
         if state.awaiting == QUIT_ASKED:  # 「确定不申请了吗？」 answered
             state.awaiting = None
@@ -116,9 +120,13 @@ class FlowHandling(ProgressHandling):
 
     @staticmethod
     def _leave_flow(state: ConversationState) -> list[str]:
-        applying = state.flow == apply_flow.FLOW_NAME
+        """「算了」: the flow left. Leaving a change of booking changes nothing, and says so
+        (「取消」 there is no cancelled booking)."""
+        left = {apply_flow.FLOW_NAME: texts.APPLY_CANCELLED,
+                booking_changes_flow.FLOW_NAME: texts.BOOKING_UNCHANGED}
+        said = left.get(str(state.flow), texts.CANCELLED)
         state.flow, state.flow_state, state.slots = None, None, {}
-        return [texts.APPLY_CANCELLED if applying else texts.CANCELLED]
+        return [said]
 
     async def _appointment_intent(self, intent: Intent, message: Incoming,
                                   matter: Matter | None, state: ConversationState) -> list[str]:

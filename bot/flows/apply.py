@@ -374,7 +374,7 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
     if plain_text.endswith(("吗", "?", "？", "呢")) and not numbers:
         return False
     if state not in (ApplyState.MATERIALS, ApplyState.CONFIRM) and (
-            numbers or found.relation or found.name or village_in(plain_text)):
+            numbers or found.relation or found.name or found.speaker or village_in(plain_text)):
         return True
     if state in (ApplyState.NAME, ApplyState.AGENT_NAME):
         return _name(text) is not None

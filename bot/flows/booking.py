@@ -70,6 +70,7 @@ class Appointments:
 
 _CONTACT_PHONE = re.compile(r"[0-9-]{7,14}")
 _CHOICE_THEN = re.compile(r"[\s,，、;；]+")
+_ASKS = re.compile(r"[吗呢?？]|怎么|咋|什么|啥|哪|几|能不能|可不可以|行不行|要不要|不$")
 
 
 def what_to_bring(matter: Matter, variant_id: str | None) -> str:
@@ -122,13 +123,15 @@ def told(text: str, *, bare_name: bool) -> dict[str, str]:
     someone_else = found.relation not in (None, "本人")
     person = name_after_relation(cleaned) or (found.name if someone_else else None)
     name = found.speaker or (found.name if not someone_else else None)
-    phone = _CONTACT_PHONE.search(cleaned.replace(" ", ""))
-    number = normalize(phone.group()) if phone else None
+    # an ID number is not read as a phone (「李红，身份证1101…，电话138…」)
+    digits = cleaned.replace(found.id_number, " ") if found.id_number else cleaned
+    phone = _CONTACT_PHONE.search(digits.replace(" ", ""))
+    number = found.phone or (normalize(phone.group()) if phone else None)
     if number and phone_problem(number) is not None:
         number = None
-    if name is None and number and phone:  # 「李红 138…」: a name written beside the phone
-        beside = name_beside(cleaned, phone.group())  # (「错了，是139…」 is none)
-        name = beside if beside and beside[0] in SURNAMES else None
+    if name is None and number:  # 「李红 138…」: a name written beside the phone; where no
+        beside = name_beside(cleaned, number)  # name was asked, only with a common surname
+        name = beside if beside and (bare_name or beside[0] in SURNAMES) else None
     if name is None and bare_name:
         name = name_in(cleaned.replace(person, " ") if person else cleaned)
     facts = {"name": name if name != person else None, "phone": number,
@@ -196,6 +199,11 @@ async def choose_slot(ctx: Context) -> Step:
     if number is None and rest and (number := pick_option(first, labels)) is not None:
         facts = {**facts, **told(rest, bare_name=True)}
     if number is None:
+        when = understand_when(text, ctx.services.bookings.today(),
+                               ctx.services.bookings.rules.horizon_days)
+        if when is None and facts:  # 「李红 138…」 before choosing: kept, the times again
+            return Step((_noted(facts) + prompt_again(BookingState.SLOT, ctx),),
+                        BookingState.SLOT, facts)
         return await choose_day(ctx)  # 「那下周二呢」: another day
     if not 1 <= number <= len(choices):
         return Step((f"请回复 1 到 {len(choices)} 的数字。",), BookingState.SLOT)
@@ -222,7 +230,7 @@ async def give_contact(ctx: Context) -> Step:
                                ctx.services.bookings.rules.horizon_days)
         if isinstance(when, When):  # 「还是换到周日吧」, 「明天」 (no name): another day first
             return await _offer(ctx.services, {**ctx.slots, **facts}, when)
-        facts = told(text, bare_name=True)
+    facts = told(text, bare_name=True)
     slots = {**ctx.slots, **facts}
     if slots.get("name") and slots.get("phone"):
         return Step((_summary(ctx, slots),), BookingState.CONFIRM, facts)
@@ -308,10 +316,11 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return False
     state, plain = BookingState(current), unicodedata.normalize("NFKC", text).strip()
     has_digits = any(char.isdigit() for char in plain)
-    if state in (BookingState.CONTACT, BookingState.CONFIRM) and not has_digits \
-            and plain.endswith(("吗", "?", "？", "呢")):
-        return False
-    if describes_option(plain) or understand_when(plain, chinatime.today(), 3650) is not None:
+    when = describes_option(plain) or understand_when(plain, chinatime.today(), 3650) is not None
+    if _ASKS.search(plain) and not has_digits and (
+            state in (BookingState.CONTACT, BookingState.CONFIRM) or not when):
+        return False  # 「需要本人到场不」, 「下午几点下班」: asked of the bot
+    if when:
         return True
     if told(plain, bare_name=state is BookingState.CONTACT):
         return True

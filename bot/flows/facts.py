@@ -97,10 +97,17 @@ def age_in(text: str) -> int | None:
     return None
 
 
+# Characters no name starts or ends with: 「好的」「谢谢」「没有」「我问问」「李红的」 are no names.
+_NOT_A_NAME_START = frozenset("我你他她它这那没不好是谢请对嗯哦啊喂")
+_NOT_A_NAME_LAST = frozenset("的了吗呢啊吧呀哦")
+
+
 def looks_like_name(text: str) -> bool:
-    """A bare answer that can be a person's name: 2–4 Chinese characters, no place."""
+    """A bare answer that can be a person's name: 2–4 Chinese characters, no place, no
+    reply word."""
     return bool(_HAN_NAME.fullmatch(text)) and not text.endswith(_NOT_A_NAME_END) \
-        and relation_in(text) is None
+        and relation_in(text) is None and text[0] not in _NOT_A_NAME_START \
+        and text[-1] not in _NOT_A_NAME_LAST
 
 
 def facts_in(text: str, villages: tuple[str, ...] = ()) -> Facts:

@@ -39,6 +39,8 @@ MATTER_MENU = (
 )
 NO_SUCH_CHOICE = "没有这个选项，请回复列表里的数字。"
 CANCELLED = "好的，已取消。还有别的事可以直接问我。"
+BOOKING_UNCHANGED = "好的，预约没有改动。要取消预约请回复“取消预约”再按提示选。"
+FLOW_INTERRUPTED = "刚才的操作中断了，没有办成。请再说一下要办什么。"
 NOTHING_TO_CANCEL = "好的。还有别的事可以直接问我。"
 NO_MORE = "后面没有了。还有别的事可以直接问我。"
 MORE_FOLLOWS = "（还有下文，发“继续”查看）"

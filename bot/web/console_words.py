@@ -32,8 +32,8 @@ ACTION_WORDS = {
     "catalogue.publish": "发布事项更新",
 }
 TARGET_WORDS = {"case": "申请", "handoff": "人工服务", "booking": "预约", "visit": "上门服务",
-                "clerk": "工作人员", "user": "村民", "ip": "地址", "user_ip": "村民和地址",
-                "catalogue": "事项目录"}
+                "clerk": "工作人员", "user": "登录名", "ip": "地址", "user_ip": "登录名和地址",
+                "receipt": "受理编号", "guesser": "查件人", "catalogue": "事项目录"}
 FIELD_WORDS = {"status": "状态", "active": "账号", "role": "角色", "window": "窗口",
                "handoff": "人工服务", "when": "时间", "proposed": "另约时间", "ip": "地址",
                "tries": "试了几次", "seconds": "锁定秒数"}

@@ -108,6 +108,22 @@ CONVERSATIONS = {
             ("2", ("这些时间可以约", "请发来办事人的姓名和手机号")),
             ("电话13800001234，李红", ("姓名和手机号", "姓名：李红", "138****1234")),
         ]),
+    "a contact before the choice keeps the times": (
+        "约周六办残疾证", [
+            ("李红 13800001234", ("上午9:00", "已记下：李红，138****1234", "1. 11月28日（周六）")),
+            ("1", ("1. 11月28日（周六）", "请核对", "姓名：李红")),
+        ]),
+    "where the contact is asked, any name beside the phone": (
+        "约周六办残疾证", [
+            ("1", ("上午9:00", "请发来办事人的姓名和手机号")),
+            ("聂红 13800001234", ("姓名和手机号", "姓名：聂红", "138****1234")),
+        ]),
+    "an ID number is not the phone": (
+        "约周六办残疾证", [
+            ("1", ("上午9:00", "请发来办事人的姓名和手机号")),
+            ("李红，身份证110101199001011234，电话13800001234",
+             ("姓名和手机号", "姓名：李红", "138****1234")),
+        ]),
 }
 
 
@@ -178,6 +194,11 @@ async def test_cancelling_is_asked_once_more():
     ("confirm", "电话错了，是13912345678", True),
     ("confirm", "名字是王秀英", True),
     ("confirm", "要带什么材料吗", False),
+    ("day", "需要本人到场不", False),
+    ("slot", "我爸能代办吗？", False),
+    ("contact", "下午几点下班", False),
+    ("confirm", "我妈本人来不了怎么办", False),
+    ("day", "周六上午能办不", True),
 ])
 def test_what_counts_as_an_answer(state, text, answers):
     assert booking_flow.looks_like_answer(state, booking_flow.Kind.TEXT, text) is answers

@@ -54,3 +54,8 @@ def test_the_name_written_beside_an_id_number(text):
 def test_why_the_person_cannot_come():
     assert facts_in("坐轮椅").disabled and facts_in("常年卧床").ill
     assert not facts_in("我要申请").ill
+
+
+@pytest.mark.parametrize("said", ["好的", "谢谢", "没有", "我问问", "李红的", "不知道"])
+def test_reply_words_are_no_names(said):
+    assert not looks_like_name(said)
