@@ -70,6 +70,8 @@ class Appointments:
 
 _CONTACT_PHONE = re.compile(r"[0-9-]{7,14}")
 _CHOICE_THEN = re.compile(r"[\s,，、;；]+")
+_NAME_WORD = re.compile(r"名字|姓名")
+_CORRECTING = re.compile(r"改成|换成|改为|应该是|写错了?|错了|不对")
 _ASKS = re.compile(r"[吗呢?？]|怎么|咋|什么|啥|哪|几|能不能|可不可以|行不行|要不要|不$")
 
 
@@ -254,8 +256,8 @@ def _summary(ctx: Context, slots: Slots) -> str:
 
 async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
-    if choice == 2:
-        return Step((texts.ASK_DAY,), BookingState.DAY)
+    if choice == 2:  # another time: the one chosen is no longer chosen
+        return Step((texts.ASK_DAY,), BookingState.DAY, {"slot_id": None, "slot_label": None})
     if choice == 1:
         return await _book(ctx)
     return await _correct(ctx)
@@ -264,8 +266,11 @@ async def confirm(ctx: Context) -> Step:
 async def _correct(ctx: Context) -> Step:
     """At the confirmation, a fact said again in words: 「电话错了，是139…」, 「改成周日」."""
     desk, text = ctx.services, ctx.message.text
-    facts = {key: value for key, value in told(text, bare_name=False).items()
-             if value != ctx.slots.get(key)}
+    said = told(text, bare_name=False)
+    if _NAME_WORD.search(text):  # 「名字错了，是李洪」「姓名改成李洪」: the name after the words
+        name = name_in(_CORRECTING.sub(" ", text))
+        said = {**said, "name": name} if name else said
+    facts = {key: value for key, value in said.items() if value != ctx.slots.get(key)}
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if isinstance(when, When):
         return await _offer(desk, {**ctx.slots, **facts}, when)
@@ -324,6 +329,8 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return True
     if told(plain, bare_name=state is BookingState.CONTACT):
         return True
+    if state is BookingState.CONFIRM and _NAME_WORD.search(plain):
+        return True  # 「名字错了，是李洪」
     return state is BookingState.CONTACT and has_digits
 
 

@@ -91,6 +91,8 @@ CONVERSATIONS = {
             ("周六上午", ("哪天来", "1. 11月28日（周六）上午9:00")),
             ("10点那个", ("这些时间可以约", "时间：11月28日（周六）上午10:00", "为谁办：父亲")),
             ("电话错了，是13912345678", ("请核对", "请核对", "139****5678", "姓名：李红")),
+            ("名字写错了，是李洪", ("139****5678", "请核对", "姓名：李洪")),
+            ("姓名改成李红", ("姓名：李洪", "请核对", "姓名：李红")),
             ("改成周日", ("139****5678", "11月29日（周日）上午9:00")),
             ("第一个", ("这些时间可以约", "时间：11月29日（周日）上午9:00", "139****5678")),
             ("1", ("回复 1 确认预约", "预约成功！预约号：YY1")),
@@ -162,6 +164,15 @@ async def test_a_slot_taken_meanwhile_offers_others_and_keeps_the_contact():
     assert len(services.bookings.booked) == 1
 
 
+async def test_another_time_unchooses_the_time():
+    services = desk()
+    state, slots = await play(booking_flow, "约周六办残疾证 李红 13800001234", DISABILITY_CARD, [
+        ("1", ("上午9:00", "请核对")),
+        ("2", ("请核对", "哪天来")),
+    ], services)
+    assert state == "day" and booking_flow.remaining(slots).startswith("还没选时间")
+
+
 async def test_moving_a_booking_keeps_who_and_asks_only_the_time():
     services = desk()
     await play(booking_flow, "帮我妈王秀英约周六办残疾证，我叫李红，电话13800001234",
@@ -199,6 +210,7 @@ async def test_cancelling_is_asked_once_more():
     ("contact", "下午几点下班", False),
     ("confirm", "我妈本人来不了怎么办", False),
     ("day", "周六上午能办不", True),
+    ("confirm", "名字错了，是李洪", True),
 ])
 def test_what_counts_as_an_answer(state, text, answers):
     assert booking_flow.looks_like_answer(state, booking_flow.Kind.TEXT, text) is answers
