@@ -111,6 +111,7 @@ async def test_a_villager_asks_for_a_person_and_rates_the_answer(app_client, ses
     try:
         status, queue = await li.login("li", "password-li")
         assert status == 200 and "人工队列" in queue and "要求人工" in queue
+        assert "<td>我要找人工</td>" in queue and "已等0分钟" in queue  # what, and how long
         async with sessions() as session:
             handoff = await session.scalar(select(Handoff))
         assert handoff.window == "general" and handoff.transcript[0]["text"] == "几点上班"

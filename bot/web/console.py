@@ -107,7 +107,9 @@ async def logout(request: web.Request, who: Who) -> web.Response:
 async def queue(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     handoffs, names = await services.handoffs.queue(who.windows), await services.accounts.names()
-    rows = [{"id": h.id, "reason": REASONS.get(h.reason, h.reason),
+    now = services.bookings.now()
+    rows = [{"id": h.id, "reason": REASONS.get(h.reason, h.reason), "said": _last_said(h),
+             "minutes": int((now - h.opened_at).total_seconds() // 60),
              "status": HANDOFF_WORDS[HandoffStatus(h.status)],
              "claimed_by": names.get(h.claimed_by or "", h.claimed_by),
              "window": services.window_name(h.window), "opened": h.opened_at,
@@ -178,6 +180,17 @@ async def _handoff_for(request: web.Request, who: Who) -> Any:
         raise web.HTTPNotFound(text="没有这个人工服务")
     require(who, handoff.window, "人工服务")
     return handoff
+
+
+PREVIEW_CHARS = 40
+
+
+def _last_said(handoff: Any) -> str:
+    """The villager's last message before the handoff, numbers masked, for the queue row."""
+    said = next((str(line.get("text", "")) for line in reversed(handoff.transcript)
+                 if line.get("dir") == "in"), "")
+    said = mask_numbers_in(said).replace("\n", " ")
+    return said if len(said) <= PREVIEW_CHARS else said[:PREVIEW_CHARS] + "…"
 
 
 def _transcript(handoff: Any, messages: list[Any], full: bool
