@@ -26,6 +26,7 @@ bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat
 	$(BIN)/python -m bench.understanding
 	$(BIN)/python -m bench.wechat
 	$(BIN)/python -m bench.cases
+	$(BIN)/python -m bench.case_search
 	$(BIN)/python -m bench.bookings
 	$(BIN)/python -m bench.notices
 	$(BIN)/python -m bench.console

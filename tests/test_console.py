@@ -34,9 +34,10 @@ def clock():
     return Clock(MONDAY_MORNING)
 
 
-@pytest.fixture
-async def app_client(remote_settings, real_redis, sessions, tmp_path, clock):
-    settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
+async def start_console(base, tmp_path, clock):
+    """The app on `base` settings with the console's accounts: 李四 and 赵六 at 民政窗口,
+    周五 at 社会保障窗口, 王主任 the director."""
+    settings = dataclasses.replace(wechat_settings(base), wechat_rate_limit=1000,
                                    database_url=TEST_DATABASE_URL, files_dir=tmp_path / "files",
                                    notice_worker=True, sms_log=tmp_path / "sms.log",
                                    clerk_tokens=f"李四@civil:{CLERK_TOKEN}")
@@ -47,6 +48,12 @@ async def app_client(remote_settings, real_redis, sessions, tmp_path, clock):
     await accounts.add("zhou", "周五", "clerk", "social", "password-zhou")
     await accounts.add("zhao", "赵六", "clerk", "civil", "password-zhao")
     await accounts.add("wang", "王主任", "director", None, "password-wang")
+    return client
+
+
+@pytest.fixture
+async def app_client(remote_settings, real_redis, sessions, tmp_path, clock):
+    client = await start_console(remote_settings, tmp_path, clock)
     yield client
     await client.close()
 
@@ -447,7 +454,12 @@ async def test_every_page_speaks_the_clerks_language(app_client):
         pages = {path: await admin.get(path) for path in (
             "/console", f"/console/handoffs/{handoff_id}", "/console/cases",
             f"/console/cases/{receipt}", "/console/today", "/console/figures",
-            "/console/catalogue", "/console/audit")}
+            "/console/catalogue", "/console/handoffs", "/console/handoffs?status=closed",
+            "/console/cases?status=reviewing&name=%E7%8E%8B&phone=1234",
+            f"/console/cases?receipt={receipt}&from=2026-11-01&to=2026-11-30",
+            f"/console/cases/{receipt}/receipt", "/console/catalogue/dibao/notice",
+            "/console/catalogue/dibao/notice?variant=rural",
+            "/console/today?day=2026-11-24&name=%E7%8E%8B", "/console/audit")}
     finally:
         await li.close()
         await admin.close()
@@ -460,4 +472,7 @@ async def test_every_page_speaks_the_clerks_language(app_client):
     assert "李四：审核中" in pages[f"/console/cases/{receipt}"]
     audit = pages["/console/audit"]
     assert "李四" in audit and "接手人工服务" in audit and "状态：等待接手" in audit
+    assert "打印受理回执" in audit  # the printed receipt, in words
+    assert "已结束" in pages["/console/handoffs?status=closed"]
+    assert receipt in pages["/console/cases?status=reviewing&name=%E7%8E%8B&phone=1234"]
     assert "第一行\n第二行" in pages[f"/console/handoffs/{handoff_id}"]

@@ -8,7 +8,7 @@ while a case waits for 补正 its clock stops, and the pause is added back when 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -19,10 +19,12 @@ from sqlalchemy.orm import selectinload
 from bot import chinatime
 from bot.cases.application import CaseError, MaterialItem, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
+from bot.cases.search import CaseQuery, search_query
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
 from bot.storage.db import write_events_once
 from bot.storage.files import FileStore, SavedFile
+from bot.storage.finding import PAGE_SIZE, Page, fetch_page
 from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
 from bot.workdays import DueDate, WorkCalendar
 
@@ -249,16 +251,11 @@ class CaseService:
         knows_phone = phone_last4 is not None and case.phone[-4:] == normalize(phone_last4)
         return case if owner or knows_phone else None
 
-    async def list_cases(self, status: Status | None = None, limit: int = 100,
-                         matters: Collection[str] | None = None) -> list[Case]:
-        """For clerks: newest first, optionally one status, optionally some matters only."""
-        query = select(Case).order_by(Case.accepted_at.desc()).limit(limit)
-        if status is not None:
-            query = query.where(Case.status == status.value)
-        if matters is not None:
-            query = query.where(Case.matter_id.in_(list(matters)))
+    async def search(self, query: CaseQuery, page: int = 1,
+                     size: int = PAGE_SIZE) -> Page[Case]:
+        """For clerks: one page of the matching cases, newest first (bot/cases/search.py)."""
         async with self._sessions() as session:
-            return list(await session.scalars(query))
+            return await fetch_page(session, search_query(query), page, size)
 
     async def cases_of(self, user_id: str) -> list[Case]:
         async with self._sessions() as session:

@@ -12,6 +12,7 @@ closing question are domain events, delivered by the notice workers (WeChat, els
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,11 +20,12 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import desc, select, update
+from sqlalchemy import ColumnElement, Text, cast, desc, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
 from bot.appointments.when import day_label
+from bot.storage.finding import LIKE_ESCAPE, PAGE_SIZE, Page, containing, fetch_page
 from bot.storage.tables import (
     Booking,
     Case,
@@ -35,6 +37,8 @@ from bot.storage.tables import (
 from bot.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
+
+
 class HandoffStatus(StrEnum):
     WAITING = "waiting"  # for a clerk to take it
     CLAIMED = "claimed"  # a clerk has it
@@ -47,6 +51,50 @@ GENERAL = "general"
 ANSWER_MINUTES = 60  # promised when the center is open (HANDOFF_ANSWER_MINUTES)
 RATINGS = {1: "非常满意", 2: "满意", 3: "一般", 4: "不满意", 5: "非常不满意"}
 Alert = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _in_windows(windows: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    """The window rule: `windows`' handoffs and the general desk's; None: every window."""
+    return [] if windows is None else [Handoff.window.in_([*windows, GENERAL])]
+
+
+def _said(words: str) -> ColumnElement[bool]:
+    """`words` in the conversation before the handoff (JSON, where Chinese may be kept as
+    \\uXXXX escapes: both forms are looked for) or in the villager's messages after it."""
+    transcript = cast(Handoff.transcript, Text)
+    return or_(transcript.like(containing(words), escape=LIKE_ESCAPE),
+               transcript.like(containing(json.dumps(words)[1:-1]), escape=LIKE_ESCAPE),
+               exists().where(HandoffMessage.handoff_id == Handoff.id,
+                              HandoffMessage.author == "villager",
+                              HandoffMessage.text.like(containing(words), escape=LIKE_ESCAPE)))
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffQuery:
+    """A search of past handoffs: opened in [opened_from, opened_to] (China days), a status,
+    a matter, words the villager said; `windows` is the window rule (None: all)."""
+
+    windows: Sequence[str] | None
+    opened_from: date | None = None
+    opened_to: date | None = None
+    status: HandoffStatus | None = None
+    matter: str = ""
+    words: str = ""
+
+    def filters(self) -> list[ColumnElement[bool]]:
+        found = _in_windows(self.windows)
+        if self.opened_from is not None:
+            found.append(Handoff.opened_at >= chinatime.day_start(self.opened_from))
+        if self.opened_to is not None:
+            found.append(Handoff.opened_at < chinatime.day_start(
+                self.opened_to + timedelta(days=1)))
+        if self.status is not None:
+            found.append(Handoff.status == self.status.value)
+        if self.matter:
+            found.append(Handoff.matter_id == self.matter)
+        if self.words:
+            found.append(_said(self.words))
+        return found
 
 
 class HandoffError(Exception):
@@ -237,11 +285,17 @@ class HandoffService:
 
     async def queue(self, windows: Sequence[str] | None) -> list[Handoff]:
         """Open handoffs, oldest first; `windows` None: every window (supervisors)."""
-        query = select(Handoff).where(Handoff.status.in_(OPEN)).order_by(Handoff.opened_at)
-        if windows is not None:
-            query = query.where(Handoff.window.in_([*windows, GENERAL]))
+        query = select(Handoff).where(Handoff.status.in_(OPEN), *_in_windows(windows))
         async with self._sessions() as session:
-            return list(await session.scalars(query))
+            return list(await session.scalars(query.order_by(Handoff.opened_at)))
+
+    async def search(self, query: HandoffQuery, page: int = 1,
+                     size: int = PAGE_SIZE) -> Page[Handoff]:
+        """Past and present handoffs (closed ones too), newest first, a page at a time."""
+        found = select(Handoff).where(*query.filters()).order_by(Handoff.opened_at.desc(),
+                                                                  Handoff.id.desc())
+        async with self._sessions() as session:
+            return await fetch_page(session, found, page, size)
 
     async def get(self, handoff_id: int) -> Handoff:
         async with self._sessions() as session:

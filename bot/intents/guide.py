@@ -32,7 +32,8 @@ def _numbered(lines: Iterable[object]) -> str:
     return "\n".join(f"{number}. {line}" for number, line in enumerate(lines, start=1))
 
 
-def _unconfirmed(statement: Statement) -> str:
+def stated(statement: Statement) -> str:
+    """A stated fact as told, marked 待核实 where the center has still to confirm it."""
     return f"{statement}（{UNCONFIRMED}）" if statement.to_confirm else str(statement)
 
 
@@ -66,15 +67,15 @@ def materials(matter: Matter, variant_id: str | None, center: Center) -> str:
 def procedure(matter: Matter, variant_id: str | None, center: Center) -> str:
     if not matter.procedure:
         return not_published(matter, "办理步骤", center)
-    steps = _numbered(_unconfirmed(step) for step in matter.procedure)
-    place = f"\n办理地点：{_unconfirmed(matter.place)}" if matter.place else ""
+    steps = _numbered(stated(step) for step in matter.procedure)
+    place = f"\n办理地点：{stated(matter.place)}" if matter.place else ""
     return f"【{matter.name}】怎么办：\n{steps}{place}"
 
 
 def conditions(matter: Matter, variant_id: str | None, center: Center) -> str:
     if not matter.conditions:
         return not_published(matter, "办理条件", center)
-    lines = "\n".join(f"· {_unconfirmed(line)}" for line in matter.conditions)
+    lines = "\n".join(f"· {stated(line)}" for line in matter.conditions)
     return f"【{matter.name}】谁能办：\n{lines}"
 
 
@@ -89,11 +90,11 @@ def time_limit(matter: Matter, variant_id: str | None, center: Center) -> str:
 def fee(matter: Matter, variant_id: str | None, center: Center) -> str:
     if not matter.fee:
         return not_published(matter, "收费", center)
-    return f"【{matter.name}】收费：{_unconfirmed(matter.fee)}。"
+    return f"【{matter.name}】收费：{stated(matter.fee)}。"
 
 
 def location(matter: Matter, variant_id: str | None, center: Center) -> str:
-    place = _unconfirmed(matter.place) if matter.place else f"{matter.department}"
+    place = stated(matter.place) if matter.place else f"{matter.department}"
     lines = [f"【{matter.name}】在哪办：{place}", f"窗口：{matter.window}"]
     if matter.handling is Handling.ADVICE:
         lines.append("这件事不在本中心办理，本中心可以帮您问清楚。")

@@ -10,7 +10,11 @@ another window's gets 403; directors read, and only clerks, supervisors and admi
 Bodies are typed (bot/web/bodies.py). Every move is the case service's: the rules, the
 history and the outbox event are there.
 
-    GET  /api/clerk/cases?status=…            newest first, ID and phone masked
+    GET  /api/clerk/cases?status=…&page=…     newest first, ID and phone masked; filtered
+                                              as the console's search (bot/web/filters.py:
+                                              receipt, name, id_number, phone, village,
+                                              matter, status, from, to), paged (page,
+                                              per_page ≤ 200; 50 a page), with the total
     GET  /api/clerk/cases/{receipt}           one case: checklist and history
     POST /api/clerk/cases/{receipt}/moves     {"to", "reason", "missing": [...], "result"}
     GET  /api/clerk/supervision               电子监察: cases at 80 % of their time, overdue
@@ -37,8 +41,10 @@ from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.config import ConfigError
 from bot.console.accounts import Accounts, Who
+from bot.storage.finding import MAX_PAGE_SIZE
 from bot.storage.tables import Case
 from bot.web.bodies import BadBody, CaseMove, read_json
+from bot.web.filters import case_query, page_number, page_size
 from bot.web.windows import (
     GENERAL,
     MOVERS,
@@ -146,15 +152,14 @@ async def _case_for(request: web.Request, clerk: Who) -> Case:
 
 @authenticated
 async def list_cases(request: web.Request, clerk: Who) -> web.Response:
-    raw = request.query.get("status")
-    try:
-        status = Status(raw) if raw else None
-    except ValueError:
-        return json_response({"error": f"没有这个状态：{str(raw)[:40]}"}, 400)
-    cases = await request.app[CASES].list_cases(status,
-                                                 matters=visible_matters(request, clerk))
+    """The console's search (bot/web/filters.py), a page at a time, with the count."""
+    query = case_query(request.query, visible_matters(request, clerk))
+    found = await request.app[CASES].search(query, page_number(request.query),
+                                            page_size(request.query, MAX_PAGE_SIZE))
     today = request.app[CASES].today()
-    return json_response({"cases": [case_summary(case, today) for case in cases]})
+    return json_response({"cases": [case_summary(case, today) for case in found.items],
+                          "page": found.number, "per_page": found.size,
+                          "pages": found.pages, "total": found.total})
 
 
 @authenticated

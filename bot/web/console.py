@@ -2,12 +2,15 @@
 
     /console/login                sign in (scrypt-hashed passwords; session in Redis)
     /console                      人工队列: open handoffs of my window, live (server-sent events)
+    /console/handoffs             人工记录: past handoffs (closed too), searched, paged
     /console/handoffs/{id}        transcript, the villager's cases and bookings; claim, reply
                                   (with a matter's guide attached), close
-    /console/cases[/{receipt}]    办件 with 电子监察 colours; one case and its moves
-    /console/today                today's appointments and home visits
+    /console/cases[/{receipt}]    办件: search and pages, 电子监察 colours; one case, its moves
+    /console/cases/{r}/receipt    受理回执 to print (console_print.py)
+    /console/today[?day=]         a day's appointments and home visits, by name or phone
     /console/figures[.csv]        the director's figures, charts drawn as SVG, CSV export
     /console/catalogue            事项 and 「发布更新」 (validate, retrain the NLU model)
+    /console/catalogue/{m}/notice 一次性告知单 to print (console_print.py)
     /console/audit                who did what
 
 Every POST carries the session's CSRF token (403 without it); no session: the login page
@@ -24,7 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -35,31 +39,36 @@ from bot.cases.identity import mask_numbers_in
 from bot.cases.status import Status
 from bot.catalogue.lint import completeness
 from bot.console.accounts import Who
-from bot.handoff.service import RATINGS, HandoffError, HandoffStatus
+from bot.handoff.service import RATINGS, HandoffError, HandoffQuery, HandoffStatus
 from bot.intents import Intent, guide
 from bot.security.lockout import Locked, wait_words
 from bot.storage import keys
+from bot.storage.tables import Handoff
 from bot.web.assets import asset
-from bot.web.bodies import Reply, parse, row_id
+from bot.web.bodies import BadBody, Reply, parse, row_id
 from bot.web.console_base import (
     CONSOLE,
     COOKIE,
     REASONS,
+    ConsoleServices,
     matter_name,
     page,
     render,
 )
 from bot.web.console_figures import figures_csv, figures_page
+from bot.web.console_print import case_receipt, matter_notice
 from bot.web.console_words import HANDOFF_WORDS
 from bot.web.console_work import (
     case_page,
     cases_page,
     contact,
     mark_booking,
+    matter_choices,
     move_case,
     schedule_visit,
     today_page,
 )
+from bot.web.filters import filled, page_number, pager, period, typed
 from bot.web.security import client_address, is_https
 from bot.web.windows import (
     require,
@@ -103,19 +112,53 @@ async def logout(request: web.Request, who: Who) -> web.Response:
 # --- handoffs ---------------------------------------------------------------------------
 
 
+def _handoff_row(services: ConsoleServices, handoff: Handoff, names: dict[str, str],
+                 now: datetime) -> dict[str, Any]:
+    """One handoff as a row of the queue or of 人工记录, in words."""
+    h = handoff
+    return {"id": h.id, "reason": REASONS.get(h.reason, h.reason), "said": _last_said(h),
+            "minutes": int((now - h.opened_at).total_seconds() // 60),
+            "status": HANDOFF_WORDS[HandoffStatus(h.status)],
+            "claimed_by": names.get(h.claimed_by or "", h.claimed_by),
+            "window": services.window_name(h.window), "opened": h.opened_at,
+            "closed": h.closed_at, "rating": RATINGS.get(h.rating or 0, ""),
+            "matter": matter_name(services, h.matter_id), "overdue": bool(h.escalated_at),
+            "waiting": h.status == HandoffStatus.WAITING}
+
+
 @page()
 async def queue(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     handoffs, names = await services.handoffs.queue(who.windows), await services.accounts.names()
     now = services.bookings.now()
-    rows = [{"id": h.id, "reason": REASONS.get(h.reason, h.reason), "said": _last_said(h),
-             "minutes": int((now - h.opened_at).total_seconds() // 60),
-             "status": HANDOFF_WORDS[HandoffStatus(h.status)],
-             "claimed_by": names.get(h.claimed_by or "", h.claimed_by),
-             "window": services.window_name(h.window), "opened": h.opened_at,
-             "matter": matter_name(services, h.matter_id), "overdue": bool(h.escalated_at),
-             "waiting": h.status == HandoffStatus.WAITING} for h in handoffs]
-    return render("queue.html", who, handoffs=rows)
+    return render("queue.html", who,
+                  handoffs=[_handoff_row(services, h, names, now) for h in handoffs])
+
+
+HANDOFF_FIELDS = ("from", "to", "status", "matter", "words")
+
+
+def _handoff_query(params: Mapping[str, str], who: Who) -> HandoffQuery:
+    first, last = period(params)
+    status = typed(params, "status")
+    if status and status not in HANDOFF_WORDS:
+        raise BadBody(f"没有这个状态：{status}")
+    return HandoffQuery(who.windows, first, last, HandoffStatus(status) if status else None,
+                        typed(params, "matter"), typed(params, "words"))
+
+
+@page()
+async def handoffs_page(request: web.Request, who: Who) -> web.Response:
+    """人工记录: the handoffs of my windows, closed ones too, searched and a page at a time."""
+    services = request.app[CONSOLE]
+    found = await services.handoffs.search(_handoff_query(request.query, who),
+                                           page_number(request.query))
+    names, now = await services.accounts.names(), services.bookings.now()
+    kept = filled(request.query, HANDOFF_FIELDS)
+    return render("handoffs.html", who, form=kept, pager=pager(found, kept),
+                  handoffs=[_handoff_row(services, h, names, now) for h in found.items],
+                  statuses=[(s.value, HANDOFF_WORDS[s]) for s in HandoffStatus],
+                  matters=matter_choices(services, who))
 
 
 # Open event streams, ended on shutdown: a browser keeps its stream open for ever, and the
@@ -319,12 +362,14 @@ def setup_routes(app: web.Application) -> None:
     add.add_post("/console/logout", logout)
     add.add_get("/console", queue)
     add.add_get("/console/events", events)
+    add.add_get("/console/handoffs", handoffs_page)
     add.add_get("/console/handoffs/{handoff_id}", handoff_page)
     add.add_post("/console/handoffs/{handoff_id}/claim", claim)
     add.add_post("/console/handoffs/{handoff_id}/reply", reply)
     add.add_post("/console/handoffs/{handoff_id}/close", close)
     add.add_get("/console/cases", cases_page)
     add.add_get("/console/cases/{receipt}", case_page)
+    add.add_get("/console/cases/{receipt}/receipt", case_receipt)
     add.add_post("/console/cases/{receipt}/move", move_case)
     add.add_post("/console/cases/{receipt}/contact", contact)
     add.add_get("/console/today", today_page)
@@ -333,5 +378,6 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/console/figures", figures_page)
     add.add_get("/console/figures.csv", figures_csv)
     add.add_get("/console/catalogue", catalogue_page)
+    add.add_get("/console/catalogue/{matter_id}/notice", matter_notice)
     add.add_post("/console/catalogue/publish", publish)
     add.add_get("/console/audit", audit_page)

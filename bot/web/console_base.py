@@ -45,7 +45,8 @@ TEMPLATES.filters.update(
     case_status=lambda code: Status(code).label, booking_status=words.BOOKING_WORDS.get,
     visit_status=words.VISIT_WORDS.get, action=lambda code: words.ACTION_WORDS.get(code, code),
     target=words.target_words, change=words.change_words,
-    channel=lambda code: words.CHANNEL_WORDS.get(code, code))
+    channel=lambda code: words.CHANNEL_WORDS.get(code, code),
+    material_state=lambda code: words.MATERIAL_WORDS.get(code, code))
 
 
 @dataclass

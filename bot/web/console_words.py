@@ -18,6 +18,7 @@ BOOKING_WORDS: dict[str, str] = {BookingStatus.BOOKED: "已预约", BookingStatu
                  BookingStatus.MOVED: "已改约"}
 VISIT_WORDS: dict[str, str] = {VisitStatus.REQUESTED: "待安排", VisitStatus.SCHEDULED: "已安排",
                VisitStatus.DONE: "已上门", VisitStatus.CANCELLED: "已取消"}
+MATERIAL_WORDS = {"received": "已拍照", "at_window": "到窗口交", "none": "没有"}
 CHANNEL_WORDS = {"wechat": "微信", "sms": "短信", "web": "网页", "console": "工作台"}
 ROLE_WORDS = {"clerk": "窗口工作人员", "supervisor": "负责人", "director": "主任",
               "admin": "管理员"}
@@ -25,7 +26,8 @@ ACTION_WORDS = {
     "login": "登录", "login.failed": "登录失败", "login.locked": "密码试错太多，暂时锁定",
     "receipt.locked": "查件试错太多，暂时锁定", "clerk.add": "添加工作人员",
     "clerk.passwd": "重设密码", "clerk.enable": "启用账号", "clerk.disable": "停用账号",
-    "case.view": "查看申请", "case.move": "改变申请状态", "handoff.contact": "联系申请人",
+    "case.view": "查看申请", "case.receipt": "打印受理回执", "case.move": "改变申请状态",
+    "handoff.contact": "联系申请人",
     "handoff.reveal": "查看完整号码", "handoff.claim": "接手人工服务",
     "handoff.reply": "回复村民", "handoff.close": "结束人工服务",
     "home_visit.schedule": "安排上门", "booking.mark": "登记预约到场情况",

@@ -4,13 +4,16 @@ clerk's contact, today's appointments and home visits to mark or schedule.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.appointments.bookings import BookingError, slot_label
 from bot.appointments.home_visits import HalfDay, VisitStatus, visit_half
+from bot.appointments.when import day_label
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.cases.status import Status
@@ -24,6 +27,16 @@ from bot.web.console_base import (
     matter_name,
     page,
     render,
+)
+from bot.web.filters import (
+    CASE_FIELDS,
+    case_query,
+    filled,
+    page_number,
+    pager,
+    phone_typed,
+    typed,
+    typed_date,
 )
 from bot.web.windows import (
     booking_in_window,
@@ -42,21 +55,32 @@ def _matters_of(services: ConsoleServices, who: Who) -> list[str] | None:
     return [m.id for m in services.catalogue if who.sees(services.window_of(m.id))]
 
 
+def matter_choices(services: ConsoleServices, who: Who) -> list[tuple[str, str]]:
+    """The matters `who` may pick in a search form: (id, short name), by name."""
+    allowed = _matters_of(services, who)
+    return sorted(((m.id, m.short_name) for m in services.catalogue
+                   if allowed is None or m.id in allowed), key=lambda choice: choice[1])
+
+
 @page()
 async def cases_page(request: web.Request, who: Who) -> web.Response:
+    """办件: the search form and one page of what it finds (filters kept in page links)."""
     services = request.app[CONSOLE]
-    raw = request.query.get("status") or None
-    status = Status(raw) if raw and raw in {s.value for s in Status} else None
+    found = await services.cases.search(case_query(request.query, _matters_of(services, who)),
+                                        page_number(request.query))
     today = services.bookings.today()
     rows = [{"receipt": c.receipt_no, "matter": matter_name(services, c.matter_id),
              "applicant": c.applicant_name, "id_number": mask_id_number(c.applicant_id_number),
              "phone": mask_phone(c.phone), "village": c.village, "status": Status(c.status).label,
-             "due": c.due_date, "colour": services.cases.supervision_mark(c, today)}
-            for c in await services.cases.list_cases(status, 200, _matters_of(services, who))]
-    return render("cases.html", who, cases=rows, statuses=list(Status), chosen=raw)
+             "accepted": c.accepted_at, "due": c.due_date,
+             "colour": services.cases.supervision_mark(c, today)} for c in found.items]
+    kept = filled(request.query, CASE_FIELDS)
+    return render("cases.html", who, cases=rows, form=kept,
+                  statuses_words=[(s.value, s.label) for s in Status],
+                  matters=matter_choices(services, who), pager=pager(found, kept))
 
 
-async def _case_for(request: web.Request, who: Who) -> Any:
+async def case_for(request: web.Request, who: Who) -> Any:
     services = request.app[CONSOLE]
     try:
         case = await services.cases.get(request.match_info["receipt"])
@@ -69,7 +93,7 @@ async def _case_for(request: web.Request, who: Who) -> Any:
 @page()
 async def case_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
-    case = await _case_for(request, who)
+    case = await case_for(request, who)
     # the full ID number and phone are shown here only, and who looked is logged
     await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
     return render("case.html", who, case=case, matter=matter_name(services, case.matter_id),
@@ -80,7 +104,7 @@ async def case_page(request: web.Request, who: Who) -> web.Response:
 @page("clerk", "supervisor", "admin")
 async def move_case(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
-    case = await _case_for(request, who)
+    case = await case_for(request, who)
     form = await request.post()
     body = parse(CaseMove, {
         "to": str(form.get("to", "")), "reason": str(form.get("reason", "")),
@@ -101,7 +125,7 @@ async def move_case(request: web.Request, who: Who) -> web.Response:
 async def contact(request: web.Request, who: Who) -> web.Response:
     """「联系申请人」: the clerk takes up the conversation with the applicant."""
     services = request.app[CONSOLE]
-    case = await _case_for(request, who)
+    case = await case_for(request, who)
     transcript = await services.conversations.transcript(case.channel, case.user_id)
     try:
         handoff_id = await services.handoffs.open_by_clerk(
@@ -114,29 +138,52 @@ async def contact(request: web.Request, who: Who) -> web.Response:
     raise web.HTTPFound(f"/console/handoffs/{handoff_id}")
 
 
+def _wanted(name: str, phone: str) -> Callable[[tuple[str | None, ...], str], bool]:
+    """Whether a booking or visit of (names…, phone) fits the 姓名 / 电话 filter: a name
+    begins with `name`, and the phone is `phone` or ends with its 4 digits."""
+    def fits(names: tuple[str | None, ...], number: str) -> bool:
+        named = not name or any(n and n.startswith(name) for n in names)
+        return named and (not phone or number == phone or
+                          (len(phone) == 4 and number.endswith(phone)))
+    return fits
+
+
 @page()
 async def today_page(request: web.Request, who: Who) -> web.Response:
+    """A day's appointments and home visits (?day=2026-12-03; today by default), filtered
+    by name or phone; the day's bookings are few, so the filter runs on the day's list."""
     services = request.app[CONSOLE]
-    day = services.bookings.today()
+    today = services.bookings.today()
+    day = typed_date(request.query, "day") or today
+    fits = _wanted(typed(request.query, "name"), phone_typed(request.query))
     windows = who.windows
     bookings = [{"number": b.booking_no, "when": slot_label(b.slot), "name": b.name,
                  "phone": mask_phone(b.phone), "matter": matter_name(services, b.matter_id),
                  "window": services.window_name(b.slot.window), "status": b.status,
                  "for_whom": " ".join(p for p in (b.relation, b.person_name) if p)}
                 for b in await services.bookings.day_view(day)
-                if windows is None or b.slot.window in windows]
+                if (windows is None or b.slot.window in windows)
+                and fits((b.name, b.person_name), b.phone)]
     visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
                "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
-              for v in await _visits_of(services, who, day=day)]
+              for v in await _visits_of(services, who, day=day)
+              if fits((v.person_name,), v.phone)]
     requested = [{"number": v.visit_no, "person": v.person_name, "age": v.age,
                   "relation": v.relation,
                   "purpose": v.purpose, "address": v.address, "phone": mask_phone(v.phone),
                   "agent": (agent.name if (agent := services.visits.rules.agent(v.agent_id))
                             else v.agent_id),
                   "preferred": [(k, HalfDay.parse(k).label) for k in v.preferred]}
-                 for v in await _visits_of(services, who, VisitStatus.REQUESTED)]
-    return render("today.html", who, day=day, bookings=bookings, visits=visits,
-                  requested=requested)
+                 for v in await _visits_of(services, who, VisitStatus.REQUESTED)
+                 if fits((v.person_name,), v.phone)]
+    kept = filled(request.query, ("name", "phone"))
+
+    def link(other: date) -> str:  # the day before or after, with the same filter
+        return "?" + urlencode({"day": other.isoformat(), **kept})
+
+    return render("today.html", who, day=day, today=today, bookings=bookings, visits=visits,
+                  requested=requested, label=day_label(day), form=kept,
+                  before=link(day - timedelta(days=1)), after=link(day + timedelta(days=1)))
 
 
 async def _visits_of(services: ConsoleServices, who: Who, status: str | None = None,

@@ -26,3 +26,7 @@ stream.onmessage = (event) => {
     location.reload();
   }
 };
+// 「打印」 on the printable pages (受理回执, 一次性告知单): an inline onclick would be refused by
+// the same policy.
+const printButton = document.getElementById("print");
+if (printButton) printButton.addEventListener("click", () => window.print());
