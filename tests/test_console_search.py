@@ -145,6 +145,11 @@ async def test_a_days_bookings_by_name_or_phone_with_the_days_around(app_client,
     by_phone = await li.get("/console/today?day=2026-11-25&phone=5678")
     assert "刘德" in by_phone and "王秀英" not in by_phone
     assert 'href="?day=2026-11-26&amp;phone=5678"' in by_phone  # the filter goes along
+    booking_no = re.search(r"<td>(YY\w+)</td>", page).group(1)
+    async with li.session.post(li.server.make_url(f"/console/bookings/{booking_no}/mark"),
+                               data={"csrf": li.csrf, "to": "arrived", "day": "2026-11-25"},
+                               allow_redirects=False) as marked:
+        assert marked.headers["Location"] == "/console/today?day=2026-11-25"  # back to it
     assert "这一天没有预约" in await li.get("/console/today")  # today, the Monday
     await li.get("/console/today?day=yesterday", status=400)
 

@@ -222,4 +222,10 @@ async def mark_booking(request: web.Request, who: Who) -> web.Response:
         return render("error.html", who, 409, message=str(refused))
     await services.accounts.audit(who.username, "booking.mark", f"booking:{number}",
                                   None, {"status": to})
-    raise web.HTTPFound("/console/today")
+    raise web.HTTPFound(await _back_to_day(request))
+
+
+async def _back_to_day(request: web.Request) -> str:
+    """The day's page the form was sent from (its hidden `day`), else today's."""
+    day = typed_date({"day": str((await request.post()).get("day", ""))}, "day")
+    return f"/console/today?day={day}" if day else "/console/today"
