@@ -56,7 +56,8 @@ async def cases_page(request: web.Request, who: Who) -> web.Response:
     return render("cases.html", who, cases=rows, statuses=list(Status), chosen=raw)
 
 
-async def _case_for(request: web.Request, who: Who) -> Any:
+async def case_for(request: web.Request, who: Who) -> Any:
+    """The case of the URL, if `who`'s windows have it (else 404 or 403)."""
     services = request.app[CONSOLE]
     try:
         case = await services.cases.get(request.match_info["receipt"])
@@ -69,7 +70,7 @@ async def _case_for(request: web.Request, who: Who) -> Any:
 @page()
 async def case_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
-    case = await _case_for(request, who)
+    case = await case_for(request, who)
     # the full ID number and phone are shown here only, and who looked is logged
     await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
     return render("case.html", who, case=case, matter=matter_name(services, case.matter_id),
@@ -80,7 +81,7 @@ async def case_page(request: web.Request, who: Who) -> web.Response:
 @page("clerk", "supervisor", "admin")
 async def move_case(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
-    case = await _case_for(request, who)
+    case = await case_for(request, who)
     form = await request.post()
     body = parse(CaseMove, {
         "to": str(form.get("to", "")), "reason": str(form.get("reason", "")),
@@ -101,7 +102,7 @@ async def move_case(request: web.Request, who: Who) -> web.Response:
 async def contact(request: web.Request, who: Who) -> web.Response:
     """「联系申请人」: the clerk takes up the conversation with the applicant."""
     services = request.app[CONSOLE]
-    case = await _case_for(request, who)
+    case = await case_for(request, who)
     transcript = await services.conversations.transcript(case.channel, case.user_id)
     try:
         handoff_id = await services.handoffs.open_by_clerk(
