@@ -53,12 +53,14 @@ from bot.dialogue.runtime import (
 )
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
+from bot.handoff.replies import SavedReplies
 from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.security.audit import AuditLog
 from bot.storage.db import open_database
+from bot.storage.files import FileStore
 from bot.web import (
     clerk_api,
     clerk_appointments,
@@ -126,7 +128,7 @@ def services(settings: Settings, clock: Clock | None
             handoffs = build_handoffs(settings, sessions, redis, appointments,
                                       wecom_poster(settings, session), clock)
             app[console_base.CONSOLE] = await console_services(settings, sessions, redis, cases,
-                                                          appointments, handoffs)
+                                                          appointments, handoffs, files)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
@@ -161,7 +163,8 @@ def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPos
 
 async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                            redis: Redis, cases: CaseService, appointments: Appointments,
-                           handoffs: HandoffService) -> console_base.ConsoleServices:
+                           handoffs: HandoffService, files: FileStore
+                           ) -> console_base.ConsoleServices:
     accounts = Accounts(sessions, redis)
     password = secrets.token_urlsafe(12)
     # A fresh install: one admin, its password shown once (by the worker that wrote it).
@@ -175,7 +178,8 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
     return console_base.ConsoleServices(
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
         load_catalogue(settings.catalogue_dir), load_center(settings.catalogue_dir), sessions,
-        redis, publish, StateStore(redis, settings.transcript_days))
+        redis, publish, StateStore(redis, settings.transcript_days), files,
+        SavedReplies(sessions))
 
 
 async def publish_catalogue(settings: Settings) -> str:

@@ -107,6 +107,6 @@ async def sessions(database):
         await session.execute(text(
             "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
             "service_slots, bookings, home_visits, notices, notice_attempts, notice_preferences, "
-            "clerks, handoffs, handoff_messages, audit_log "
+            "clerks, handoffs, handoff_messages, saved_replies, audit_log "
             "RESTART IDENTITY CASCADE"))
     return database

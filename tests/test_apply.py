@@ -57,13 +57,23 @@ class Phone:
         return reply_text(body)
 
     async def sends_photo(self, content=JPEG, content_type="image/jpeg"):
+        media_id = await self._upload(content, content_type)
+        return await self._push("image", f"<PicUrl><![CDATA[http://x]]></PicUrl>"
+                                         f"<MediaId><![CDATA[{media_id}]]></MediaId>")
+
+    async def sends_voice(self, content, recognition=""):
+        """A voice message: AMR, with WeChat's speech recognition when it made one."""
+        media_id = await self._upload(content, "audio/amr")
+        return await self._push("voice", f"<MediaId><![CDATA[{media_id}]]></MediaId>"
+                                         f"<Format><![CDATA[amr]]></Format>"
+                                         f"<Recognition><![CDATA[{recognition}]]></Recognition>")
+
+    async def _upload(self, content, content_type):
         fake = self.client.server.app[FAKE_WECHAT_URL]
         async with ClientSession() as session, session.post(
                 f"{fake}/fake/media", data=io.BytesIO(content),
                 headers={"Content-Type": content_type}) as response:
-            media_id = (await response.json())["media_id"]
-        return await self._push("image", f"<PicUrl><![CDATA[http://x]]></PicUrl>"
-                                         f"<MediaId><![CDATA[{media_id}]]></MediaId>")
+            return (await response.json())["media_id"]
 
     async def sends_location(self, latitude, longitude, label):
         return await self._push("location", f"<Location_X>{latitude}</Location_X><Location_Y>"

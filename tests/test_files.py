@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.storage.files import MAX_UPLOAD_BYTES, LocalFileStore, UploadRefused
+from bot.storage.files import MAX_UPLOAD_BYTES, VOICE, LocalFileStore, UploadRefused
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 100
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -34,3 +34,13 @@ async def test_a_damaged_file_is_noticed(tmp_path):
         await store.load(saved.location)
     with pytest.raises(UploadRefused):
         await store.load("../../etc/passwd")
+
+
+async def test_a_voice_message_is_kept_as_voice_and_never_as_a_paper(tmp_path):
+    amr = b"#!AMR\n" + b"\x3c" * 300
+    store = LocalFileStore(tmp_path)
+    assert (await store.save(amr, VOICE)).content_type == "audio/amr"
+    with pytest.raises(UploadRefused, match="只能收照片"):
+        await store.save(amr)  # a material's photo cannot be a sound
+    with pytest.raises(UploadRefused, match="认不出来"):
+        await store.save(JPEG, VOICE)

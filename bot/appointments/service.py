@@ -60,6 +60,7 @@ class BookingRequest:
     channel: str = "wechat"  # where the villager booked: where notices go first
     person_name: str | None = None  # whom the matter is for, where not the one who books
     relation: str | None = None
+    by_clerk: bool = False  # booked by a clerk for someone at the window or on the phone
 
 
 class BookingService:
@@ -247,7 +248,8 @@ class BookingService:
                 Booking.user_id == request.user_id, Booking.status.in_(COUNTED_MISSES),
                 Booking.updated_at >= now - timedelta(days=rule.within_days))
             .order_by(Booking.updated_at.desc())))
-        if len(misses) >= rule.limit and misses[0] is not None:
+        # the pause stops booking from the phone; a clerk may still book for them
+        if len(misses) >= rule.limit and misses[0] is not None and not request.by_clerk:
             until = local(misses[0]).date() + timedelta(days=rule.pause_days)
             if self.today() < until:
                 raise BookingError(

@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.cases.application import MaterialItem, MediaRefused, NewCase, Receipt
 from bot.cases.service import CaseService
 from bot.cases.status import Status
-from bot.storage.files import MAX_UPLOAD_BYTES, FileStore, UploadRefused
+from bot.storage.files import MAX_UPLOAD_BYTES, PAPERS, VOICE, FileStore, UploadRefused
 from integrations.errors import IntegrationError
 
 TOO_LARGE = f"照片太大（超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB），请重新拍一张发过来"
@@ -31,7 +31,13 @@ class CaseIntake:
         self._files = files
         self._media = media
 
-    async def keep_media(self, media_id: str) -> int:
+    async def keep_media(self, media_id: str, voice: bool = False) -> int:
+        """The file of a photo (or a voice message) the villager sent,
+        downloaded from the channel once: the dialogue keeps it as it arrives, a flow then
+        finds it kept."""
+        kept = await self._cases.file_of_media(media_id)
+        if kept is not None:
+            return kept
         if self._media is None:
             raise MediaRefused(NO_MEDIA_HERE)
         try:
@@ -39,10 +45,10 @@ class CaseIntake:
         except IntegrationError as failed:
             raise MediaRefused(TOO_LARGE if failed.code == "too_large" else NOT_RECEIVED) from None
         try:
-            saved = await self._files.save(content)
+            saved = await self._files.save(content, VOICE if voice else PAPERS)
         except UploadRefused as refused:
             raise MediaRefused(str(refused)) from None
-        return await self._cases.record_file(saved)
+        return await self._cases.record_file(saved, media_id)
 
     async def submit(self, application: NewCase) -> Receipt:
         return CaseService.receipt(await self._cases.submit(application))

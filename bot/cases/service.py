@@ -195,15 +195,26 @@ class CaseService:
     def receipt(case: Case) -> Receipt:
         return Receipt(case.receipt_no, case.due_date, case.due_assumed, case.promised_days)
 
-    async def record_file(self, saved: SavedFile) -> int:
-        """The database row of a kept upload; the id goes on the material item."""
+    async def record_file(self, saved: SavedFile, media_id: str | None = None) -> int:
+        """The database row of a kept upload; the id goes on the material item, the
+        transcript line or the handoff message."""
         async with self._sessions.begin() as session:
             row = StoredFile(sha256=saved.sha256, size=saved.size,
                              content_type=saved.content_type, location=saved.location,
-                             created_at=saved.saved_at)
+                             created_at=saved.saved_at, media_id=media_id)
             session.add(row)
             await session.flush()
             return row.id
+
+    async def file_of_media(self, media_id: str) -> int | None:
+        """The file already kept for a WeChat media id, if any."""
+        async with self._sessions() as session:
+            return await session.scalar(select(StoredFile.id).where(
+                StoredFile.media_id == media_id).order_by(StoredFile.id).limit(1))
+
+    async def stored_file(self, file_id: int) -> StoredFile | None:
+        async with self._sessions() as session:
+            return await session.get(StoredFile, file_id)
 
     async def purge_files(self, days: int, store: FileStore) -> int:
         """Retention: the photos of cases closed more than `days` days ago are deleted. The

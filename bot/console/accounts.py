@@ -248,5 +248,16 @@ class Accounts:
             return {row.username: row.name for row in rows}
 
 
+    async def answering(self) -> list[tuple[str, str, str | None]]:
+        """Active clerks and supervisors who answer villagers (login, name, window; None:
+        every window), for passing a handoff on."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Clerk.username, Clerk.name, Clerk.window).where(
+                    Clerk.active.is_(True), Clerk.role.in_(("clerk", "supervisor")))
+                .order_by(Clerk.name))
+            return [(row.username, row.name, row.window) for row in rows]
+
+
 def _key(session_id: str) -> str:
     return keys.console_session(hashlib.sha256(session_id.encode()).hexdigest())

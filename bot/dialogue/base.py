@@ -5,16 +5,17 @@ its collaborators, paging and the pending choice.
 from __future__ import annotations
 
 from bot import chinatime
+from bot.cases.application import MediaRefused
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import OutsideTopic
 from bot.dialogue.registry import RunningFlow, bound_flows
 from bot.dialogue.services import CaseLookup, HandoffDesk, Intake, Preferences
 from bot.dialogue.state import ConversationState, StateStore
-from bot.dialogue.words import paginate
+from bot.dialogue.words import KEPT_MEDIA, paginate
 from bot.flows import booking as booking_flow
 from bot.intents import texts
-from bot.messages import Incoming
+from bot.messages import Incoming, Kind
 from bot.nlu.understand import NluResult, Understanding
 from bot.security.lockout import Lockout
 
@@ -44,6 +45,18 @@ class DialogueBase:
         self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
         self._outside = outside  # topics not handled here (catalogue/outside.yml)
         self._clock = clock
+
+    async def _keep_media(self, message: Incoming) -> int | None:
+        """A photo or voice message kept as it arrives (WeChat keeps media three days), so
+        a clerk can open it from the transcript; None where it could not be. A flow that
+        wants the photo reports what went wrong itself."""
+        if self._intake is None or message.kind not in KEPT_MEDIA or not message.media_id:
+            return None
+        try:
+            return await self._intake.keep_media(message.media_id,
+                                                 voice=message.kind is Kind.VOICE)
+        except MediaRefused:
+            return None
 
     async def _on_understood(self, message: Incoming, result: NluResult,
                              state: ConversationState) -> list[str]:

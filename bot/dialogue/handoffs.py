@@ -11,6 +11,7 @@ from bot.dialogue.state import ConversationState
 from bot.dialogue.words import (
     CANCEL_HANDOFF_WORDS,
     CANCEL_WORDS,
+    MEDIA_WORDS,
     NO_COMMENT_WORDS,
     QUESTION,
     parse_choice,
@@ -70,8 +71,11 @@ class HandoffHandling(DialogueBase):
                 await self._handoffs.cancel(state.handoff_id)
                 state.handoff_id = None
                 return [texts.HANDOFF_CANCELLED]
-            said = message.text or f"[{message.kind.value}]"
-            await self._handoffs.villager_says(state.handoff_id, said)
+            # a voice's text is what was heard, if anything; a photo's, a word for the queue
+            said = message.text if message.kind is Kind.VOICE else \
+                message.text or f"[{MEDIA_WORDS.get(message.kind, message.kind.value)}]"
+            await self._handoffs.villager_says(state.handoff_id, said, message.kind.value,
+                                               await self._keep_media(message))
             # 「有人吗」 too gets a word back: the clerk has it, or will
             return [texts.HANDOFF_PASSED_ON if found[0] == HandoffStatus.WAITING
                     else texts.HANDOFF_SEEN]

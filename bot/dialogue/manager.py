@@ -63,8 +63,10 @@ class Dialogue(QuestionHandling):
 
     async def handle(self, message: Incoming) -> Turn:
         channel, user = message.channel.value, message.user_id
+        kept = await self._keep_media(message)
         await self._store.record(channel, user, "in", message.text, message.received_at,
-                                 kind=message.kind.value, media_id=message.media_id)
+                                 kind=message.kind.value, media_id=message.media_id,
+                                 **({"file_id": str(kept)} if kept else {}))
         async with self._store.conversation(channel, user) as state:
             replies = await self._respond(message, state)
         for reply in replies:

@@ -15,7 +15,10 @@ from bot.storage.tables import Case
 
 
 class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Protocol):
-    """What the flows need of the case services (bot/cases/intake.py)."""
+    """What the flows need of the case services (bot/cases/intake.py), and the dialogue:
+    each photo or voice message kept as it arrives, for the clerks to see."""
+
+    async def keep_media(self, media_id: str, voice: bool = ...) -> int: ...
 
 
 class Preferences(Protocol):
@@ -33,7 +36,8 @@ class HandoffDesk(Protocol):
 
     async def state(self, handoff_id: int) -> tuple[str, int | None] | None: ...
 
-    async def villager_says(self, handoff_id: int, text: str) -> None: ...
+    async def villager_says(self, handoff_id: int, text: str, kind: str = ...,
+                            file_id: int | None = ...) -> None: ...
 
     async def cancel(self, handoff_id: int) -> None: ...
 

@@ -54,6 +54,7 @@ BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
 MATTER_CHOICE_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CHECK_PROGRESS})
 MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
 MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
+KEPT_MEDIA = (Kind.IMAGE, Kind.FILE, Kind.VOICE)  # kept as they arrive: a clerk may open them
 
 
 def parse_choice(text: str) -> int | None:

@@ -206,8 +206,11 @@ class HandoffService:
             found = await session.get(Handoff, handoff_id)
             return (found.status, found.rating) if found else None
 
-    async def villager_says(self, handoff_id: int, text: str) -> None:
-        await self._message(handoff_id, "villager", text)
+    async def villager_says(self, handoff_id: int, text: str, kind: str = "text",
+                            file_id: int | None = None) -> None:
+        """What the villager sends while clerks have the conversation: words, or a photo or
+        voice message kept as `file_id` (its text: WeChat's recognition of the voice)."""
+        await self._message(handoff_id, "villager", text, kind, file_id)
         await self._tell({"type": "handoff.message", "id": handoff_id})
 
     async def cancel(self, handoff_id: int) -> None:
@@ -261,6 +264,32 @@ class HandoffService:
             handoff.first_reply_at = handoff.first_reply_at or now
             session.add(await self._event(session, "handoff.reply", handoff, now,
                                           text=text[:1500], agent=clerk_name))
+
+    async def transfer(self, handoff_id: int, clerk: str, window: str, to_clerk: str | None,
+                       note: str) -> None:
+        """首问负责 passed on with a note between clerks (the villager never sees it): to a
+        window, where it waits to be taken again, or to a colleague, who then has it. Only
+        the clerk who has it may pass it on; one still waiting, anyone who sees it."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            handoff = await session.scalar(select(Handoff).where(Handoff.id == handoff_id)
+                                           .with_for_update())
+            if handoff is None:
+                raise HandoffError("没有这个人工服务")
+            if handoff.status not in OPEN:
+                raise HandoffError("这个人工服务已经结束，不能转交")
+            if handoff.status == HandoffStatus.CLAIMED and handoff.claimed_by != clerk:
+                raise HandoffError("只有接手的人能转交")
+            handoff.window = window
+            if to_clerk:
+                handoff.status, handoff.claimed_by, handoff.claimed_at = (
+                    HandoffStatus.CLAIMED, to_clerk, now)
+            else:
+                handoff.status, handoff.claimed_by, handoff.claimed_at = (
+                    HandoffStatus.WAITING, None, None)
+            session.add(HandoffMessage(handoff_id=handoff_id, at=now, author=clerk,
+                                       text=note.strip()[:500], kind="note"))
+        await self._tell({"type": "handoff.transferred", "id": handoff_id, "by": clerk})
 
     async def close(self, handoff_id: int, clerk: str) -> None:
         """Closed: the bot answers again and the villager is asked for a rating."""
@@ -327,10 +356,11 @@ class HandoffService:
 
     # --- helpers ------------------------------------------------------------------------
 
-    async def _message(self, handoff_id: int, author: str, text: str) -> None:
+    async def _message(self, handoff_id: int, author: str, text: str, kind: str = "text",
+                       file_id: int | None = None) -> None:
         async with self._sessions.begin() as session:
             session.add(HandoffMessage(handoff_id=handoff_id, at=self._clock(), author=author,
-                                       text=text[:1500]))
+                                       text=text[:1500], kind=kind, file_id=file_id))
 
     @staticmethod
     async def _mine(session: AsyncSession, handoff_id: int, clerk: str) -> Handoff:

@@ -24,7 +24,13 @@ _SIGNATURES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
     (b"%PDF-", "application/pdf"),
+    (b"#!AMR-WB\n", "audio/amr-wb"),  # WeChat's voice messages
+    (b"#!AMR\n", "audio/amr"),
+    (b"OggS", "audio/ogg"),  # Speex in Ogg: WeChat's high-definition voice
+    (b"ID3", "audio/mpeg"),
 )
+PAPERS = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"})
+VOICE = frozenset({"audio/amr", "audio/amr-wb", "audio/ogg", "audio/mpeg", "audio/wav"})
 
 
 class UploadRefused(Exception):
@@ -44,25 +50,27 @@ def sniff(content: bytes) -> str | None:
     for magic, content_type in _SIGNATURES:
         if content.startswith(magic):
             return content_type
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
+    if content[:4] == b"RIFF":
+        return {b"WEBP": "image/webp", b"WAVE": "audio/wav"}.get(content[8:12])
     return None
 
 
-def check_upload(content: bytes) -> str:
-    """The content type of an acceptable upload, or UploadRefused with the reason."""
+def check_upload(content: bytes, accept: frozenset[str] = PAPERS) -> str:
+    """The content type of an acceptable upload (a photo or PDF of a paper, or with
+    `accept=VOICE` a voice message), or UploadRefused with the reason."""
     if not content:
         raise UploadRefused("文件是空的，请重新拍一张")
     if len(content) > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"文件太大（超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拍照片发过来")
     content_type = sniff(content)
-    if content_type is None:
-        raise UploadRefused("只能收照片（JPG、PNG）或 PDF 文件")
+    if content_type is None or content_type not in accept:
+        raise UploadRefused("只能收照片（JPG、PNG）或 PDF 文件" if accept is PAPERS
+                            else "这段语音的格式认不出来")
     return content_type
 
 
 class FileStore(Protocol):
-    async def save(self, content: bytes) -> SavedFile: ...
+    async def save(self, content: bytes, accept: frozenset[str] = PAPERS) -> SavedFile: ...
 
     async def load(self, location: str) -> bytes: ...
 
@@ -73,8 +81,8 @@ class LocalFileStore:
     def __init__(self, root: Path) -> None:
         self._root = root
 
-    async def save(self, content: bytes) -> SavedFile:
-        content_type = check_upload(content)
+    async def save(self, content: bytes, accept: frozenset[str] = PAPERS) -> SavedFile:
+        content_type = check_upload(content, accept)
         digest = hashlib.sha256(content).hexdigest()
         location = f"{digest[:2]}/{digest}"  # content-addressed: the same photo twice is one
         path = self._root / location
@@ -103,8 +111,8 @@ class ObjectFileStore:
     def __init__(self, store: S3ObjectStore) -> None:
         self._store = store
 
-    async def save(self, content: bytes) -> SavedFile:
-        content_type = check_upload(content)
+    async def save(self, content: bytes, accept: frozenset[str] = PAPERS) -> SavedFile:
+        content_type = check_upload(content, accept)
         stored = await self._store.put(content, content_type)
         return SavedFile(stored.sha256, stored.size, content_type, stored.location,
                          stored.saved_at)

@@ -72,6 +72,8 @@ class StoredFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     location: Mapped[str] = mapped_column(String(500))  # key in the file store
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # WeChat's media id where a villager sent it: each photo or voice is downloaded once
+    media_id: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class LastFour(FunctionElement[str]):
@@ -364,6 +366,22 @@ class HandoffMessage(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     author: Mapped[str] = mapped_column(String(64))  # "villager" or the clerk's username
     text: Mapped[str] = mapped_column(Text)
+    # text / image / voice from the villager; "note": between clerks, never sent (a transfer)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+
+
+class SavedReply(Base):
+    """常用回复: a window's ready answers a clerk picks instead of typing."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AuditEntry(Base):

@@ -35,7 +35,7 @@ from aiohttp import web
 
 from bot.appointments.bookings import slot_label
 from bot.appointments.home_visits import visit_half
-from bot.cases.identity import mask_numbers_in
+from bot.cases.identity import mask_numbers_in, mask_phone
 from bot.cases.status import Status
 from bot.catalogue.lint import completeness
 from bot.console.accounts import Who
@@ -45,17 +45,20 @@ from bot.security.lockout import Locked, wait_words
 from bot.storage import keys
 from bot.storage.tables import Handoff
 from bot.web.assets import asset
-from bot.web.bodies import BadBody, Reply, parse, row_id
+from bot.web.bodies import BadBody, Reply, parse
 from bot.web.console_base import (
     CONSOLE,
     COOKIE,
     REASONS,
     ConsoleServices,
+    handoff_for,
     matter_name,
     page,
     render,
 )
+from bot.web.console_desk import setup_desk_routes
 from bot.web.console_figures import figures_csv, figures_page
+from bot.web.console_files import case_file, handoff_file
 from bot.web.console_print import case_receipt, matter_notice
 from bot.web.console_words import HANDOFF_WORDS
 from bot.web.console_work import (
@@ -70,9 +73,6 @@ from bot.web.console_work import (
 )
 from bot.web.filters import filled, page_number, pager, period, typed
 from bot.web.security import client_address, is_https
-from bot.web.windows import (
-    require,
-)
 
 # --- signing in -----------------------------------------------------------------------
 
@@ -212,19 +212,6 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _handoff_for(request: web.Request, who: Who) -> Any:
-    services = request.app[CONSOLE]
-    handoff_id = row_id(request.match_info["handoff_id"])
-    try:
-        handoff = await services.handoffs.get(handoff_id) if handoff_id else None
-    except HandoffError:
-        handoff = None
-    if handoff is None:
-        raise web.HTTPNotFound(text="没有这个人工服务")
-    require(who, handoff.window, "人工服务")
-    return handoff
-
-
 PREVIEW_CHARS = 40
 
 
@@ -241,28 +228,46 @@ def _transcript(handoff: Any, messages: list[Any], full: bool
     """The conversation before and after the handoff, ID and phone numbers masked unless
     `full`."""
     shown = (lambda text: text) if full else mask_numbers_in
-    return ([{"dir": line.get("dir", ""), "text": shown(str(line.get("text", "")))}
+    return ([{"dir": line.get("dir", ""), "text": shown(str(line.get("text", ""))),
+              "kind": line.get("kind", "text"), "file": line.get("file_id")}
              for line in handoff.transcript],
-            [{"author": m.author, "at": m.at, "text": shown(m.text)} for m in messages])
+            [{"author": m.author, "at": m.at, "text": shown(m.text), "kind": m.kind,
+              "file": m.file_id} for m in messages])
+
+
+def _villager(cases: list[Any], bookings: list[Any], visits: list[Any],
+              full: bool) -> dict[str, str]:
+    """Who the villager is, as their latest case, booking or home visit says."""
+    said = [(c.accepted_at, c.applicant_name, c.phone, c.village) for c in cases]
+    said += [(b.created_at, b.name, b.phone, "") for b in bookings]
+    said += [(v.created_at, v.person_name, v.phone, v.village) for v in visits]
+    said.sort(key=lambda row: row[0], reverse=True)
+    name = next((row[1] for row in said if row[1]), "")
+    phone = next((row[2] for row in said if row[2]), "")
+    village = next((row[3] for row in said if row[3]), "")
+    return {"name": name, "phone": phone if full or not phone else mask_phone(phone),
+            "village": village}
 
 
 @page()
 async def handoff_page(request: web.Request, who: Who) -> web.Response:
     """The handoff; 「显示完整号码」 (?full=1) shows the numbers in full, and is audited."""
     services = request.app[CONSOLE]
-    handoff = await _handoff_for(request, who)
+    handoff = await handoff_for(request, who)
     full = request.query.get("full") == "1"
     if full:
         await services.accounts.audit(who.username, "handoff.reveal", f"handoff:{handoff.id}")
     transcript, messages = _transcript(handoff, await services.handoffs.messages(handoff.id),
                                        full)
     cases = await services.cases.cases_of(handoff.user_id)
+    names = await services.accounts.names()
     bookings = await services.bookings.bookings_of(handoff.user_id)
     visits = await services.visits.visits_of(handoff.user_id)
     return render(
         "handoff.html", who, handoff=handoff, reason=REASONS.get(handoff.reason, handoff.reason),
         state=HANDOFF_WORDS[HandoffStatus(handoff.status)], transcript=transcript,
-        messages=messages, full=full, names=await services.accounts.names(),
+        villager=_villager(cases, bookings, visits, full),
+        messages=messages, full=full, names=names,
         cases=[{"receipt": c.receipt_no, "matter": matter_name(services, c.matter_id),
                 "status": Status(c.status).label, "due": c.due_date} for c in cases],
         bookings=[{"number": b.booking_no, "when": slot_label(b.slot),
@@ -270,12 +275,17 @@ async def handoff_page(request: web.Request, who: Who) -> web.Response:
         visits=[{"number": v.visit_no, "person": v.person_name,
                  "when": (half.label if (half := visit_half(v)) else "待安排")} for v in visits],
         matters=sorted(((m.id, m.name) for m in services.catalogue), key=lambda m: m[1]),
-        ratings=RATINGS, mine=handoff.claimed_by == who.username)
+        ratings=RATINGS, mine=handoff.claimed_by == who.username,
+        saved_replies=await services.replies.of([handoff.window, "general"]),
+        windows=[(w.id, w.name) for w in services.bookings.rules.windows],
+        colleagues=[(login, f"{name}（{services.window_name(window) if window else '各窗口'}）")
+                    for login, name, window in await services.accounts.answering()
+                    if login != who.username])
 
 
 async def _act(request: web.Request, who: Who, action: str,
                run: Callable[[int], Awaitable[Any]]) -> web.Response:
-    handoff = await _handoff_for(request, who)
+    handoff = await handoff_for(request, who)
     try:
         await run(handoff.id)
     except HandoffError as refused:
@@ -364,12 +374,14 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/console/events", events)
     add.add_get("/console/handoffs", handoffs_page)
     add.add_get("/console/handoffs/{handoff_id}", handoff_page)
+    add.add_get("/console/handoffs/{handoff_id}/files/{file_id}", handoff_file)
     add.add_post("/console/handoffs/{handoff_id}/claim", claim)
     add.add_post("/console/handoffs/{handoff_id}/reply", reply)
     add.add_post("/console/handoffs/{handoff_id}/close", close)
     add.add_get("/console/cases", cases_page)
     add.add_get("/console/cases/{receipt}", case_page)
     add.add_get("/console/cases/{receipt}/receipt", case_receipt)
+    add.add_get("/console/cases/{receipt}/files/{file_id}", case_file)
     add.add_post("/console/cases/{receipt}/move", move_case)
     add.add_post("/console/cases/{receipt}/contact", contact)
     add.add_get("/console/today", today_page)
@@ -381,3 +393,4 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/console/catalogue/{matter_id}/notice", matter_notice)
     add.add_post("/console/catalogue/publish", publish)
     add.add_get("/console/audit", audit_page)
+    setup_desk_routes(app)

@@ -25,12 +25,16 @@ from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.dialogue.state import StateStore
-from bot.handoff.service import HandoffService
+from bot.handoff.replies import SavedReplies
+from bot.handoff.service import HandoffError, HandoffService
+from bot.storage.files import FileStore
+from bot.storage.tables import Handoff
 from bot.web import console_words as words
-from bot.web.bodies import BadBody
+from bot.web.bodies import BadBody, row_id
 from bot.web.windows import (
     OtherWindow,
     matter_window,
+    require,
 )
 
 COOKIE = "bm_console"
@@ -62,6 +66,8 @@ class ConsoleServices:
     redis: Redis
     publish: Callable[[], Awaitable[str]]  # validate the catalogue and retrain: a report
     conversations: StateStore  # a clerk taking up a villager's conversation
+    files: FileStore  # the photos and voice messages villagers sent
+    replies: SavedReplies  # each window's 常用回复
 
     def window_of(self, matter_id: str | None) -> str:
         return matter_window(self.bookings.rules, matter_id)
@@ -114,3 +120,17 @@ def matter_name(services: ConsoleServices, matter_id: str | None) -> str:
     """The matter's short name, or its id where the catalogue no longer has it."""
     matter = services.catalogue.get(matter_id or "")
     return matter.short_name if matter else (matter_id or "")
+
+
+async def handoff_for(request: web.Request, who: Who) -> Handoff:
+    """The handoff of the URL, if `who`'s windows have it (else 404 or 403)."""
+    services = request.app[CONSOLE]
+    handoff_id = row_id(request.match_info["handoff_id"])
+    try:
+        handoff = await services.handoffs.get(handoff_id) if handoff_id else None
+    except HandoffError:
+        handoff = None
+    if handoff is None:
+        raise web.HTTPNotFound(text="没有这个人工服务")
+    require(who, handoff.window, "人工服务")
+    return handoff

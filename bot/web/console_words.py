@@ -19,7 +19,8 @@ BOOKING_WORDS: dict[str, str] = {BookingStatus.BOOKED: "已预约", BookingStatu
 VISIT_WORDS: dict[str, str] = {VisitStatus.REQUESTED: "待安排", VisitStatus.SCHEDULED: "已安排",
                VisitStatus.DONE: "已上门", VisitStatus.CANCELLED: "已取消"}
 MATERIAL_WORDS = {"received": "已拍照", "at_window": "到窗口交", "none": "没有"}
-CHANNEL_WORDS = {"wechat": "微信", "sms": "短信", "web": "网页", "console": "工作台"}
+CHANNEL_WORDS = {"wechat": "微信", "sms": "短信", "web": "网页", "console": "工作台",
+                 "window": "窗口代约", "phone": "电话代约"}
 ROLE_WORDS = {"clerk": "窗口工作人员", "supervisor": "负责人", "director": "主任",
               "admin": "管理员"}
 ACTION_WORDS = {
@@ -31,14 +32,18 @@ ACTION_WORDS = {
     "handoff.reveal": "查看完整号码", "handoff.claim": "接手人工服务",
     "handoff.reply": "回复村民", "handoff.close": "结束人工服务",
     "home_visit.schedule": "安排上门", "booking.mark": "登记预约到场情况",
-    "catalogue.publish": "发布事项更新",
+    "catalogue.publish": "发布事项更新", "file.view": "查看村民发来的照片或语音",
+    "handoff.transfer": "转交人工服务", "booking.desk": "代村民预约",
+    "reply.add": "添加常用回复", "reply.remove": "删除常用回复",
 }
 TARGET_WORDS = {"case": "申请", "handoff": "人工服务", "booking": "预约", "visit": "上门服务",
                 "clerk": "工作人员", "user": "登录名", "ip": "地址", "user_ip": "登录名和地址",
-                "receipt": "受理编号", "guesser": "查件人", "catalogue": "事项目录"}
+                "receipt": "受理编号", "guesser": "查件人", "catalogue": "事项目录",
+                "reply": "常用回复"}
 FIELD_WORDS = {"status": "状态", "active": "账号", "role": "角色", "window": "窗口",
                "handoff": "人工服务", "when": "时间", "proposed": "另约时间", "ip": "地址",
-               "tries": "试了几次", "seconds": "锁定秒数"}
+               "tries": "试了几次", "seconds": "锁定秒数", "file": "文件编号",
+               "clerk": "同事", "channel": "方式"}
 # The status words of each kind of record, by the prefix of an audit target (case:BM…)
 _STATUS_BY_TARGET: Mapping[str, Mapping[str, str]] = {
     "case": {status.value: status.label for status in Status},

@@ -81,6 +81,7 @@ async def cases_page(request: web.Request, who: Who) -> web.Response:
 
 
 async def case_for(request: web.Request, who: Who) -> Any:
+    """The case of the URL, if `who`'s windows have it (else 404 or 403)."""
     services = request.app[CONSOLE]
     try:
         case = await services.cases.get(request.match_info["receipt"])

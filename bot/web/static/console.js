@@ -30,3 +30,16 @@ stream.onmessage = (event) => {
 // the same policy.
 const printButton = document.getElementById("print");
 if (printButton) printButton.addEventListener("click", () => window.print());
+// 「旋转」 turns a photo a quarter each click (phones send papers sideways)
+document.addEventListener("click", (event) => {
+  if (!event.target.matches("button.rotate")) return;
+  const image = event.target.parentElement.querySelector("img");
+  const turns = (Number(image.dataset.turns || 0) + 1) % 4;
+  image.dataset.turns = String(turns);
+  image.style.transform = "rotate(" + turns * 90 + "deg)";
+});
+// 「常用回复」 fills the reply box, to be edited before sending
+const saved = document.getElementById("saved-reply");
+if (saved) saved.addEventListener("change", () => {
+  if (saved.value) document.getElementById("reply-text").value = saved.value;
+});
