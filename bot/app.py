@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime, time, timedelta
 
@@ -55,8 +55,10 @@ from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
+from bot.nlu.training import Trainer
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
+from bot.review.service import ReviewService, Taught
 from bot.security.audit import AuditLog
 from bot.storage.db import open_database
 from bot.web import (
@@ -125,14 +127,15 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
             handoffs = build_handoffs(settings, sessions, redis, appointments,
                                       wecom_poster(settings, session), clock)
+            review = ReviewService(sessions, clock) if clock else ReviewService(sessions)
             app[console_base.CONSOLE] = await console_services(settings, sessions, redis, cases,
-                                                          appointments, handoffs)
+                                                          appointments, handoffs, review)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
-                                      audit=AuditLog(sessions).record)
+                                      audit=AuditLog(sessions).record, review=review)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
                                              appointments, store=notices,
@@ -161,7 +164,8 @@ def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPos
 
 async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                            redis: Redis, cases: CaseService, appointments: Appointments,
-                           handoffs: HandoffService) -> console_base.ConsoleServices:
+                           handoffs: HandoffService,
+                           review: ReviewService) -> console_base.ConsoleServices:
     accounts = Accounts(sessions, redis)
     password = secrets.token_urlsafe(12)
     # A fresh install: one admin, its password shown once (by the worker that wrote it).
@@ -170,16 +174,18 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
                     "`bot clerk add`)", password)
 
     async def publish() -> str:
-        return await publish_catalogue(settings)
+        return await publish_catalogue(settings, await review.taught())
 
     return console_base.ConsoleServices(
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
         load_catalogue(settings.catalogue_dir), load_center(settings.catalogue_dir), sessions,
-        redis, publish, StateStore(redis, settings.transcript_days))
+        redis, publish, StateStore(redis, settings.transcript_days), review)
 
 
-async def publish_catalogue(settings: Settings) -> str:
-    """「发布更新」: check every catalogue file, then retrain the NLU model in a thread."""
+async def publish_catalogue(settings: Settings, taught: Sequence[Taught] = (),
+                            trainer: Trainer | None = None) -> str:
+    """「发布更新」: check every catalogue file, then retrain the NLU model in a thread, with
+    the examples admins approved (`taught`) beside nlu_data/. `trainer`: tests pass a fake."""
     from bot.cli import ensure_model
 
     try:
@@ -188,8 +194,9 @@ async def publish_catalogue(settings: Settings) -> str:
         load_notice_rules(settings.catalogue_dir)
     except CatalogueError as error:
         return "检查没通过：" + "；".join(str(p) for p in error.problems)
-    model = await asyncio.to_thread(ensure_model, settings)
-    return (f"检查通过，{len(catalogue)} 个事项；问答模型已更新（{model.name}），"
+    model = await asyncio.to_thread(ensure_model, settings, taught=taught, trainer=trainer)
+    learnt = f"，加入了 {len(taught)} 条审核通过的例句" if taught else ""
+    return (f"检查通过，{len(catalogue)} 个事项；问答模型已更新（{model.name}{learnt}），"
             "服务重启后使用新模型。")
 
 

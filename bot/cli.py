@@ -13,7 +13,7 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,13 @@ from bot.config import ConfigError, Settings
 from bot.console.commands import add_clerk_commands
 from bot.nlu.commands import add_evaluation_commands
 from bot.nlu.service import NluServiceError
-from bot.nlu.training import TrainingDataError, build_training_input, train
+from bot.nlu.training import (
+    Labelled,
+    Trainer,
+    TrainingDataError,
+    build_training_input,
+    train,
+)
 
 if TYPE_CHECKING:
     pass
@@ -88,10 +94,15 @@ def catalog_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_model(settings: Settings, *, force: bool = False) -> Path:
+def ensure_model(settings: Settings, *, force: bool = False, taught: Sequence[Labelled] = (),
+                 trainer: Trainer | None = None) -> Path:
+    """The model for the catalogue and nlu_data/ (and `taught`, the examples approved in
+    the console), trained unless it exists; `trainer` replaces Rasa's (tests)."""
     catalogue = load_catalogue(settings.catalogue_dir)
     training = build_training_input(catalogue, settings.nlu_data_dir, settings.nlu_build_dir,
-                                    settings.nlu_python)
+                                    settings.nlu_python, taught=taught)
+    if trainer is not None:
+        return trainer(training)
     return train(training, settings.models_dir, settings.nlu_python, force=force)
 
 

@@ -29,7 +29,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.catalogue.outside import load_outside
 from bot.config import Settings
 from bot.dialogue.manager import Dialogue
-from bot.dialogue.services import HandoffDesk, Preferences
+from bot.dialogue.services import HandoffDesk, Preferences, ReviewDesk
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
@@ -78,10 +78,12 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                    appointments: Appointments | None = None,
                    preferences: Preferences | None = None,
                    handoffs: HandoffDesk | None = None,
-                   audit: Audit | None = None) -> Dialogue:
+                   audit: Audit | None = None,
+                   review: ReviewDesk | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」 (by
     receipt number too, given the `audit` log its lockouts write to), with `appointments`
-    it books window times and home visits."""
+    it books window times and home visits; with `review` the questions it did not answer
+    are noted for the clerks to teach it."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
@@ -89,7 +91,8 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                     load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
-                    receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir))
+                    receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
+                    review=review)
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

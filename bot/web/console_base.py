@@ -26,6 +26,7 @@ from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.dialogue.state import StateStore
 from bot.handoff.service import HandoffService
+from bot.review.service import ReviewService
 from bot.web import console_words as words
 from bot.web.bodies import BadBody
 from bot.web.windows import (
@@ -61,6 +62,7 @@ class ConsoleServices:
     redis: Redis
     publish: Callable[[], Awaitable[str]]  # validate the catalogue and retrain: a report
     conversations: StateStore  # a clerk taking up a villager's conversation
+    review: ReviewService  # 「教机器人」: questions to review, training examples
 
     def window_of(self, matter_id: str | None) -> str:
         return matter_window(self.bookings.rules, matter_id)
