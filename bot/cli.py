@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.model import Catalogue
 from bot.catalogue.reading import CatalogueError
 from bot.config import ConfigError, Settings
 from bot.console.commands import add_clerk_commands
@@ -95,10 +96,11 @@ def catalog_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def ensure_model(settings: Settings, *, force: bool = False, taught: Sequence[Labelled] = (),
-                 trainer: Trainer | None = None) -> Path:
-    """The model for the catalogue and nlu_data/ (and `taught`, the examples approved in
-    the console), trained unless it exists; `trainer` replaces Rasa's (tests)."""
-    catalogue = load_catalogue(settings.catalogue_dir)
+                 trainer: Trainer | None = None, catalogue: Catalogue | None = None) -> Path:
+    """The model for the catalogue (the files', unless given one with the admins' edits)
+    and nlu_data/ (and `taught`, the examples approved in the console), trained unless it
+    exists; `trainer` replaces Rasa's (tests)."""
+    catalogue = catalogue or load_catalogue(settings.catalogue_dir)
     training = build_training_input(catalogue, settings.nlu_data_dir, settings.nlu_build_dir,
                                     settings.nlu_python, taught=taught)
     if trainer is not None:

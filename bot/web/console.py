@@ -7,7 +7,9 @@
     /console/cases[/{receipt}]    办件 with 电子监察 colours; one case and its moves
     /console/today                today's appointments and home visits
     /console/figures[.csv]        the director's figures, charts drawn as SVG, CSV export
-    /console/catalogue            事项 and 「发布更新」 (validate, retrain the NLU model)
+    /console/catalogue            事项 and 「发布更新」 (validate, retrain the NLU model);
+                                  editing a matter in console_teaching.py
+    /console/review               教机器人 (console_teaching.py)
     /console/audit                who did what
 
 Every POST carries the session's CSRF token (403 without it); no session: the login page
@@ -274,8 +276,9 @@ async def close(request: web.Request, who: Who) -> web.Response:
 async def catalogue_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     report = await services.redis.get(keys.CONSOLE_PUBLISH)
+    catalogue = await services.editor.catalogue()  # with every worker's latest edits
     return render("catalogue.html", who,
-                  matters=[(m, completeness(m)) for m in services.catalogue],
+                  matters=[(m, completeness(m)) for m in catalogue],
                   report=json.loads(report) if report else None)
 
 

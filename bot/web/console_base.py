@@ -22,6 +22,7 @@ from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.catalogue.center import Center
+from bot.catalogue.editing import CatalogueEditor
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.dialogue.state import StateStore
@@ -63,6 +64,7 @@ class ConsoleServices:
     publish: Callable[[], Awaitable[str]]  # validate the catalogue and retrain: a report
     conversations: StateStore  # a clerk taking up a villager's conversation
     review: ReviewService  # 「教机器人」: questions to review, training examples
+    editor: CatalogueEditor  # admins' edits of matters, as revisions
 
     def window_of(self, matter_id: str | None) -> str:
         return matter_window(self.bookings.rules, matter_id)
