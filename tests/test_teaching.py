@@ -321,3 +321,26 @@ def test_the_form_reads_back_what_the_file_says():
 
     fields = file_fields(Settings.from_env({}).catalogue_dir, "dibao")
     assert fields_of(form_of(fields)) == {**fields, "to_confirm": False}
+
+
+async def test_a_worker_starting_trains_on_the_edits_and_examples_the_console_stored(
+        sessions, tmp_path):
+    from bot.cli import _console_inputs
+
+    settings = dataclasses.replace(Settings.from_env({}), database_url=TEST_DATABASE_URL)
+    editor = CatalogueEditor(settings.catalogue_dir, None, MatterRevisions(sessions))
+    fields, base = await editor.current("dibao")
+    await editor.save("dibao", {**form_of(fields), "aliases": form_of(fields)["aliases"]
+                                + "\n低保本本"}, "admin1", base)
+    review = ReviewService(sessions)
+    await review.note("赶场天开门不嘛", "not_understood", MONDAY_MORNING)
+    [question], _ = await review.questions(Order.MOST, 1)
+    example = await review.propose(question.id, "ask_office_hours", None, "li", {"dibao"})
+    await review.decide(example.id, True, "admin1")
+    catalogue, taught = await _console_inputs(settings)
+    assert "低保本本" in catalogue.get("dibao").aliases
+    assert [(t.intent, t.matter_id, t.text) for t in taught] == [
+        ("ask_office_hours", None, "赶场天开门不嘛")]
+    fresh = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{tmp_path}/new.db")
+    catalogue, taught = await _console_inputs(fresh)  # no database yet: the files alone
+    assert "低保本本" not in catalogue.get("dibao").aliases and taught == ()
