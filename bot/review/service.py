@@ -97,8 +97,10 @@ class ReviewService:
                                                 taught=False)
             await session.execute(row.on_conflict_do_update(
                 index_elements=["normalized"],
+                # a taught question stays off the list: its example waits for the next
+                # publication, and teaching it twice would only repeat it
                 set_={"count": ReviewQuestion.count + 1, "text": masked, "reason": reason,
-                      "last_seen": at, "taught": False}))
+                      "last_seen": at}))
 
     async def questions(self, order: Order, page: int,
                         per_page: int = PER_PAGE) -> tuple[list[ReviewQuestion], int]:
