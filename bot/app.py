@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime, time, timedelta
 
@@ -34,8 +34,9 @@ from bot.appointments.rules import load_booking_rules
 from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
-from bot.catalogue.loader import load_catalogue
+from bot.catalogue.editing import CatalogueEditor
 from bot.catalogue.reading import CatalogueError
+from bot.catalogue.revisions import MatterRevisions
 from bot.channels import sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
@@ -56,8 +57,10 @@ from bot.flows.booking import Appointments
 from bot.handoff.replies import SavedReplies
 from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
+from bot.nlu.training import Trainer
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
+from bot.review.service import ReviewService, Taught
 from bot.security.audit import AuditLog
 from bot.storage.db import open_database
 from bot.storage.files import FileStore
@@ -67,6 +70,7 @@ from bot.web import (
     clerk_notices,
     console,
     console_base,
+    console_teaching,
     health,
     nlu_api,
     security,
@@ -87,8 +91,12 @@ def services(settings: Settings, clock: Clock | None
              ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # the database first: the catalogue the bot uses has the admins' edits in it
+            sessions = await stack.enter_async_context(open_database(settings.database_url))
+            editor = catalogue_editor(settings, sessions, clock)
+            catalogue = await editor.catalogue()
             understanding = await stack.enter_async_context(
-                open_understanding(settings, settings.nlu_port))
+                open_understanding(settings, settings.nlu_port, catalogue))
             app[nlu_api.UNDERSTANDING] = understanding
             redis = await stack.enter_async_context(open_redis(settings))
             session = await stack.enter_async_context(aiohttp.ClientSession())
@@ -104,10 +112,9 @@ def services(settings: Settings, clock: Clock | None
             config = WeChatConfig(str(settings.wechat_token), app_id,
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
                                   else None)
-            sessions = await stack.enter_async_context(open_database(settings.database_url))
             app[health.READINESS] = health.Readiness(
                 health.Backends(sessions, redis, understanding))
-            cases = build_case_service(settings, sessions, clock)
+            cases = build_case_service(settings, sessions, clock, catalogue)
             app[clerk_api.CASES] = cases
             files = await stack.enter_async_context(open_file_store(settings))
             appointments = build_appointments(settings, sessions, clock)
@@ -127,14 +134,16 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_notices.NOTICES] = app[sms_receipts.RECEIPTS] = notices
             handoffs = build_handoffs(settings, sessions, redis, appointments,
                                       wecom_poster(settings, session), clock)
-            app[console_base.CONSOLE] = await console_services(settings, sessions, redis, cases,
-                                                          appointments, handoffs, files)
+            review = ReviewService(sessions, clock) if clock else ReviewService(sessions)
+            app[console_base.CONSOLE] = await console_services(
+                settings, sessions, redis, cases, appointments, handoffs, files, review, editor)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
-                                      audit=AuditLog(sessions).record)
+                                      audit=AuditLog(sessions).record, review=review,
+                                      catalogue=catalogue)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
                                              appointments, store=notices,
@@ -163,8 +172,8 @@ def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPos
 
 async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                            redis: Redis, cases: CaseService, appointments: Appointments,
-                           handoffs: HandoffService, files: FileStore
-                           ) -> console_base.ConsoleServices:
+                           handoffs: HandoffService, files: FileStore, review: ReviewService,
+                           editor: CatalogueEditor) -> console_base.ConsoleServices:
     accounts = Accounts(sessions, redis)
     password = secrets.token_urlsafe(12)
     # A fresh install: one admin, its password shown once (by the worker that wrote it).
@@ -173,27 +182,38 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
                     "`bot clerk add`)", password)
 
     async def publish() -> str:
-        return await publish_catalogue(settings)
+        return await publish_catalogue(settings, editor, await review.taught())
 
     return console_base.ConsoleServices(
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
-        load_catalogue(settings.catalogue_dir), load_center(settings.catalogue_dir), sessions,
+        await editor.catalogue(), load_center(settings.catalogue_dir), sessions,
         redis, publish, StateStore(redis, settings.transcript_days), files,
-        SavedReplies(sessions))
+        SavedReplies(sessions), review, editor)
 
 
-async def publish_catalogue(settings: Settings) -> str:
-    """「发布更新」: check every catalogue file, then retrain the NLU model in a thread."""
+def catalogue_editor(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                     clock: Clock | None) -> CatalogueEditor:
+    revisions = MatterRevisions(sessions, clock) if clock else MatterRevisions(sessions)
+    return CatalogueEditor(settings.catalogue_dir, settings.seeds_dir, revisions)
+
+
+async def publish_catalogue(settings: Settings, editor: CatalogueEditor,
+                            taught: Sequence[Taught] = (), trainer: Trainer | None = None) -> str:
+    """「发布更新」: check every catalogue file with the admins' edits, then retrain the NLU
+    model in a thread, with the examples admins approved (`taught`) beside nlu_data/.
+    `trainer`: tests pass a fake."""
     from bot.cli import ensure_model
 
     try:
-        catalogue = load_catalogue(settings.catalogue_dir)
+        catalogue = await editor.catalogue()
         load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
         load_notice_rules(settings.catalogue_dir)
     except CatalogueError as error:
         return "检查没通过：" + "；".join(str(p) for p in error.problems)
-    model = await asyncio.to_thread(ensure_model, settings)
-    return (f"检查通过，{len(catalogue)} 个事项；问答模型已更新（{model.name}），"
+    model = await asyncio.to_thread(ensure_model, settings, taught=taught, trainer=trainer,
+                                    catalogue=catalogue)
+    learnt = f"，加入了 {len(taught)} 条审核通过的例句" if taught else ""
+    return (f"检查通过，{len(catalogue)} 个事项；问答模型已更新（{model.name}{learnt}），"
             "服务重启后使用新模型。")
 
 
@@ -245,6 +265,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                               if settings.sms_receipt_token else None,
                               settings.sms_receipt_allow)
     console.setup_routes(app)
+    console_teaching.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token))
     return app

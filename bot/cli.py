@@ -13,19 +13,26 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.model import Catalogue
 from bot.catalogue.reading import CatalogueError
 from bot.config import ConfigError, Settings
 from bot.console.commands import add_clerk_commands
 from bot.nlu.commands import add_evaluation_commands
 from bot.nlu.service import NluServiceError
-from bot.nlu.training import TrainingDataError, build_training_input, train
+from bot.nlu.training import (
+    Labelled,
+    Trainer,
+    TrainingDataError,
+    build_training_input,
+    train,
+)
 
 if TYPE_CHECKING:
     pass
@@ -88,15 +95,46 @@ def catalog_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_model(settings: Settings, *, force: bool = False) -> Path:
-    catalogue = load_catalogue(settings.catalogue_dir)
+def ensure_model(settings: Settings, *, force: bool = False, taught: Sequence[Labelled] = (),
+                 trainer: Trainer | None = None, catalogue: Catalogue | None = None) -> Path:
+    """The model for the catalogue (the files', unless given one with the admins' edits)
+    and nlu_data/ (and `taught`, the examples approved in the console), trained unless it
+    exists; `trainer` replaces Rasa's (tests)."""
+    catalogue = catalogue or load_catalogue(settings.catalogue_dir)
     training = build_training_input(catalogue, settings.nlu_data_dir, settings.nlu_build_dir,
-                                    settings.nlu_python)
+                                    settings.nlu_python, taught=taught)
+    if trainer is not None:
+        return trainer(training)
     return train(training, settings.models_dir, settings.nlu_python, force=force)
 
 
+def served_model(settings: Settings, *, force: bool = False) -> Path:
+    """The model a worker starts with: trained on what 「发布更新」 trains on — the admins'
+    edits of matters and the examples they approved, where the database has them."""
+    catalogue, taught = asyncio.run(_console_inputs(settings))
+    return ensure_model(settings, force=force, taught=taught, catalogue=catalogue)
+
+
+async def _console_inputs(settings: Settings) -> tuple[Catalogue, Sequence[Labelled]]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.catalogue.editing import CatalogueEditor
+    from bot.catalogue.revisions import MatterRevisions
+    from bot.review.service import ReviewService
+    from bot.storage.db import open_database
+
+    try:
+        async with open_database(settings.database_url, migrate=False) as sessions:
+            editor = CatalogueEditor(settings.catalogue_dir, settings.seeds_dir,
+                                     MatterRevisions(sessions))
+            return await editor.catalogue(), await ReviewService(sessions).taught()
+    except (SQLAlchemyError, OSError):  # no database yet (a fresh install): the files
+        log.info("no console edits read (no database yet): training on the files")
+        return load_catalogue(settings.catalogue_dir), ()
+
+
 def train_command(settings: Settings, args: argparse.Namespace) -> int:
-    model = ensure_model(settings, force=args.force)
+    model = served_model(settings, force=args.force)
     print(model)
     return 0
 
@@ -191,7 +229,7 @@ def nlu_serve_command(settings: Settings, args: argparse.Namespace) -> int:
 
     port = args.port or settings.nlu_port
     check_port("NLU_PORT", "127.0.0.1", port)
-    ensure_model(settings)
+    served_model(settings)
     asyncio.run(_serve_nlu(settings, port))
     return 0
 
@@ -204,7 +242,7 @@ def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     check_serve(settings, host, port)
     if settings.nlu_url is None:
-        ensure_model(settings)
+        served_model(settings)
     ready = f"便民服务机器人已启动: http://{host}:{port}/  (Ctrl+C 退出)"
     if settings.simulator:
         ready += f"\n打开模拟器试试: http://{host}:{port}/simulator"

@@ -1,25 +1,28 @@
 """Voice messages a browser can play: WeChat sends AMR (or Speex), which no browser plays;
-the static ffmpeg that imageio-ffmpeg ships turns it into Opus in Ogg, which all of them do.
+the static ffmpeg that imageio-ffmpeg ships turns it into WAV, which all of them do, with its
+length in the header (a streamed Ogg has none: the player would show no length and could not
+seek). Speech at 8 kHz is 16 kB a second: a minute-long message is under 1 MB.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 
 import imageio_ffmpeg
 
 from integrations.errors import IntegrationError
 
 PROVIDER = "ffmpeg"
-PLAYABLE = frozenset({"audio/ogg", "audio/mpeg", "audio/wav"})  # sent to the browser as is
+PLAYABLE = frozenset({"audio/mpeg", "audio/wav"})  # sent as they are (Speex in Ogg is not)
 TIMEOUT = 20.0  # seconds; a minute of AMR takes well under one
 
 
 async def playable(content: bytes) -> bytes:
-    """The voice message as Ogg/Opus (mono, speech bitrate)."""
+    """The voice message as 16-bit mono WAV."""
     process = await asyncio.create_subprocess_exec(
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-        "-vn", "-ac", "1", "-c:a", "libopus", "-b:a", "24k", "-f", "ogg", "pipe:1",
+        "-vn", "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     try:
@@ -28,7 +31,10 @@ async def playable(content: bytes) -> bytes:
         process.kill()
         await process.wait()
         raise IntegrationError(PROVIDER, "timeout", "conversion took too long") from None
-    if process.returncode != 0 or not out:
+    data = out.find(b"data", 12)
+    if process.returncode != 0 or not out.startswith(b"RIFF") or data < 0:
         raise IntegrationError(PROVIDER, process.returncode or "empty",
                                err.decode(errors="replace")[-300:])
-    return out
+    # written to a pipe, the sizes in the header are left unknown: fill them in
+    return (out[:4] + struct.pack("<I", len(out) - 8) + out[8:data + 4]
+            + struct.pack("<I", len(out) - data - 8) + out[data + 8:])

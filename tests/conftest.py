@@ -107,6 +107,7 @@ async def sessions(database):
         await session.execute(text(
             "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
             "service_slots, bookings, home_visits, notices, notice_attempts, notice_preferences, "
-            "clerks, handoffs, handoff_messages, saved_replies, audit_log "
+            "clerks, handoffs, handoff_messages, saved_replies, audit_log, review_questions, "
+            "training_examples, matter_revisions "
             "RESTART IDENTITY CASCADE"))
     return database

@@ -3,6 +3,7 @@ and back, the rating, the figures, and who may see and do what."""
 
 import asyncio
 import dataclasses
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -451,6 +452,7 @@ async def test_every_page_speaks_the_clerks_language(app_client):
         await li.post(f"/console/bookings/{booking_no}/mark", to="arrived")
         await li.post(f"/console/handoffs/{handoff_id}/close")
         await admin.login("admin1", "password-admin")
+        await teach_and_edit(app_client, li, admin)
         pages = {path: await admin.get(path) for path in (
             "/console", f"/console/handoffs/{handoff_id}", "/console/cases",
             f"/console/cases/{receipt}", "/console/today", "/console/figures",
@@ -459,7 +461,9 @@ async def test_every_page_speaks_the_clerks_language(app_client):
             f"/console/cases?receipt={receipt}&from=2026-11-01&to=2026-11-30",
             f"/console/cases/{receipt}/receipt", "/console/catalogue/dibao/notice",
             "/console/catalogue/dibao/notice?variant=rural",
-            "/console/today?day=2026-11-24&name=%E7%8E%8B", "/console/audit")}
+            "/console/today?day=2026-11-24&name=%E7%8E%8B", "/console/audit",
+            "/console/review", "/console/catalogue/dibao/edit")}
+        pages["/console/review (clerk)"] = await li.get("/console/review")
     finally:
         await li.close()
         await admin.close()
@@ -476,3 +480,22 @@ async def test_every_page_speaks_the_clerks_language(app_client):
     assert "已结束" in pages["/console/handoffs?status=closed"]
     assert receipt in pages["/console/cases?status=reviewing&name=%E7%8E%8B&phone=1234"]
     assert "第一行\n第二行" in pages[f"/console/handoffs/{handoff_id}"]
+    assert "把问题教给机器人" in audit and "修改事项" in audit and "状态：已采用" in audit
+
+
+async def teach_and_edit(app_client, clerk, admin):
+    """「教机器人」 and a matter edited, for the pages above: a question taught and approved,
+    another left to review, 低保's fee changed."""
+    review = app_client.server.app[CONSOLE].review
+    for text in ("赶场天开门不嘛", "吃低保要拿些啥子证件嘛"):
+        await review.note(text, "not_understood", MONDAY_MORNING)
+    question = re.search(r'id="question-(\d+)"', await clerk.get("/console/review")).group(1)
+    await clerk.post(f"/console/review/{question}/teach", matter="", intent="ask_office_hours")
+    example = re.search(r'id="example-(\d+)"', await admin.get("/console/review")).group(1)
+    await admin.post(f"/console/review/examples/{example}", decision="approve")
+    form = await admin.get("/console/catalogue/dibao/edit")
+    fields = dict(re.findall(r'name="(\w+)"[^>]*>([^<]*)</textarea>', form))
+    fields.update(re.findall(r'<input name="(\w+)" value="([^"]*)"', form))
+    fields["base"] = re.search(r'name="base" value="(\d+)"', form).group(1)
+    await admin.post("/console/catalogue/dibao/edit", **{**{k: html.unescape(v) for k, v in
+                                                            fields.items()}, "fee": "工本费5元"})

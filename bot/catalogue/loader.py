@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -203,9 +204,13 @@ def parse_matter(file: str, data: object, problems: list[CatalogueProblem]) -> M
     )
 
 
-def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
+def load_catalogue(directory: Path, *, require_all: bool = True,
+                   edits: Mapping[str, Mapping[str, Any]] | None = None) -> Catalogue:
     """Load every `*.yml` under `directory/matters` and the shared words of
     `directory/ambiguous.yml`; raise CatalogueError listing all problems.
+
+    `edits`: per matter id, fields that replace the file's (an admin's edit in the console,
+    bot/catalogue/revisions.py), checked exactly as if the file said them.
 
     Every service of a worker loads the catalogue at start (~70 ms each): unchanged files
     (same names, sizes and modification times) are parsed once and the immutable result
@@ -218,7 +223,9 @@ def load_catalogue(directory: Path, *, require_all: bool = True) -> Catalogue:
     ambiguous = directory / AMBIGUOUS_FILE
     stamp = tuple((str(path), info.st_mtime_ns, info.st_size)
                   for path in (*files, ambiguous) if path.exists() for info in (path.stat(),))
-    return _parse_catalogue(matter_dir, stamp, require_all)
+    frozen = tuple(sorted((matter_id, json.dumps(fields, ensure_ascii=False, sort_keys=True))
+                          for matter_id, fields in (edits or {}).items()))
+    return _parse_catalogue(matter_dir, stamp, require_all, frozen)
 
 
 AMBIGUOUS_FILE = "ambiguous.yml"
@@ -226,13 +233,16 @@ AMBIGUOUS_FILE = "ambiguous.yml"
 
 @functools.lru_cache(maxsize=8)
 def _parse_catalogue(matter_dir: Path, stamp: tuple[tuple[str, int, int], ...],
-                     require_all: bool) -> Catalogue:
+                     require_all: bool, edits: tuple[tuple[str, str], ...] = ()) -> Catalogue:
     problems: list[CatalogueProblem] = []
     matters: dict[str, Matter] = {}
+    edited = {matter_id: json.loads(fields) for matter_id, fields in edits}
     for path in (Path(name) for name, _, _ in stamp if Path(name).parent == matter_dir):
         shown = str(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and path.stem in edited:
+                data = {**data, **edited[path.stem]}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"第{mark.line + 1}行" if mark is not None else ""

@@ -1,8 +1,8 @@
 """Domain services stage: the director's figures (办件量, 按时办结率, 满意度…) for a period.
 
 Counted in the database (GROUP BY), so a month among 100,000 cases stays fast; the questions
-the bot answered are counted per day in Redis by the dialogue (bot containment,
-bot/dialogue/state.py).
+the bot was asked, and those it answered from the guide, are counted per day in Redis by the
+dialogue (bot containment, bot/dialogue/state.py): only answered ones count as contained.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Figures:
     average_days: float | None = None
     handoffs: dict[str, Any] = field(default_factory=dict)
     questions: int = 0
+    answered: int = 0  # of the questions, those the bot answered from the guide
 
     @property
     def on_time_rate(self) -> float | None:
@@ -42,10 +43,11 @@ class Figures:
 
     @property
     def containment(self) -> float | None:
-        """Questions answered without a person."""
+        """The share of questions the bot answered from the guide; a bare menu, 「没听懂」
+        or a handoff contains nothing."""
         if not self.questions:
             return None
-        return max(0.0, 1 - int(self.handoffs.get("handoffs", 0)) / self.questions)
+        return min(1.0, self.answered / self.questions)
 
     @property
     def satisfaction(self) -> float | None:
@@ -80,10 +82,16 @@ async def figures(sessions: async_sessionmaker[AsyncSession], redis: Redis,
              if done and accepted]
     found.average_days = sum(spans) / len(spans) if spans else None
     found.handoffs = await handoffs.figures(first, last)
-    keys = [storage_keys.QUESTIONS_ON.format(day=(first + timedelta(days=n)).isoformat())
-            for n in range((last - first).days + 1)]
-    found.questions = sum(int(v or 0) for v in await redis.mget(keys)) if keys else 0
+    found.questions = await _per_day(redis, storage_keys.QUESTIONS_ON, first, last)
+    found.answered = await _per_day(redis, storage_keys.ANSWERED_ON, first, last)
     return found
+
+
+async def _per_day(redis: Redis, pattern: str, first: date, last: date) -> int:
+    """A daily Redis counter summed over the period."""
+    keys = [pattern.format(day=(first + timedelta(days=n)).isoformat())
+            for n in range((last - first).days + 1)]
+    return sum(int(v or 0) for v in await redis.mget(keys)) if keys else 0
 
 
 def _china_month(session: AsyncSession) -> Any:

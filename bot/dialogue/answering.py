@@ -10,11 +10,12 @@ from dataclasses import replace
 
 from bot.catalogue.model import Matter
 from bot.dialogue.flowing import FlowHandling
-from bot.dialogue.state import ConversationState
+from bot.dialogue.state import ANSWERED, ConversationState
 from bot.dialogue.words import ASK_CONFIDENCE, MATTER_CHOICE_INTENTS, QUESTION_INTENTS
 from bot.intents import Intent, guide, texts
 from bot.messages import Incoming
 from bot.nlu.understand import NluResult
+from bot.review.service import ReviewReason
 
 
 class QuestionHandling(FlowHandling):
@@ -108,6 +109,7 @@ class QuestionHandling(FlowHandling):
                 *before, f"【{matter.name}】要带的材料看情况。{matter.variant_question}\n"
                          f"{options}\n{texts.REPLY_WITH_NUMBER}"]), state)
         text = "\n\n".join([*before, guide.answer(intent, matter, state.variant, self._center)])
+        state.outcome = ANSWERED
         state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
         return self._pages(f"{text}\n{texts.MATTER_MENU.format(name=matter.short_name)}", state)
 
@@ -120,6 +122,7 @@ class QuestionHandling(FlowHandling):
         self._clear_pending(state)
         state.matter = matter_id
         state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
+        state.outcome = ReviewReason.BARE_MENU
         return [texts.MATTER_MENU.format(name=matter.short_name)]
 
     def _ask_matter_choice(self, result: NluResult, intent: Intent | None,
@@ -128,6 +131,7 @@ class QuestionHandling(FlowHandling):
         pending = intent if intent in QUESTION_INTENTS or intent in MATTER_CHOICE_INTENTS \
             else None
         state.awaiting, state.choices = "matter", [c.matter for c in result.candidates]
+        state.outcome = ReviewReason.CHOICES
         state.pending_intent = (pending or Intent(state.last_intent or Intent.ASK_MATERIALS)).value
         options = "\n".join(
             f"{n}. {matter.name}" for n, c in enumerate(result.candidates, 1)

@@ -10,13 +10,14 @@ from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import OutsideTopic
 from bot.dialogue.registry import RunningFlow, bound_flows
-from bot.dialogue.services import CaseLookup, HandoffDesk, Intake, Preferences
+from bot.dialogue.services import CaseLookup, HandoffDesk, Intake, Preferences, ReviewDesk
 from bot.dialogue.state import ConversationState, StateStore
 from bot.dialogue.words import KEPT_MEDIA, paginate
 from bot.flows import booking as booking_flow
 from bot.intents import texts
 from bot.messages import Incoming, Kind
 from bot.nlu.understand import NluResult, Understanding
+from bot.review.service import ReviewReason
 from bot.security.lockout import Lockout
 
 
@@ -31,6 +32,7 @@ class DialogueBase:
                  handoffs: HandoffDesk | None = None,
                  receipt_guesses: Lockout | None = None,
                  outside: tuple[OutsideTopic, ...] = (),
+                 review: ReviewDesk | None = None,
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -44,6 +46,7 @@ class DialogueBase:
         self._handoffs = handoffs
         self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
         self._outside = outside  # topics not handled here (catalogue/outside.yml)
+        self._review = review  # where questions the bot did not answer are noted
         self._clock = clock
 
     async def _keep_media(self, message: Incoming) -> int | None:
@@ -66,6 +69,7 @@ class DialogueBase:
 
     def _not_understood(self, state: ConversationState) -> list[str]:
         state.misunderstood += 1
+        state.outcome = ReviewReason.NOT_UNDERSTOOD
         if state.misunderstood >= 2:
             return [texts.NOT_UNDERSTOOD_AGAIN.format(phone=self._center.phone)]
         return [texts.NOT_UNDERSTOOD]

@@ -105,6 +105,8 @@ class FlowHandling(ProgressHandling):
         result = await self._understanding.understand(message.text)
         flow, flow_slots = (state.flow, state.flow_state), dict(state.slots)
         state.flow = None  # answer as outside the flow, then put the flow back
+        if not result.skipped:  # a question too, for the containment figure
+            await self._store.count_question(message.received_at)
         answer = [] if result.skipped else await self._on_understood(message, result, state)
         state.flow, state.flow_state = flow
         if state.flow is None:

@@ -20,6 +20,11 @@ from bot.handoff.service import OPEN as OPEN_HANDOFF
 from bot.handoff.service import HandoffStatus
 from bot.intents import texts
 from bot.messages import Incoming, Kind
+from bot.review.service import ReviewReason
+
+# Handoffs whose question goes up for review: the bot could have answered it, perhaps
+HANDOFF_REVIEWED = {"asked": ReviewReason.ASKED_PERSON, "menu": ReviewReason.ASKED_PERSON,
+                    "not_understood": ReviewReason.HANDED_OVER}
 
 
 class HandoffHandling(DialogueBase):
@@ -39,6 +44,8 @@ class HandoffHandling(DialogueBase):
         """Hand the conversation to the clerks; the promise of when they answer (None
         without a handoff desk: the request is only recorded)."""
         state.handoff_requested = True
+        if reason in HANDOFF_REVIEWED:
+            state.outcome = HANDOFF_REVIEWED[reason]
         channel, user = message.channel.value, message.user_id
         if self._handoffs is None:
             await self._store.request_handoff(channel, user, reason, message.received_at)

@@ -24,7 +24,7 @@ import unicodedata
 from bot.cases.identity import normalize
 from bot.catalogue.outside import outside_topic
 from bot.dialogue.answering import QuestionHandling
-from bot.dialogue.state import ConversationState
+from bot.dialogue.state import ANSWERED, ConversationState
 from bot.dialogue.words import (
     BOOKING_INTENTS,
     CANCEL_WORDS,
@@ -43,12 +43,16 @@ from bot.dialogue.words import (
     QUESTION_INTENTS,
     RECEIPT,
     SUPPLEMENT_WORDS,
+    only_asks_for_a_person,
     pending_choice,
 )
 from bot.flows import supplement as supplement_flow
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
 from bot.nlu.understand import NluResult
+from bot.review.service import ReviewReason
+
+REVIEW_REASONS = frozenset(ReviewReason)
 
 Replies = list[str] | None  # None: not this part's message
 
@@ -68,10 +72,34 @@ class Dialogue(QuestionHandling):
                                  kind=message.kind.value, media_id=message.media_id,
                                  **({"file_id": str(kept)} if kept else {}))
         async with self._store.conversation(channel, user) as state:
+            state.outcome = None
             replies = await self._respond(message, state)
+            outcome = state.outcome
         for reply in replies:
             await self._store.record(channel, user, "out", reply, self._clock())
+        await self._after_turn(message, outcome)
         return Turn(tuple(Reply(text) for text in replies))
+
+    async def _after_turn(self, message: Incoming, outcome: str | None) -> None:
+        """Count a guide answer (the bot contained the question); note a question it did
+        not answer for the clerks' review list."""
+        if outcome == ANSWERED:
+            await self._store.count_answered(message.received_at)
+        elif outcome in REVIEW_REASONS and self._review is not None:
+            question = await self._question_asked(message, outcome)
+            if question:
+                await self._review.note(question, str(outcome), message.received_at)
+
+    async def _question_asked(self, message: Incoming, outcome: str) -> str:
+        """The question to review. Asking for a person (「转人工」, the menu) is no question:
+        the one before it in the transcript is."""
+        if outcome != ReviewReason.ASKED_PERSON or not only_asks_for_a_person(message.text):
+            return message.text.strip()
+        lines = await self._store.transcript(message.channel.value, message.user_id)
+        said = [str(line.get("text", "")) for line in lines if line.get("dir") == "in"
+                and line.get("kind", Kind.TEXT.value) in (Kind.TEXT.value, Kind.VOICE.value)]
+        return next((text.strip() for text in reversed(said)
+                     if not only_asks_for_a_person(text)), "")
 
     async def _respond(self, message: Incoming, state: ConversationState) -> list[str]:
         """The first part that takes the message answers it; the NLU reads what none took."""
@@ -220,6 +248,7 @@ class Dialogue(QuestionHandling):
         state.misunderstood = 0
         if intent in QUESTION_INTENTS:
             if intent is Intent.ASK_LOCATION and not (matter_id or state.matter):
+                state.outcome = ANSWERED
                 return [guide.center_location(self._center)]
             asks = self._asks(result, intent, matter_id or state.matter)
             if len(asks) > 1:  # 「在哪办？要带啥？多久能下来？」: each answered in turn
@@ -235,6 +264,7 @@ class Dialogue(QuestionHandling):
         hours = center.hours.weekdays
         matter = self._catalogue.get(matter_id) if matter_id else None
         if intent is Intent.ASK_OFFICE_HOURS:
+            state.outcome = ANSWERED
             return [guide.office_hours(center)]
         if intent is Intent.HUMAN_HANDOFF:
             return await self._handoff(message, state, "asked")

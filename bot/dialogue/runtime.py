@@ -26,10 +26,11 @@ from bot.cases.intake import CaseIntake, MediaSource
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import load_outside
 from bot.config import Settings
 from bot.dialogue.manager import Dialogue
-from bot.dialogue.services import HandoffDesk, Preferences
+from bot.dialogue.services import HandoffDesk, Preferences, ReviewDesk
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
@@ -78,23 +79,29 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                    appointments: Appointments | None = None,
                    preferences: Preferences | None = None,
                    handoffs: HandoffDesk | None = None,
-                   audit: Audit | None = None) -> Dialogue:
+                   audit: Audit | None = None,
+                   review: ReviewDesk | None = None,
+                   catalogue: Catalogue | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」 (by
     receipt number too, given the `audit` log its lockouts write to), with `appointments`
-    it books window times and home visits."""
+    it books window times and home visits; with `review` the questions it did not answer
+    are noted for the clerks to teach it. `catalogue`: the one with the admins' edits
+    (bot/catalogue/editing.py), else the files'."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media) if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
-                    load_catalogue(settings.catalogue_dir),
+                    catalogue or load_catalogue(settings.catalogue_dir),
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
-                    receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir))
+                    receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
+                    review=review)
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-                       clock: Callable[[], datetime] | None = None) -> CaseService:
-    return CaseService(sessions, load_catalogue(settings.catalogue_dir),
+                       clock: Callable[[], datetime] | None = None,
+                       catalogue: Catalogue | None = None) -> CaseService:
+    return CaseService(sessions, catalogue or load_catalogue(settings.catalogue_dir),
                        load_work_calendar(settings.catalogue_dir), clock or chinatime.now)
 
 

@@ -6,6 +6,7 @@ them).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from bot.flows import apply as apply_flow
@@ -53,3 +54,9 @@ class CaseLookup(Protocol):
 
     async def find_for(self, receipt_no: str, *, user_id: str | None = None,
                        phone_last4: str | None = None) -> Case | None: ...
+
+
+class ReviewDesk(Protocol):
+    """Questions the bot did not answer, for the clerks to teach it (bot/review/service.py)."""
+
+    async def note(self, text: str, reason: str, at: datetime) -> None: ...

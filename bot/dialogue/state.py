@@ -35,6 +35,11 @@ HANDOFF_REQUESTS_KEY = keys.HANDOFF_REQUESTS
 QUESTIONS_TTL = 400 * 86400  # a year of monthly reports, and some
 
 
+# A turn's outcome (ConversationState.outcome): a guide answer — a matter's, the office
+# hours, the address — or why the question goes up for review (ReviewReason).
+ANSWERED = "answered"
+
+
 @dataclass
 class ConversationState:
     """What the bot remembers of one villager's conversation."""
@@ -54,9 +59,13 @@ class ConversationState:
     flow_state: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     pending_receipt: str | None = None  # a receipt number waiting for the phone's last four
+    # What this turn came to (ANSWERED or a ReviewReason), for the figures and the review
+    # list: set by the part that replied, read once the turn is over; never saved.
+    outcome: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"v": STATE_VERSION, **asdict(self)}, ensure_ascii=False)
+        saved = {k: v for k, v in asdict(self).items() if k != "outcome"}
+        return json.dumps({"v": STATE_VERSION, **saved}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes | None) -> ConversationState:
@@ -110,7 +119,15 @@ class StateStore:
     async def count_question(self, at: datetime) -> None:
         """For the director's bot containment: questions the bot was asked, per day (one
         round trip: it is on every message's path)."""
-        key = keys.QUESTIONS_ON.format(day=chinatime.day_of(at).isoformat())
+        await self._count(keys.QUESTIONS_ON, at)
+
+    async def count_answered(self, at: datetime) -> None:
+        """Of them, those it answered from the guide: only these count as contained (a
+        bare menu, 「没听懂」 or a handoff does not)."""
+        await self._count(keys.ANSWERED_ON, at)
+
+    async def _count(self, pattern: str, at: datetime) -> None:
+        key = pattern.format(day=chinatime.day_of(at).isoformat())
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.incr(key)
             pipe.expire(key, QUESTIONS_TTL)

@@ -46,6 +46,13 @@ PERSON_WANTED = re.compile(r"转人工|人工(服务|客服)|要人工"
                            r"|找(个|一个|一下)?(工作人员|人工|真人|客服)"
                            r"|(和|跟|同)(工作人员|真人)(说|讲|谈)")
 PERSON_DECLINED = re.compile(r"(不|别|无须|无需)(用|要|需要)?(转|找)?(人工|工作人员)")
+# what is left of 「我要找人工！」 once the request for a person is taken out
+_REQUEST_FILLER = re.compile(r"[\s\W_]|我|要|想|请|帮|给|你|您|们|一下|吧|啊|呀|人工|客服")
+
+
+def only_asks_for_a_person(text: str) -> bool:
+    """「转人工」「我要找人工」: a request for a person and no question besides."""
+    return not _REQUEST_FILLER.sub("", PERSON_WANTED.sub("", text))
 RECEIPT = re.compile(r"BM\d{6}[2-9A-HJ-NP-Z]{5}")
 
 BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,

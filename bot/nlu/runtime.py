@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.model import Catalogue
 from bot.config import Settings
 from bot.nlu.matters import MatterResolver
 from bot.nlu.service import NluProcess, NluServiceError
@@ -48,9 +49,10 @@ async def local_nlu_service(settings: Settings, port: int | None = None) -> Asyn
 
 
 @asynccontextmanager
-async def open_understanding(settings: Settings,
-                             port: int | None = None) -> AsyncIterator[Understanding]:
-    resolver = MatterResolver(load_catalogue(settings.catalogue_dir))
+async def open_understanding(settings: Settings, port: int | None = None,
+                             catalogue: Catalogue | None = None) -> AsyncIterator[Understanding]:
+    """`catalogue`: the one the bot uses (admins' edits applied), else the files'."""
+    resolver = MatterResolver(catalogue or load_catalogue(settings.catalogue_dir))
     async with aiohttp.ClientSession() as session:
         if settings.nlu_url:
             client = RasaClient(session, settings.nlu_url, settings.nlu_token,

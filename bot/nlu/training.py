@@ -5,7 +5,10 @@ directory: the `matter` synonyms (alias → matter id; an alias two matters shar
 none and is left to the resolver), the `matter` lookup table, jieba's user dictionary (so
 entity spans align with tokens), and the intent examples plus copies whose matter mention is
 swapped for other matters' aliases — so no intent learns that 低保 means "materials".
-Training is skipped when a model with the same fingerprint already exists.
+Examples clerks taught from the console and admins approved (PostgreSQL, bot/review) are
+passed in by 「发布更新」 and written beside nlu_data/'s into the build directory's nlu.yml,
+labelled like nlu_data/voices/: nlu_data/ itself is never written. Training is skipped
+when a model with the same fingerprint already exists.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -184,15 +188,39 @@ def training_examples(catalogue: Catalogue, nlu_dir: Path) -> list[Example]:
     return examples
 
 
+class Labelled(Protocol):
+    """An example taught in the console (bot/review/service.py Taught)."""
+
+    @property
+    def intent(self) -> str: ...
+
+    @property
+    def matter_id(self) -> str | None: ...  # None: about no matter
+
+    @property
+    def text(self) -> str: ...
+
+
+def taught_examples(taught: Sequence[Labelled], catalogue: Catalogue) -> list[Example]:
+    """Approved examples as training examples; one whose intent or matter is no longer
+    known is left out (a matter removed from the catalogue since)."""
+    return [Example(t.intent, t.text.strip(), t.matter_id or NO_MATTER) for t in taught
+            if t.intent in INTENT_NAMES and t.text.strip()
+            and (t.matter_id is None or t.matter_id in catalogue)]
+
+
 def build_training_input(catalogue: Catalogue, nlu_dir: Path, build_dir: Path,
                          python: Path, config_file: Path | None = None,
-                         leave_out: frozenset[Example] = frozenset()) -> TrainingInput:
+                         leave_out: frozenset[Example] = frozenset(),
+                         taught: Sequence[Labelled] = ()) -> TrainingInput:
     """Write Rasa's input under build_dir; `config_file` replaces nlu_data/config.yml.
 
     `leave_out`: examples kept out of training (a cross-validation fold), swaps included.
+    `taught`: approved examples from the console, added to nlu_data/'s.
     """
     index = _surface_index(catalogue)
     examples = [e for e in training_examples(catalogue, nlu_dir) if e not in leave_out]
+    examples += taught_examples(taught, catalogue)
     forms = sorted(s for s in index if len(s) >= 2)
     document = _nlu_document(_augment(examples, forms, index), catalogue, index)
 
@@ -265,3 +293,6 @@ def train(training: TrainingInput, models_dir: Path, python: Path, *, force: boo
     else:
         subprocess.run(command, check=True, env=rasa_environment(), cwd=training.directory)
     return target
+
+
+Trainer = Callable[[TrainingInput], Path]  # 「发布更新」's training step (tests fake it)

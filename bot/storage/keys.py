@@ -24,6 +24,7 @@ def transcript(channel: str, user: str) -> str:
 
 HANDOFF_REQUESTS = "bianmin:handoff:requests"  # without a handoff desk: requests for clerks
 QUESTIONS_ON = "bm:stats:questions:{day}"  # questions the bot received that day
+ANSWERED_ON = "bm:stats:answered:{day}"  # of them, those it answered from the guide
 CONSOLE_ALERTS = "bm:console:alerts"  # pub/sub: handoffs and alerts pushed to open consoles
 CONSOLE_PUBLISH = "bm:console:publish"  # the last catalogue publication's report
 

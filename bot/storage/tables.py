@@ -17,6 +17,11 @@
     handoffs               转人工: window, who claimed it, promised time, rating
     handoff_messages       what the villager and the clerk said after the handoff
     audit_log              every console action: who, what, when, before and after
+    review_questions       what the bot could not answer, one row per normalized text, counted
+    training_examples      a question a clerk labelled with its matter and intent; an admin
+                           approves it into the next training, or rejects it
+    matter_revisions       admins' edits of a matter, each a full set of the edited fields,
+                           overlaid on the YAML catalogue (the latest one counts)
 """
 
 from __future__ import annotations
@@ -396,3 +401,50 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(128))
     before: Mapped[dict[str, object] | None] = mapped_column(JSON)
     after: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class ReviewQuestion(Base):
+    """A question the bot did not answer (numbers masked), its repeats counted."""
+
+    __tablename__ = "review_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(500), unique=True)  # what groups repeats
+    text: Mapped[str] = mapped_column(Text)  # the latest wording, numbers masked
+    reason: Mapped[str] = mapped_column(String(32))  # the latest: not_understood / menu / …
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # set when a clerk turned it into a training example (then off the review list)
+    taught: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class TrainingExample(Base):
+    """A reviewed question with the matter and intent it should have been understood as."""
+
+    __tablename__ = "training_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("review_questions.id"),
+                                                    index=True)
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(32))
+    matter_id: Mapped[str | None] = mapped_column(String(64))  # None: about no matter
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending/approved/rejected
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MatterRevision(Base):
+    """One saved edit of a matter: the edited fields as the YAML file would hold them."""
+
+    __tablename__ = "matter_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_id: Mapped[str] = mapped_column(String(64), index=True)
+    fields: Mapped[dict[str, object]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    restored_from: Mapped[int | None] = mapped_column(Integer)  # 「恢复此版本」 of that one

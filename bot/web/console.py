@@ -9,7 +9,9 @@
     /console/cases/{r}/receipt    受理回执 to print (console_print.py)
     /console/today[?day=]         a day's appointments and home visits, by name or phone
     /console/figures[.csv]        the director's figures, charts drawn as SVG, CSV export
-    /console/catalogue            事项 and 「发布更新」 (validate, retrain the NLU model)
+    /console/catalogue            事项 and 「发布更新」 (validate, retrain the NLU model);
+                                  editing a matter in console_teaching.py
+    /console/review               教机器人 (console_teaching.py)
     /console/catalogue/{m}/notice 一次性告知单 to print (console_print.py)
     /console/audit                who did what
 
@@ -327,8 +329,9 @@ async def close(request: web.Request, who: Who) -> web.Response:
 async def catalogue_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
     report = await services.redis.get(keys.CONSOLE_PUBLISH)
+    catalogue = await services.editor.catalogue()  # with every worker's latest edits
     return render("catalogue.html", who,
-                  matters=[(m, completeness(m)) for m in services.catalogue],
+                  matters=[(m, completeness(m)) for m in catalogue],
                   report=json.loads(report) if report else None)
 
 
@@ -343,12 +346,15 @@ async def publish(request: web.Request, who: Who) -> web.Response:
 
     await services.redis.set(keys.CONSOLE_PUBLISH, json.dumps(
         {"by": who.name, "report": "正在检查并重新训练……"}, ensure_ascii=False))
-    request.app[PUBLISHING] = asyncio.create_task(run())
+    task = asyncio.create_task(run())
+    publishing = request.app[PUBLISHING]  # held, or the loop may drop the task half-way
+    publishing.add(task)
+    task.add_done_callback(publishing.discard)
     await services.accounts.audit(who.username, "catalogue.publish", "catalogue")
     raise web.HTTPFound("/console/catalogue")
 
 
-PUBLISHING = web.AppKey("console_publishing", asyncio.Task)
+PUBLISHING = web.AppKey("console_publishing", set[asyncio.Task[None]])
 
 
 @page("supervisor", "admin", "director")
@@ -364,6 +370,7 @@ async def close_streams(app: web.Application) -> None:
 
 def setup_routes(app: web.Application) -> None:
     app[SHUTTING_DOWN] = asyncio.Event()
+    app[PUBLISHING] = set()
     app.on_shutdown.append(close_streams)
     add = app.router
     add.add_get("/console/static/console.js", asset("console.js"))

@@ -22,11 +22,13 @@ from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.catalogue.center import Center
+from bot.catalogue.editing import CatalogueEditor
 from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.dialogue.state import StateStore
 from bot.handoff.replies import SavedReplies
 from bot.handoff.service import HandoffError, HandoffService
+from bot.review.service import ReviewService
 from bot.storage.files import FileStore
 from bot.storage.tables import Handoff
 from bot.web import console_words as words
@@ -68,6 +70,8 @@ class ConsoleServices:
     conversations: StateStore  # a clerk taking up a villager's conversation
     files: FileStore  # the photos and voice messages villagers sent
     replies: SavedReplies  # each window's 常用回复
+    review: ReviewService  # 「教机器人」: questions to review, training examples
+    editor: CatalogueEditor  # admins' edits of matters, as revisions
 
     def window_of(self, matter_id: str | None) -> str:
         return matter_window(self.bookings.rules, matter_id)

@@ -92,8 +92,10 @@ def _csv_rows(found: Figures) -> list[list[object]]:
                  is not None else ""])
     rows.extend(["满意度", label, n] for label, n in found.handoffs.get("ratings", {}).items())
     rows.append(["人工服务", "次数", found.handoffs.get("handoffs", 0)])
-    rows.append(["机器人解决率", "", f"{found.containment:.1%}" if found.containment
-                 is not None else ""])
+    rows.append(["机器人", "收到问题", found.questions])
+    rows.append(["机器人", "用办事指南答上", found.answered])
+    rows.append(["机器人解决率（只算答上了的）", "", f"{found.containment:.1%}"
+                 if found.containment is not None else ""])
     return rows
 
 

@@ -5,7 +5,7 @@ that holds it, and every view is written to the audit log.
     /console/cases/{receipt}/files/{file_id}         a material's photo (or PDF)
     /console/handoffs/{handoff_id}/files/{file_id}   a photo or voice message of the chat
 
-Voice comes from WeChat as AMR, which browsers do not play: it is sent as Ogg/Opus.
+Voice comes from WeChat as AMR, which browsers do not play: it is sent as WAV.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ async def _send(request: web.Request, who: Who, held: set[int],
         content = await services.files.load(stored.location)
         content_type = stored.content_type
         if content_type.startswith("audio/") and content_type not in audio.PLAYABLE:
-            content, content_type = await audio.playable(content), "audio/ogg"
+            content, content_type = await audio.playable(content), "audio/wav"
     except (UploadRefused, IntegrationError):
         raise web.HTTPGone(text="文件已损坏或已过保存期限") from None
     await services.accounts.audit(who.username, "file.view", target, None, {"file": file_id})

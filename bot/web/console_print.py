@@ -108,9 +108,10 @@ def _facts(matter: Matter, center: Center) -> dict[str, Any]:
 
 @page()
 async def matter_notice(request: web.Request, who: Who) -> web.Response:
-    """一次性告知单 of a matter, optionally for one situation (?variant=)."""
+    """一次性告知单 of a matter, optionally for one situation (?variant=), as admins last
+    edited it: the sheet handed out at the window says what the window asks for today."""
     services = request.app[CONSOLE]
-    matter = services.catalogue.get(request.match_info["matter_id"])
+    matter = (await services.editor.catalogue()).get(request.match_info["matter_id"])
     if matter is None:
         raise web.HTTPNotFound(text="没有这个事项")
     variant_id = typed(request.query, "variant") or None

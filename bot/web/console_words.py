@@ -9,6 +9,8 @@ from bot.appointments.bookings import BookingStatus
 from bot.appointments.home_visits import VisitStatus
 from bot.cases.status import Status
 from bot.handoff.service import HandoffStatus
+from bot.intents import Intent
+from bot.review.service import ExampleStatus, ReviewReason
 
 HANDOFF_WORDS: dict[str, str] = {HandoffStatus.WAITING: "等待接手", HandoffStatus.CLAIMED: "处理中",
                  HandoffStatus.CLOSED: "已结束", HandoffStatus.CANCELLED: "村民已取消"}
@@ -32,22 +34,50 @@ ACTION_WORDS = {
     "handoff.reveal": "查看完整号码", "handoff.claim": "接手人工服务",
     "handoff.reply": "回复村民", "handoff.close": "结束人工服务",
     "home_visit.schedule": "安排上门", "booking.mark": "登记预约到场情况",
-    "catalogue.publish": "发布事项更新", "file.view": "查看村民发来的照片或语音",
+    "file.view": "查看村民发来的照片或语音",
     "handoff.transfer": "转交人工服务", "booking.desk": "代村民预约",
     "reply.add": "添加常用回复", "reply.remove": "删除常用回复",
+    "catalogue.publish": "发布事项更新", "review.teach": "把问题教给机器人",
+    "review.approve": "采用例句", "review.reject": "不采用例句", "matter.edit": "修改事项",
+    "matter.restore": "恢复事项的旧版本",
 }
 TARGET_WORDS = {"case": "申请", "handoff": "人工服务", "booking": "预约", "visit": "上门服务",
                 "clerk": "工作人员", "user": "登录名", "ip": "地址", "user_ip": "登录名和地址",
                 "receipt": "受理编号", "guesser": "查件人", "catalogue": "事项目录",
-                "reply": "常用回复"}
+                "reply": "常用回复", "question": "机器人没答上的问题", "example": "例句",
+                "matter": "事项"}
 FIELD_WORDS = {"status": "状态", "active": "账号", "role": "角色", "window": "窗口",
                "handoff": "人工服务", "when": "时间", "proposed": "另约时间", "ip": "地址",
                "tries": "试了几次", "seconds": "锁定秒数", "file": "文件编号",
-               "clerk": "同事", "channel": "方式"}
+               "clerk": "同事", "channel": "方式", "text": "问题", "intent": "意图",
+               "matter": "事项", "aliases": "群众叫法", "materials": "材料",
+               "conditions": "办理条件", "time_limit": "办理时限", "fee": "收费",
+               "to_confirm": "整个事项待核实", "revision": "版本", "time_immediate": "即办",
+               "time_working_days": "时限工作日数", "time_days": "时限自然日数",
+               "time_note": "时限说明", "time_source": "时限出处", "fee_source": "收费出处"}
+CHECKBOXES = frozenset({"to_confirm", "time_immediate"})
+INTENT_WORDS: dict[str, str] = {
+    Intent.ASK_MATERIALS: "要带什么材料", Intent.ASK_PROCEDURE: "怎么办理",
+    Intent.ASK_CONDITIONS: "够不够条件、能领多少", Intent.ASK_TIME_LIMIT: "要多久",
+    Intent.ASK_FEE: "收不收费", Intent.ASK_LOCATION: "在哪里办",
+    Intent.ASK_OFFICE_HOURS: "中心几点上班", Intent.APPLY: "要申请",
+    Intent.BOOK_APPOINTMENT: "预约窗口时间", Intent.BOOK_HOME_VISIT: "要上门服务",
+    Intent.CANCEL_APPOINTMENT: "取消或改预约", Intent.CHECK_PROGRESS: "查自己办件的进度",
+    Intent.COMPLAIN: "投诉", Intent.HUMAN_HANDOFF: "要找工作人员", Intent.GREET: "打招呼",
+    Intent.THANKS: "道谢", Intent.GOODBYE: "告别", Intent.AFFIRM: "回答“是”",
+    Intent.DENY: "回答“不是”", Intent.OUT_OF_SCOPE: "和办事无关",
+}
+REVIEW_WORDS: dict[str, str] = {
+    ReviewReason.NOT_UNDERSTOOD: "没听懂", ReviewReason.BARE_MENU: "只回了菜单",
+    ReviewReason.CHOICES: "让村民选事项，没能确定", ReviewReason.ASKED_PERSON: "村民要找工作人员",
+    ReviewReason.HANDED_OVER: "两次没听懂，转了人工"}
+EXAMPLE_WORDS: dict[str, str] = {ExampleStatus.PENDING: "待审核",
+                                 ExampleStatus.APPROVED: "已采用", ExampleStatus.REJECTED: "未采用"}
 # The status words of each kind of record, by the prefix of an audit target (case:BM…)
 _STATUS_BY_TARGET: Mapping[str, Mapping[str, str]] = {
     "case": {status.value: status.label for status in Status},
     "handoff": HANDOFF_WORDS, "booking": BOOKING_WORDS, "visit": VISIT_WORDS,
+    "example": EXAMPLE_WORDS,
 }
 
 
@@ -65,6 +95,10 @@ def _value_words(kind: str, field: str, value: object) -> str:
         return _STATUS_BY_TARGET.get(kind, {}).get(str(value), str(value))
     if field == "role":
         return ROLE_WORDS.get(str(value), str(value))
+    if field == "intent":
+        return INTENT_WORDS.get(str(value), str(value))
+    if field in CHECKBOXES and isinstance(value, str):
+        return "是" if value else "否"
     if isinstance(value, bool):
         return ("启用" if value else "停用") if field == "active" else ("是" if value else "否")
     return "—" if value is None else str(value)

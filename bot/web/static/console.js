@@ -12,7 +12,12 @@ stream.onerror = () => {
 };
 const words = {"handoff.opened": "新的人工请求", "handoff.message": "村民发来新消息",
                "handoff.escalated": "有人工请求超时未接手", "handoff.claimed": "人工请求已被接手"};
+// A form being sent navigates away by itself: a reload now would cancel it (the alert of the
+// clerk's own transfer or reply arrives before the next page does).
+let submitting = false;
+document.addEventListener("submit", () => { submitting = true; });
 stream.onmessage = (event) => {
+  if (submitting) return;
   const alert = JSON.parse(event.data);
   const banner = document.getElementById("banner");
   banner.textContent = (words[alert.type] || "有新动态") + "（#" + alert.id + "）";
