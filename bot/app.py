@@ -35,6 +35,7 @@ from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.editing import CatalogueEditor
+from bot.catalogue.model import Catalogue
 from bot.catalogue.reading import CatalogueError
 from bot.catalogue.revisions import MatterRevisions
 from bot.channels import sms_receipts
@@ -94,7 +95,10 @@ def services(settings: Settings, clock: Clock | None
             # the database first: the catalogue the bot uses has the admins' edits in it
             sessions = await stack.enter_async_context(open_database(settings.database_url))
             editor = catalogue_editor(settings, sessions, clock)
+            loaded_at = await editor.revisions.newest()
             catalogue = await editor.catalogue()
+            following = asyncio.create_task(editor.follow(catalogue, loaded_at))
+            stack.callback(following.cancel)
             understanding = await stack.enter_async_context(
                 open_understanding(settings, settings.nlu_port, catalogue))
             app[nlu_api.UNDERSTANDING] = understanding
@@ -124,6 +128,7 @@ def services(settings: Settings, clock: Clock | None
             if settings.files_retention_days:
                 days = settings.files_retention_days
                 nightly_jobs.append(lambda: cases.purge_files(days, files))
+            nightly_jobs.append(lambda: cases.purge_chat_files(settings.transcript_days, files))
             nightly_task = asyncio.create_task(nightly(appointments.bookings, nightly_jobs))
             stack.callback(nightly_task.cancel)
             app[clerk_appointments.BOOKINGS] = appointments.bookings
@@ -136,7 +141,8 @@ def services(settings: Settings, clock: Clock | None
                                       wecom_poster(settings, session), clock)
             review = ReviewService(sessions, clock) if clock else ReviewService(sessions)
             app[console_base.CONSOLE] = await console_services(
-                settings, sessions, redis, cases, appointments, handoffs, files, review, editor)
+                settings, sessions, redis, cases, appointments, handoffs, files, review, editor,
+                catalogue)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
@@ -173,7 +179,8 @@ def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPos
 async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                            redis: Redis, cases: CaseService, appointments: Appointments,
                            handoffs: HandoffService, files: FileStore, review: ReviewService,
-                           editor: CatalogueEditor) -> console_base.ConsoleServices:
+                           editor: CatalogueEditor, catalogue: Catalogue
+                           ) -> console_base.ConsoleServices:
     accounts = Accounts(sessions, redis)
     password = secrets.token_urlsafe(12)
     # A fresh install: one admin, its password shown once (by the worker that wrote it).
@@ -186,7 +193,7 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
 
     return console_base.ConsoleServices(
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
-        await editor.catalogue(), load_center(settings.catalogue_dir), sessions,
+        catalogue, load_center(settings.catalogue_dir), sessions,
         redis, publish, StateStore(redis, settings.transcript_days), files,
         SavedReplies(sessions), review, editor)
 

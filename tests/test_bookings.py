@@ -198,7 +198,7 @@ async def test_clerks_mark_arrivals_and_see_the_day(bookings, sessions, clock):
     [slot, *_] = await bookings.open_slots("civil", date(2026, 11, 23), date(2026, 11, 23))
     booking = await bookings.book(request(slot, "o_a"))
     assert (await bookings.mark(booking.booking_no, "arrived", "李四")).status == "arrived"
-    with pytest.raises(BookingError, match="不能改为 arrived"):
+    with pytest.raises(BookingError, match="不能再记为「已到场」"):
         await bookings.mark(booking.booking_no, "arrived", "李四")
     assert (await bookings.mark(booking.booking_no, "done", "李四")).status == "done"
     [seen] = await bookings.day_view(date(2026, 11, 23), "civil")

@@ -119,7 +119,7 @@ async def test_a_villager_asks_for_a_person_and_rates_the_answer(app_client, ses
     try:
         status, queue = await li.login("li", "password-li")
         assert status == 200 and "人工队列" in queue and "要求人工" in queue
-        assert "<td>我要找人工</td>" in queue and "已等0分钟" in queue  # what, and how long
+        assert "<td>有人吗</td>" in queue and "已等0分钟" in queue  # the latest words, the wait
         async with sessions() as session:
             handoff = await session.scalar(select(Handoff))
         assert handoff.window == "general" and handoff.transcript[0]["text"] == "几点上班"
@@ -247,7 +247,7 @@ async def test_who_may_see_and_do_what(app_client, sessions):
         await zhou.post(f"/console/handoffs/{handoff.id}/claim", status=403)
         await li.post(f"/console/handoffs/{handoff.id}/claim")
         taken = await zhao.post(f"/console/handoffs/{handoff.id}/claim", status=409)
-        assert "已由 li 接手" in taken  # 首问负责: no two clerks answer the same one
+        assert "已由 李四 接手" in taken  # 首问负责: no two clerks answer the same one
         await zhao.post(f"/console/handoffs/{handoff.id}/reply", status=409, text="我来")
     finally:
         for clerk in (anonymous, li, zhou, zhao):
@@ -462,7 +462,8 @@ async def test_every_page_speaks_the_clerks_language(app_client):
             f"/console/cases/{receipt}/receipt", "/console/catalogue/dibao/notice",
             "/console/catalogue/dibao/notice?variant=rural",
             "/console/today?day=2026-11-24&name=%E7%8E%8B", "/console/audit",
-            "/console/review", "/console/catalogue/dibao/edit")}
+            "/console/review", "/console/catalogue/dibao/edit", "/console/bookings",
+            "/console/replies", "/console/bookings/new?matter=dibao")}
         pages["/console/review (clerk)"] = await li.get("/console/review")
     finally:
         await li.close()

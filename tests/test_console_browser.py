@@ -3,12 +3,11 @@ and voice opened from a handoff, a case found by phone number and its 受理回�
 walk-in booked, a handoff passed to another window, a misunderstood question taught and
 published, a matter's materials edited, and no page showing a code instead of words."""
 
+import asyncio
 import dataclasses
 import re
-import subprocess
 from contextlib import asynccontextmanager
 
-import imageio_ffmpeg
 import pytest
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from bot.config import Settings
 from bot.storage.tables import Handoff
 from bot.web.console_base import CONSOLE
 from tests import test_console
+from tests.media import photo_jpeg, voice_amr
 from tests.test_apply import Phone, fill_in_applicant
 from tests.test_console import MONDAY_MORNING, RAW_CODES
 from tests.test_simulator import CHROMIUM
@@ -25,23 +25,14 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 app_client, clock = test_console.app_client, test_console.clock  # the console's fixtures
 
 
-def ffmpeg(*args: str) -> bytes:
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel",
-                           "error", *args, "pipe:1"], capture_output=True, check=True).stdout
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def photo() -> bytes:
-    """A phone photo of a paper: a real 320×240 JPEG, wider than high."""
-    return ffmpeg("-f", "lavfi", "-i", "color=c=0xd8d0c0:s=320x240", "-frames:v", "1",
-                  "-c:v", "mjpeg", "-f", "image2")
+    return photo_jpeg()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def voice() -> bytes:
-    """Two seconds of AMR, as WeChat sends a voice message."""
-    return ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-ar", "8000",
-                  "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "12.2k", "-f", "amr")
+    return voice_amr()
 
 
 @pytest.fixture
@@ -95,14 +86,19 @@ async def test_a_clerk_opens_the_photo_and_voice_a_villager_sent(app_client, des
         thumb = page.locator("img.thumb")
         await thumb.wait_for()
         await page.wait_for_function("() => document.querySelector('img.thumb').complete")
-        assert await thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [320, 240]
+        # a thumbnail, 240 pixels wide, that turns
+        assert await thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [240, 180]
         await page.click("button.rotate")
         assert "rotate(90deg)" in await thumb.evaluate("img => img.style.transform")
         async with page.context.expect_page() as opened:
-            await thumb.click()  # the full size, in a tab of its own
+            await thumb.click()  # the full size, in a tab of its own, to turn and read
         full = await opened.value
-        await full.wait_for_load_state()
-        assert await full.evaluate("document.images[0].naturalWidth") == 320
+        await full.wait_for_function("() => document.getElementById('photo').complete")
+        assert await full.evaluate("document.getElementById('photo').naturalWidth") == 320
+        await full.click("#rotate")
+        await full.click("#rotate")
+        assert "rotate(180deg)" in await full.evaluate(
+            "document.getElementById('photo').style.transform")
         # the voice plays: Chromium decodes it and knows how long it is
         assert "听写：我娘的低保卡丢了" in await page.inner_text("#messages")
         duration = await page.eval_on_selector("audio", """audio => new Promise((done, fail) => {
@@ -220,6 +216,16 @@ async def test_an_admin_edits_a_matters_materials(app_client, desk):
         await page.locator("#saved").wait_for()
         await page.goto("/console/catalogue/dibao/notice")
         assert "村委会出具的家庭情况说明" in await page.inner_text("#sheet")
+        # the bot tells villagers the new list too, without a restart (every worker looks
+        # for edits every few seconds)
+        villager, answer = Phone(app_client, "o_after_edit"), ""
+        for _ in range(40):
+            await villager.says("低保要带什么材料")
+            answer = await villager.says("1")  # 农村低保
+            if "村委会出具的家庭情况说明" in answer:
+                break
+            await asyncio.sleep(0.5)
+        assert "村委会出具的家庭情况说明" in answer
         # a line the check refuses: said on the form, what was typed kept
         await page.goto("/console/catalogue/dibao/edit")
         await page.fill("#materials", "户口本｜原件｜很多份")

@@ -26,33 +26,41 @@ async def test_a_clerk_books_a_slot_for_a_villager_who_walked_in(app_client, ses
         await li.login("li", "password-li")
         form = await li.get("/console/bookings/new?matter=dibao&day=2026-11-24")
         slots = re.findall(r'name="slot" value="(\d+)"> ([^<]+)（还能约', form)
+        nonce = re.search(r'name="nonce" value="([^"]+)"', form).group(1)
         assert slots and "11月24日" in slots[0][1]
+        typed = {"matter": "dibao", "day": "2026-11-24", "slot": slots[0][0], "name": "王秀英",
+                 "phone": "13800001234", "channel": "phone", "nonce": nonce}
         # a wrong phone: said on the form, nothing typed lost
-        wrong = await li.post("/console/bookings/new", status=400, matter="dibao",
-                              day="2026-11-24", slot=slots[0][0], name="王秀英",
-                              phone="1380000", channel="phone")
+        wrong = await li.post("/console/bookings/new", status=400,
+                              **{**typed, "phone": "1380000"})
         assert "电话号码不对" in wrong and 'value="王秀英"' in wrong and "checked" in wrong
-        await li.post("/console/bookings/new", matter="dibao", day="2026-11-24",
-                      slot=slots[0][0], name="王秀英", phone="13800001234", channel="phone")
+        await li.post("/console/bookings/new", **typed)
         async with sessions() as session:
             booking = await session.scalar(select(Booking))
         assert (booking.name, booking.phone, booking.channel) == ("王秀英", "13800001234",
                                                                   "phone")
         done = await li.get(f"/console/bookings/new?booked={booking.booking_no}")
         assert f"已预约 {booking.booking_no}：{slots[0][1]}，王秀英" in done
-        # the same form sent twice is one booking; another for the same matter is refused
-        await li.post("/console/bookings/new", matter="dibao", day="2026-11-24",
-                      slot=slots[0][0], name="王秀英", phone="13800001234", channel="phone")
-        again = await li.post("/console/bookings/new", status=409, matter="dibao",
-                              day="2026-11-24", slot=slots[1][0], name="王秀英",
-                              phone="13800001234")
-        assert "已经约了" in again and booking.booking_no in again
+        # the same form sent twice is one booking; a new form for the same matter is refused
+        # in words for the clerk
+        await li.post("/console/bookings/new", **typed)
+        next_form = re.search(r'name="nonce" value="([^"]+)"', await li.get(
+            "/console/bookings/new?matter=dibao&day=2026-11-24")).group(1)
+        again = await li.post("/console/bookings/new", status=409,
+                              **{**typed, "slot": slots[1][0], "nonce": next_form})
+        assert f"这位村民已经约了{slots[0][1]}，预约号{booking.booking_no}" in again
+        assert "改预约" not in again  # what a villager would send, not a clerk
+        await li.post(f"/console/bookings/{booking.booking_no}/mark", to="arrived")
+        twice = await li.post(f"/console/bookings/{booking.booking_no}/mark", status=409,
+                              to="arrived")
+        assert "这个预约已是「已到场」，不能再记为「已到场」" in twice
         # the confirmation goes to the phone by SMS: the villager has no WeChat here
         notice = await until(lambda: _notice(sessions))
         assert notice.phone == "13800001234" and notice.openid is None
-        zhou = Clerk(app_client)
-        await zhou.login("zhou", "password-zhou")
+        [zhou] = await signed_in(app_client, "zhou")
         await zhou.get("/console/bookings/new?matter=dibao&day=2026-11-24", status=403)
+        # another window's booking number tells them nothing
+        assert "王秀英" not in await zhou.get(f"/console/bookings/new?booked={booking.booking_no}")
         await zhou.close()
     finally:
         await li.close()

@@ -1,29 +1,21 @@
 """Issue #15: the photos and voice messages villagers sent, opened by the clerks who may see
 them — through a case or a handoff of their windows, every view in the audit log."""
 
+import io
 import re
-import subprocess
+from datetime import timedelta
 
-import imageio_ffmpeg
-import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from bot.storage.tables import AuditEntry, Handoff, StoredFile
+from bot.web.console_base import CONSOLE
 from tests import test_console
+from tests.media import photo_jpeg, voice_amr
 from tests.test_apply import JPEG, Phone, fill_in_applicant
 from tests.test_console_desk import asks_for_a_person, signed_in
 
 app_client, clock = test_console.app_client, test_console.clock  # the console's fixtures
-
-
-@pytest.fixture(scope="module")
-def amr() -> bytes:
-    """Two seconds of AMR, as WeChat sends a voice message."""
-    return subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-         "-i", "sine=frequency=440:duration=2", "-ar", "8000", "-ac", "1",
-         "-c:a", "libopencore_amrnb", "-b:a", "12.2k", "-f", "amr", "pipe:1"],
-        capture_output=True, check=True).stdout
 
 
 async def fetch(clerk, path, status=200):
@@ -33,9 +25,10 @@ async def fetch(clerk, path, status=200):
             await r.read()
 
 
-async def test_a_clerk_opens_the_photo_and_voice_a_villager_sent(app_client, sessions, amr):
+async def test_a_clerk_opens_the_photo_and_voice_a_villager_sent(app_client, sessions):
+    amr, photo_bytes = voice_amr(), photo_jpeg()
     villager = Phone(app_client, "o_media")
-    assert "收到您发的图片" in await villager.sends_photo()  # before asking for a person
+    assert "收到您发的图片" in await villager.sends_photo(photo_bytes)  # before the handoff
     await villager.says("我想问低保的事")
     await villager.says("转人工")
     await villager.sends_voice(amr, recognition="我娘的低保卡丢了")
@@ -50,11 +43,16 @@ async def test_a_clerk_opens_the_photo_and_voice_a_villager_sent(app_client, ses
     try:
         page = await li.get(f"/console/handoffs/{handoff.id}")
         photo, voice, unheard = (f"/console/handoffs/{handoff.id}/files/{f.id}" for f in files)
-        assert f'<img src="{photo}" class="thumb"' in page and "旋转" in page
+        assert f'<a href="{photo}/view"' in page and "旋转" in page
+        assert f'<img src="{photo}?size=small" class="thumb"' in page
         assert f'<audio controls preload="none" src="{voice}">' in page
         assert "听写：我娘的低保卡丢了" in page and "（没有听写）" in page
-        content_type, cache, content = await fetch(li, photo)
-        assert (content_type, content) == ("image/jpeg", JPEG) and "no-store" in cache
+        content_type, cache, content = await fetch(li, f"{photo}?size=small")
+        assert content_type == "image/jpeg" and "max-age" in cache  # shown with the page
+        assert Image.open(io.BytesIO(content)).size == (240, 180)
+        content_type, cache, content = await fetch(li, photo)  # opened: that is audited
+        assert (content_type, content) == ("image/jpeg", photo_bytes) and "no-store" in cache
+        assert 'id="photo"' in (await fetch(li, f"{photo}/view"))[2].decode()
         content_type, _, content = await fetch(li, unheard)
         assert content_type == "audio/wav" and content.startswith(b"RIFF")  # playable
         # another window's clerk, a file of another conversation, no file at all
@@ -89,7 +87,8 @@ async def test_a_materials_photo_opens_from_its_case_for_its_window_only(app_cli
     try:
         page = await li.get(f"/console/cases/{receipt}")
         path = f"/console/cases/{receipt}/files/{first.id}"
-        assert re.search(rf'<div class="material">[^<]*已拍照 .*<img src="{path}"', page, re.S)
+        assert re.search(rf'<div class="material">[^<]*已拍照 .*<img src="{path}\?size=small"',
+                         page, re.S)
         assert (await fetch(li, path))[2] == JPEG
         await fetch(zhou, path, 403)
         # a file is opened only through a case or handoff that holds it
@@ -98,3 +97,29 @@ async def test_a_materials_photo_opens_from_its_case_for_its_window_only(app_cli
     finally:
         await li.close()
         await zhou.close()
+
+
+async def test_chat_photos_go_after_the_transcripts_keeping_but_a_cases_photo_stays(
+        app_client, sessions, clock):
+    services = app_client.server.app[CONSOLE]
+    villager = Phone(app_client, "o_kept")
+    await fill_in_applicant(villager)
+    reply = await villager.sends_photo(JPEG)  # a material of the application
+    while "受理编号：" not in reply:
+        reply = await villager.says("1")
+    handoff = await asks_for_a_person(app_client, sessions, "o_chat")
+    await Phone(app_client, "o_chat").sends_photo(JPEG + b"in the chat")
+    async with sessions() as session:
+        on_case, in_chat = list(await session.scalars(select(StoredFile).order_by(StoredFile.id)))
+    clock.now += timedelta(days=31)
+    assert await services.cases.purge_chat_files(30, services.files) == 1
+    async with sessions() as session:
+        assert [f.id for f in await session.scalars(select(StoredFile))] == [on_case.id]
+    assert await services.files.load(on_case.location) == JPEG
+    [li] = await signed_in(app_client, "li")
+    try:
+        page = await li.get(f"/console/handoffs/{handoff.id}")
+        await fetch(li, f"/console/handoffs/{handoff.id}/files/{in_chat.id}", 404)
+    finally:
+        await li.close()
+    assert "[图片]" in page and f"/files/{in_chat.id}" not in page

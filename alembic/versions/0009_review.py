@@ -55,7 +55,9 @@ def upgrade() -> None:
         sa.Column('author', sa.String(length=64), nullable=False),
         sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('restored_from', sa.Integer(), nullable=True),
+        sa.Column('follows', sa.Integer(), nullable=False, server_default='0'),
         sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('matter_id', 'follows'),
     )
     op.create_index('ix_matter_revisions_matter_id', 'matter_revisions', ['matter_id'])
 

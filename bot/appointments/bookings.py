@@ -25,6 +25,17 @@ class BookingStatus(StrEnum):
     LATE_CANCELLED = "late_cancelled"  # too close to the time: counted like a no-show
     MOVED = "moved"  # replaced by another booking (moved_to)
 
+    @property
+    def label(self) -> str:
+        """As a clerk says it."""
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS: dict[str, str] = {BookingStatus.BOOKED: "已预约", BookingStatus.ARRIVED: "已到场",
+                 BookingStatus.DONE: "已办完", BookingStatus.NO_SHOW: "未到",
+                 BookingStatus.CANCELLED: "已取消", BookingStatus.LATE_CANCELLED: "临时取消",
+                 BookingStatus.MOVED: "已改约"}
+
 
 ACTIVE = BookingStatus.BOOKED
 CLERK_MOVES = {BookingStatus.BOOKED: {BookingStatus.ARRIVED, BookingStatus.NO_SHOW,

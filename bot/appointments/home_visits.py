@@ -168,7 +168,7 @@ class HomeVisitService:
             if to == VisitStatus.DONE and visit.status != VisitStatus.SCHEDULED:
                 raise BookingError("还没排时间的上门服务不能记为办结")
             if to not in (VisitStatus.DONE, VisitStatus.CANCELLED):
-                raise BookingError(f"不能改为 {to}")
+                raise BookingError("上门服务只能记为已上门或已取消")
             if to == VisitStatus.CANCELLED:
                 await self._free(session, visit)
             visit.status, visit.updated_at = to, now

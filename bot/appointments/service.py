@@ -24,6 +24,7 @@ from bot.appointments.bookings import (
     ACTIVE,
     CLERK_MOVES,
     COUNTED_MISSES,
+    STATUS_LABELS,
     BookingError,
     BookingStatus,
     NotFound,
@@ -33,9 +34,11 @@ from bot.appointments.bookings import (
     slot_label,
 )
 from bot.appointments.rules import BookingRules, Session, Window
+from bot.appointments.search import BookingQuery, booking_search
 from bot.appointments.when import PART_WORDS, When, day_label
 from bot.chinatime import CHINA, local
 from bot.storage.db import insert_new, write_events_once
+from bot.storage.finding import Page, fetch_page
 from bot.storage.tables import Booking, DomainEvent, ServiceSlot
 from bot.workdays import WorkCalendar
 
@@ -259,13 +262,15 @@ class BookingService:
             select(Booking).join(ServiceSlot).where(
                 Booking.user_id == request.user_id, Booking.status == ACTIVE,
                 ServiceSlot.starts_at > now)) if b.booking_no != request.replaces]
+        # said to the villager on the phone, or to the clerk booking for them
+        you, how = ("这位村民", "") if request.by_clerk else ("您", "要改时间请发“改预约”。")
         same = next((b for b in active if b.matter_id == request.matter_id), None)
         if same is not None:
-            raise BookingError(f"您已经约了{slot_label(same.slot)}，预约号{same.booking_no}。"
-                               f"要改时间请发“改预约”。")
+            raise BookingError(f"{you}已经约了{slot_label(same.slot)}，预约号{same.booking_no}。"
+                               f"{how}")
         if len(active) >= self.rules.max_active:
-            raise BookingError(f"您已经有{len(active)}个预约还没办，办完或取消后再约新的。"
-                               f"发“我的预约”可以查看。")
+            raise BookingError(f"{you}已经有{len(active)}个预约还没办，办完或取消后再约新的。"
+                               + ("" if request.by_clerk else "发“我的预约”可以查看。"))
 
     async def _release(self, session: AsyncSession, booking_no: str, user_id: str | None,
                        status: str, now: datetime, moved_to: str | None = None) -> Booking:
@@ -307,12 +312,18 @@ class BookingService:
             if booking is None:
                 raise NotFound("没有这个预约号")
             if to not in CLERK_MOVES.get(BookingStatus(booking.status), set()):
-                raise BookingError(f"预约状态是 {booking.status}，不能改为 {to}")
+                raise BookingError(f"这个预约已是「{STATUS_LABELS[booking.status]}」，"
+                                   f"不能再记为「{STATUS_LABELS.get(to, to)}」")
             if to == BookingStatus.NO_SHOW and local(booking.slot.starts_at) > local(now):
                 raise BookingError("预约时间还没到，不能记爽约")
             booking.status, booking.updated_at = to, now
             session.add(self._event(f"booking.{to}", booking, booking.slot, now, clerk=clerk))
             return booking
+
+    async def search(self, query: BookingQuery, page: int = 1) -> Page[Booking]:
+        """For clerks: one page of the matching bookings (bot/appointments/search.py)."""
+        async with self._sessions() as session:
+            return await fetch_page(session, booking_search(query), page)
 
     async def get(self, booking_no: str) -> Booking | None:
         async with self._sessions() as session:

@@ -8,10 +8,10 @@ while a case waits for 补正 its clock stops, and the pause is added back when 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -25,7 +25,14 @@ from bot.catalogue.model import Catalogue
 from bot.storage.db import write_events_once
 from bot.storage.files import FileStore, SavedFile
 from bot.storage.finding import PAGE_SIZE, Page, fetch_page
-from bot.storage.tables import Case, CaseMaterial, CaseStatusChange, DomainEvent, StoredFile
+from bot.storage.tables import (
+    Case,
+    CaseMaterial,
+    CaseStatusChange,
+    DomainEvent,
+    HandoffMessage,
+    StoredFile,
+)
 from bot.workdays import DueDate, WorkCalendar
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
@@ -201,7 +208,7 @@ class CaseService:
         async with self._sessions.begin() as session:
             row = StoredFile(sha256=saved.sha256, size=saved.size,
                              content_type=saved.content_type, location=saved.location,
-                             created_at=saved.saved_at, media_id=media_id)
+                             created_at=self._clock(), media_id=media_id)
             session.add(row)
             await session.flush()
             return row.id
@@ -211,6 +218,12 @@ class CaseService:
         async with self._sessions() as session:
             return await session.scalar(select(StoredFile.id).where(
                 StoredFile.media_id == media_id).order_by(StoredFile.id).limit(1))
+
+    async def content_types(self, file_ids: Collection[int]) -> dict[int, str]:
+        async with self._sessions() as session:
+            rows = await session.execute(select(StoredFile.id, StoredFile.content_type).where(
+                StoredFile.id.in_(file_ids)))
+            return {row.id: row.content_type for row in rows}
 
     async def stored_file(self, file_id: int) -> StoredFile | None:
         async with self._sessions() as session:
@@ -225,17 +238,42 @@ class CaseService:
             materials = list(await session.scalars(
                 select(CaseMaterial).join(Case).where(Case.closed_at < cutoff,
                                                       CaseMaterial.file_id.is_not(None))))
-            file_ids = {m.file_id for m in materials}
+            file_ids = {m.file_id for m in materials if m.file_id}
             for material in materials:
                 material.file_id = None
             await session.flush()
-            still_used = set(await session.scalars(select(CaseMaterial.file_id).where(
-                CaseMaterial.file_id.in_(file_ids))))
-            gone = [f for f in await session.scalars(select(StoredFile).where(
-                StoredFile.id.in_(file_ids - still_used)))]
-            for stored in gone:
-                await session.delete(stored)
-            await session.flush()
+            gone = await self._drop_unused(session, file_ids)
+        return await self._delete_content(gone, store)
+
+    async def purge_chat_files(self, days: int, store: FileStore) -> int:
+        """Retention of what villagers sent in chat (kept as it arrived, for the clerks):
+        older than `days` (the transcripts' TRANSCRIPT_DAYS) and on no case, it goes; a
+        handoff then says the photo is past keeping."""
+        cutoff = self._clock() - timedelta(days=days)
+        async with self._sessions.begin() as session:
+            file_ids = set(await session.scalars(select(StoredFile.id).where(
+                StoredFile.created_at < cutoff, StoredFile.media_id.is_not(None))))
+            gone = await self._drop_unused(session, file_ids)
+        return await self._delete_content(gone, store)
+
+    @staticmethod
+    async def _drop_unused(session: AsyncSession, file_ids: set[int]) -> list[StoredFile]:
+        """The rows of `file_ids` no case material uses, deleted (a handoff's message keeps
+        its words, not the file)."""
+        still_used = set(await session.scalars(select(CaseMaterial.file_id).where(
+            CaseMaterial.file_id.in_(file_ids))))
+        gone = list(await session.scalars(select(StoredFile).where(
+            StoredFile.id.in_(file_ids - still_used))))
+        await session.execute(update(HandoffMessage).where(
+            HandoffMessage.file_id.in_([f.id for f in gone])).values(file_id=None))
+        for stored in gone:
+            await session.delete(stored)
+        await session.flush()
+        return gone
+
+    async def _delete_content(self, gone: list[StoredFile], store: FileStore) -> int:
+        """The content of deleted rows, unless another row still points at it."""
+        async with self._sessions() as session:
             kept = set(await session.scalars(select(StoredFile.location).where(
                 StoredFile.location.in_([f.location for f in gone]))))
         for location in {f.location for f in gone} - kept:

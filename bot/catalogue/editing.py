@@ -12,6 +12,7 @@ has still to confirm it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import load_outside
 from bot.catalogue.reading import CatalogueError, CatalogueProblem
 from bot.catalogue.revisions import MatterRevisions
+
+CHANGED_MEANWHILE = "刚才有人改过这个事项：请打开最新的内容再改（您填的还在下面）"
+FOLLOW_SECONDS = 5.0  # how soon every worker answers with an admin's edit
+log = logging.getLogger(__name__)
 
 EDITABLE = ("aliases", "materials", "conditions", "time_limit", "fee", "to_confirm")
 FORM_KEYS = ("aliases", "materials", "conditions", "time_immediate", "time_working_days",
@@ -242,9 +247,41 @@ class CatalogueEditor:
         self.revisions = revisions
 
     async def catalogue(self) -> Catalogue:
-        """The catalogue the bot uses: at start-up and by 「发布更新」."""
+        """The catalogue the bot uses, with the admins' latest edits. An edit that no longer
+        fits the files (changed on the server since) is left out, with an error in the log,
+        rather than keeping every worker from starting."""
         edits = await self.revisions.latest()
-        return await asyncio.to_thread(load_catalogue, self._directory, edits=edits)
+        try:
+            return await asyncio.to_thread(load_catalogue, self._directory, edits=edits)
+        except CatalogueError:
+            if not edits:
+                raise
+        fitting: dict[str, dict[str, Any]] = {}
+        for matter_id, fields in edits.items():
+            try:
+                await asyncio.to_thread(load_catalogue, self._directory,
+                                        edits={**fitting, matter_id: fields})
+                fitting[matter_id] = fields
+            except CatalogueError as clash:
+                log.error("catalogue: the admins' edit of %s no longer fits the files and is "
+                          "left out: %s", matter_id, clash)
+        return await asyncio.to_thread(load_catalogue, self._directory, edits=fitting)
+
+    async def follow(self, catalogue: Catalogue, seen: int,
+                     every: float = FOLLOW_SECONDS) -> None:
+        """Keep `catalogue` (loaded at revision `seen`) at the admins' latest edits,
+        whichever worker saved them: the newest revision is looked up every `every` seconds
+        (one indexed query; a missed pub/sub message could leave a worker behind for ever, a
+        poll cannot)."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                newest = await self.revisions.newest()
+                if newest != seen:
+                    catalogue.refresh(await self.catalogue())
+                    seen = newest
+            except Exception:  # the database away for a moment: the next look catches up
+                log.exception("catalogue: could not take the latest edits")
 
     def original(self, matter_id: str) -> dict[str, Any]:
         return file_fields(self._directory, matter_id)
@@ -264,12 +301,12 @@ class CatalogueEditor:
             raise EditRefused(["有空字符或内容太长，请检查后再保存"])
         before, now = await self.current(matter_id)
         if now != base:
-            raise EditRefused(["刚才有人改过这个事项：请打开最新的内容再改（您填的还在下面）"])
-        return await self._store(matter_id, before, fields_of(form), by, None)
+            raise EditRefused([CHANGED_MEANWHILE])
+        return await self._store(matter_id, before, fields_of(form), by, base, None)
 
     async def restore(self, matter_id: str, revision_id: int, by: str) -> Saved:
         """「恢复此版本」: an older revision's fields (0: the file's) as the newest."""
-        before, _ = await self.current(matter_id)
+        before, now = await self.current(matter_id)
         if revision_id == 0:
             fields = self.original(matter_id)
         else:
@@ -278,16 +315,18 @@ class CatalogueEditor:
             if old is None:
                 raise EditRefused(["没有这个版本"])
             fields = dict(old.fields)
-        return await self._store(matter_id, before, fields, by, revision_id)
+        return await self._store(matter_id, before, fields, by, now, revision_id)
 
     async def _store(self, matter_id: str, before: dict[str, Any], fields: dict[str, Any],
-                     by: str, restored_from: int | None) -> Saved:
+                     by: str, follows: int, restored_from: int | None) -> Saved:
         edits = {**await self.revisions.latest(), matter_id: fields}
         problems = await asyncio.to_thread(check, self._directory, self._seeds_dir, edits,
                                            matter_id)
         if problems:
             raise EditRefused(problems)
-        revision = await self.revisions.add(matter_id, fields, by, restored_from)
+        revision = await self.revisions.add(matter_id, fields, by, follows, restored_from)
+        if revision is None:
+            raise EditRefused([CHANGED_MEANWHILE])
         old, new = form_of(before), form_of(fields)
         changed = [key for key in FORM_KEYS if old[key] != new[key]]
         return Saved({k: old[k] for k in changed}, {k: new[k] for k in changed}, revision.id)

@@ -182,6 +182,16 @@ class Catalogue:
     def get(self, matter_id: str) -> Matter | None:
         return self.matters.get(matter_id)
 
+    def refresh(self, newer: Catalogue) -> None:
+        """Take `newer`'s matters in place: the one catalogue every part of a worker holds
+        (dialogue, cases, console) shows an admin's edit without a restart. The loader builds
+        these mappings as dicts; a matter is replaced whole, never changed half-way."""
+        for mine, theirs in ((self.matters, newer.matters), (self.ambiguous, newer.ambiguous)):
+            assert isinstance(mine, dict)
+            mine.update(theirs)
+            for gone in mine.keys() - theirs.keys():
+                del mine[gone]
+
     def material_names(self) -> frozenset[str]:
         """Names that appear as materials anywhere: a matter alias equal to one is 'weak'."""
         names: set[str] = set()

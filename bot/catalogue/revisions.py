@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.tables import MatterRevision
@@ -36,16 +37,27 @@ class MatterRevisions:
                 MatterRevision.id.in_(newest)))
             return {row.matter_id: dict(row.fields) for row in rows}
 
+    async def newest(self) -> int:
+        """The newest revision's id (0: none yet): it changes with every save or restore."""
+        async with self._sessions() as session:
+            return await session.scalar(select(func.max(MatterRevision.id))) or 0
+
     async def history(self, matter_id: str) -> list[MatterRevision]:
         """The matter's revisions, newest first."""
         async with self._sessions() as session:
             return list(await session.scalars(select(MatterRevision).where(
                 MatterRevision.matter_id == matter_id).order_by(MatterRevision.id.desc())))
 
-    async def add(self, matter_id: str, fields: dict[str, Any], author: str,
-                  restored_from: int | None = None) -> MatterRevision:
+    async def add(self, matter_id: str, fields: dict[str, Any], author: str, follows: int,
+                  restored_from: int | None = None) -> MatterRevision | None:
+        """The new revision after `follows` (0: the file); None when another was saved
+        after `follows` meanwhile (the constraint decides, whichever worker saves)."""
         revision = MatterRevision(matter_id=matter_id, fields=fields, author=author,
-                                  at=self._clock(), restored_from=restored_from)
-        async with self._sessions.begin() as session:
-            session.add(revision)
+                                  at=self._clock(), restored_from=restored_from,
+                                  follows=follows)
+        try:
+            async with self._sessions.begin() as session:
+                session.add(revision)
+        except IntegrityError:
+            return None
         return revision

@@ -66,6 +66,9 @@ def password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed.hex(), digest)
 
 
+ANSWERING = ("clerk", "supervisor", "admin")  # the roles that answer villagers
+
+
 class AccountError(ValueError):
     """A change to a clerk account refused; the reason is in words for the operator."""
 
@@ -249,12 +252,12 @@ class Accounts:
 
 
     async def answering(self) -> list[tuple[str, str, str | None]]:
-        """Active clerks and supervisors who answer villagers (login, name, window; None:
-        every window), for passing a handoff on."""
+        """Active accounts that answer villagers (login, name, window; None: every window),
+        for passing a handoff on: never a director, who reads figures."""
         async with self._sessions() as session:
             rows = await session.execute(
                 select(Clerk.username, Clerk.name, Clerk.window).where(
-                    Clerk.active.is_(True), Clerk.role.in_(("clerk", "supervisor")))
+                    Clerk.active.is_(True), Clerk.role.in_(ANSWERING))
                 .order_by(Clerk.name))
             return [(row.username, row.name, row.window) for row in rows]
 

@@ -12,7 +12,6 @@ closing question are domain events, delivered by the notice workers (WeChat, els
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,12 +19,20 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, desc, exists, or_, select, update
+from sqlalchemy import ColumnElement, desc, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
 from bot.appointments.when import day_label
-from bot.storage.finding import LIKE_ESCAPE, PAGE_SIZE, Page, containing, fetch_page
+from bot.cases.identity import normalize
+from bot.storage.finding import (
+    LIKE_ESCAPE,
+    PAGE_SIZE,
+    Page,
+    containing,
+    fetch_page,
+    starts_with,
+)
 from bot.storage.tables import (
     Booking,
     Case,
@@ -33,6 +40,7 @@ from bot.storage.tables import (
     Handoff,
     HandoffMessage,
     HomeVisit,
+    LastFour,
 )
 from bot.workdays import WorkCalendar
 
@@ -58,15 +66,24 @@ def _in_windows(windows: Sequence[str] | None) -> list[ColumnElement[bool]]:
     return [] if windows is None else [Handoff.window.in_([*windows, GENERAL])]
 
 
-def _said(words: str) -> ColumnElement[bool]:
-    """`words` in the conversation before the handoff (JSON, where Chinese may be kept as
-    \\uXXXX escapes: both forms are looked for) or in the villager's messages after it."""
-    transcript = cast(Handoff.transcript, Text)
-    return or_(transcript.like(containing(words), escape=LIKE_ESCAPE),
-               transcript.like(containing(json.dumps(words)[1:-1]), escape=LIKE_ESCAPE),
-               exists().where(HandoffMessage.handoff_id == Handoff.id,
-                              HandoffMessage.author == "villager",
-                              HandoffMessage.text.like(containing(words), escape=LIKE_ESCAPE)))
+def _villager_lines(transcript: Sequence[Mapping[str, Any]]) -> str:
+    return "\n".join(str(line.get("text", "")) for line in transcript
+                     if line.get("dir") == "in" and line.get("text"))
+
+
+def _the_villager(who: str) -> ColumnElement[bool]:
+    """Handoffs of the villager a receipt number, a name (or its beginning) or a phone (or
+    its last four) names, as their cases, bookings and home visits know them: each lookup
+    is one an index serves."""
+    key = normalize(who)
+    phone = [LastFour(Case.phone) == key] if len(key) == 4 else [Case.phone == key]
+    people = select(Case.user_id).where(or_(
+        Case.receipt_no == key, Case.applicant_name.like(starts_with(who), escape=LIKE_ESCAPE),
+        *phone)).union(
+        select(Booking.user_id).where(or_(Booking.name == who, Booking.phone == key)),
+        select(HomeVisit.user_id).where(or_(HomeVisit.person_name == who,
+                                            HomeVisit.phone == key)))
+    return Handoff.user_id.in_(people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +96,8 @@ class HandoffQuery:
     opened_to: date | None = None
     status: HandoffStatus | None = None
     matter: str = ""
-    words: str = ""
+    words: str = ""  # in what the villager wrote
+    villager: str = ""  # a receipt number, name or phone
 
     def filters(self) -> list[ColumnElement[bool]]:
         found = _in_windows(self.windows)
@@ -93,12 +111,22 @@ class HandoffQuery:
         if self.matter:
             found.append(Handoff.matter_id == self.matter)
         if self.words:
-            found.append(_said(self.words))
+            found.append(Handoff.said.like(containing(self.words), escape=LIKE_ESCAPE))
+        if self.villager.strip():
+            found.append(_the_villager(self.villager.strip()))
         return found
 
 
 class HandoffError(Exception):
     """Refused; the message is for the clerk."""
+
+
+class ClaimedByOther(HandoffError):
+    """Another clerk has it (首问负责): `clerk` is their login, for the page to name them."""
+
+    def __init__(self, clerk: str) -> None:
+        self.clerk = clerk
+        super().__init__(f"已由 {clerk} 接手")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +197,8 @@ class HandoffService:
             promise, due = self.promise(now, window)
             handoff = Handoff(user_id=user_id, channel=channel, reason=reason,
                               matter_id=matter_id, window=window, status=HandoffStatus.WAITING,
-                              transcript=transcript[-50:], opened_at=now, due_at=due)
+                              transcript=transcript[-50:], opened_at=now, due_at=due,
+                              said=_villager_lines(transcript[-50:]))
             session.add(handoff)
             await session.flush()
             handoff_id = handoff.id
@@ -188,14 +217,15 @@ class HandoffService:
                 Handoff.user_id == user_id, Handoff.status.in_(OPEN)).with_for_update())
             if current is not None:
                 if current.claimed_by not in (None, clerk):
-                    raise HandoffError(f"已由 {current.claimed_by} 接手")
+                    raise ClaimedByOther(current.claimed_by)
                 current.status, current.claimed_by = HandoffStatus.CLAIMED, clerk
                 current.claimed_at = current.claimed_at or now
                 return current.id
             handoff = Handoff(user_id=user_id, channel=channel, reason="clerk",
                               matter_id=matter_id, window=self._window_for(matter_id),
                               status=HandoffStatus.CLAIMED, claimed_by=clerk, claimed_at=now,
-                              transcript=transcript[-50:], opened_at=now, due_at=now)
+                              transcript=transcript[-50:], opened_at=now, due_at=now,
+                              said=_villager_lines(transcript[-50:]))
             session.add(handoff)
             await session.flush()
             return handoff.id
@@ -211,6 +241,10 @@ class HandoffService:
         """What the villager sends while clerks have the conversation: words, or a photo or
         voice message kept as `file_id` (its text: WeChat's recognition of the voice)."""
         await self._message(handoff_id, "villager", text, kind, file_id)
+        if text:
+            async with self._sessions.begin() as session:
+                await session.execute(update(Handoff).where(Handoff.id == handoff_id).values(
+                    said=Handoff.said + "\n" + text[:1500]))
         await self._tell({"type": "handoff.message", "id": handoff_id})
 
     async def cancel(self, handoff_id: int) -> None:
@@ -246,7 +280,7 @@ class HandoffService:
                 if found is None:
                     raise HandoffError("没有这个人工服务")
                 if found.claimed_by:
-                    raise HandoffError(f"已由 {found.claimed_by} 接手")
+                    raise ClaimedByOther(found.claimed_by)
                 raise HandoffError("这个人工服务已经结束")
         await self._tell({"type": "handoff.claimed", "id": handoff_id, "by": clerk})
         return await self.get(handoff_id)
@@ -266,10 +300,12 @@ class HandoffService:
                                           text=text[:1500], agent=clerk_name))
 
     async def transfer(self, handoff_id: int, clerk: str, window: str, to_clerk: str | None,
-                       note: str) -> None:
+                       note: str, overrule: bool = False) -> None:
         """首问负责 passed on with a note between clerks (the villager never sees it): to a
-        window, where it waits to be taken again, or to a colleague, who then has it. Only
-        the clerk who has it may pass it on; one still waiting, anyone who sees it."""
+        window, where it waits to be taken again with a new promised time, or to a
+        colleague, who then has it. Only the clerk who has it may pass it on (one still
+        waiting, anyone who sees it), or a supervisor who `overrule`s: to take back one a
+        clerk left."""
         now = self._clock()
         async with self._sessions.begin() as session:
             handoff = await session.scalar(select(Handoff).where(Handoff.id == handoff_id)
@@ -278,9 +314,11 @@ class HandoffService:
                 raise HandoffError("没有这个人工服务")
             if handoff.status not in OPEN:
                 raise HandoffError("这个人工服务已经结束，不能转交")
-            if handoff.status == HandoffStatus.CLAIMED and handoff.claimed_by != clerk:
-                raise HandoffError("只有接手的人能转交")
+            if handoff.status == HandoffStatus.CLAIMED and handoff.claimed_by != clerk \
+                    and not overrule:
+                raise HandoffError("只有接手的人（或负责人）能转交")
             handoff.window = window
+            handoff.due_at, handoff.escalated_at = self.promise(now, window)[1], None
             if to_clerk:
                 handoff.status, handoff.claimed_by, handoff.claimed_at = (
                     HandoffStatus.CLAIMED, to_clerk, now)

@@ -134,7 +134,8 @@ class ReviewService:
         return example
 
     async def decide(self, example_id: int, approve: bool, by: str) -> TrainingExample:
-        """An admin's decision on a pending example."""
+        """An admin's decision on a pending example; a rejected one's question goes back on
+        the list, to be taught right."""
         status = ExampleStatus.APPROVED if approve else ExampleStatus.REJECTED
         async with self._sessions.begin() as session:
             decided = await session.execute(
@@ -143,6 +144,9 @@ class ReviewService:
                 .values(status=status, decided_by=by, decided_at=self._clock())
                 .returning(TrainingExample))
             example = decided.scalar_one_or_none()
+            if example is not None and not approve and example.question_id is not None:
+                await session.execute(update(ReviewQuestion).where(
+                    ReviewQuestion.id == example.question_id).values(taught=False))
         if example is None:
             raise ReviewError("这条例句已经审核过了，请刷新页面")
         return example

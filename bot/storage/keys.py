@@ -27,6 +27,7 @@ QUESTIONS_ON = "bm:stats:questions:{day}"  # questions the bot received that day
 ANSWERED_ON = "bm:stats:answered:{day}"  # of them, those it answered from the guide
 CONSOLE_ALERTS = "bm:console:alerts"  # pub/sub: handoffs and alerts pushed to open consoles
 CONSOLE_PUBLISH = "bm:console:publish"  # the last catalogue publication's report
+CONSOLE_PUBLISHING = "bm:console:publishing"  # lock: a publication under way (who)
 
 
 def console_session(id_digest: str) -> str:

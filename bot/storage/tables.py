@@ -212,6 +212,10 @@ class ServiceSlot(Base):
 
 class Booking(Base):
     __tablename__ = "bookings"
+    __table_args__ = (  # 预约查询 (issue #15): by name or its beginning, by phone
+        Index("ix_bookings_name", "name", postgresql_ops={"name": PREFIX_OPS}),
+        Index("ix_bookings_phone", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_no: Mapped[str] = mapped_column(String(20), unique=True)
@@ -233,6 +237,9 @@ class Booking(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     slot: Mapped[ServiceSlot] = relationship(lazy="joined", innerjoin=True)
+
+
+Index("ix_bookings_phone_last4", LastFour(Booking.__table__.c.phone))
 
 
 class HomeVisit(Base):
@@ -353,6 +360,8 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # waiting/claimed/closed/…
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     transcript: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # the chat before it
+    # what the villager wrote, before and after: the clerks search it (人工记录)
+    said: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())  # promised answer
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -441,6 +450,8 @@ class MatterRevision(Base):
     """One saved edit of a matter: the edited fields as the YAML file would hold them."""
 
     __tablename__ = "matter_revisions"
+    # two admins saving over the same version: the second save is refused, not lost
+    __table_args__ = (UniqueConstraint("matter_id", "follows"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     matter_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -448,3 +459,4 @@ class MatterRevision(Base):
     author: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     restored_from: Mapped[int | None] = mapped_column(Integer)  # 「恢复此版本」 of that one
+    follows: Mapped[int] = mapped_column(Integer, default=0)  # the revision it replaced (0: file)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ from bot.appointments.home_visits import visit_half
 from bot.cases.identity import mask_numbers_in, mask_phone
 from bot.cases.status import Status
 from bot.catalogue.lint import completeness
-from bot.console.accounts import Who
+from bot.console.accounts import ANSWERING, Who
 from bot.handoff.service import RATINGS, HandoffError, HandoffQuery, HandoffStatus
 from bot.intents import Intent, guide
 from bot.security.lockout import Locked, wait_words
@@ -56,6 +57,7 @@ from bot.web.console_base import (
     handoff_for,
     matter_name,
     page,
+    refusal,
     render,
 )
 from bot.web.console_desk import setup_desk_routes
@@ -64,6 +66,7 @@ from bot.web.console_files import case_file, handoff_file
 from bot.web.console_print import case_receipt, matter_notice
 from bot.web.console_words import HANDOFF_WORDS
 from bot.web.console_work import (
+    bookings_page,
     case_page,
     cases_page,
     contact,
@@ -75,6 +78,9 @@ from bot.web.console_work import (
 )
 from bot.web.filters import filled, page_number, pager, period, typed
 from bot.web.security import client_address, is_https
+from bot.web.windows import visit_window
+
+log = logging.getLogger(__name__)
 
 # --- signing in -----------------------------------------------------------------------
 
@@ -137,7 +143,7 @@ async def queue(request: web.Request, who: Who) -> web.Response:
                   handoffs=[_handoff_row(services, h, names, now) for h in handoffs])
 
 
-HANDOFF_FIELDS = ("from", "to", "status", "matter", "words")
+HANDOFF_FIELDS = ("from", "to", "status", "matter", "words", "villager")
 
 
 def _handoff_query(params: Mapping[str, str], who: Who) -> HandoffQuery:
@@ -146,7 +152,8 @@ def _handoff_query(params: Mapping[str, str], who: Who) -> HandoffQuery:
     if status and status not in HANDOFF_WORDS:
         raise BadBody(f"没有这个状态：{status}")
     return HandoffQuery(who.windows, first, last, HandoffStatus(status) if status else None,
-                        typed(params, "matter"), typed(params, "words"))
+                        typed(params, "matter"), typed(params, "words"),
+                        typed(params, "villager"))
 
 
 @page()
@@ -218,20 +225,24 @@ PREVIEW_CHARS = 40
 
 
 def _last_said(handoff: Any) -> str:
-    """The villager's last message before the handoff, numbers masked, for the queue row."""
-    said = next((str(line.get("text", "")) for line in reversed(handoff.transcript)
-                 if line.get("dir") == "in"), "")
+    """What the villager wrote last, before or after the handoff, numbers masked, for the
+    queue row."""
+    said = handoff.said.rsplit("\n", 1)[-1] if handoff.said else ""
     said = mask_numbers_in(said).replace("\n", " ")
     return said if len(said) <= PREVIEW_CHARS else said[:PREVIEW_CHARS] + "…"
 
 
-def _transcript(handoff: Any, messages: list[Any], full: bool
-                ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+async def _transcript(services: ConsoleServices, handoff: Any, messages: list[Any],
+                      full: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The conversation before and after the handoff, ID and phone numbers masked unless
-    `full`."""
+    `full`; a photo or voice past its keeping shows as not kept."""
     shown = (lambda text: text) if full else mask_numbers_in
+    sent = [int(line["file_id"]) for line in handoff.transcript
+            if str(line.get("file_id", "")).isdigit()]
+    kept = await services.cases.content_types(sent)
     return ([{"dir": line.get("dir", ""), "text": shown(str(line.get("text", ""))),
-              "kind": line.get("kind", "text"), "file": line.get("file_id")}
+              "kind": line.get("kind", "text"),
+              "file": line["file_id"] if int(line.get("file_id") or 0) in kept else None}
              for line in handoff.transcript],
             [{"author": m.author, "at": m.at, "text": shown(m.text), "kind": m.kind,
               "file": m.file_id} for m in messages])
@@ -259,12 +270,17 @@ async def handoff_page(request: web.Request, who: Who) -> web.Response:
     full = request.query.get("full") == "1"
     if full:
         await services.accounts.audit(who.username, "handoff.reveal", f"handoff:{handoff.id}")
-    transcript, messages = _transcript(handoff, await services.handoffs.messages(handoff.id),
-                                       full)
-    cases = await services.cases.cases_of(handoff.user_id)
+    transcript, messages = await _transcript(
+        services, handoff, await services.handoffs.messages(handoff.id), full)
+    # beside the chat, only what the clerk's windows hold: another window's case, and the
+    # name and village it gives, stay as hidden here as on their own pages
+    cases = [c for c in await services.cases.cases_of(handoff.user_id)
+             if who.sees(services.window_of(c.matter_id))]
     names = await services.accounts.names()
-    bookings = await services.bookings.bookings_of(handoff.user_id)
-    visits = await services.visits.visits_of(handoff.user_id)
+    bookings = [b for b in await services.bookings.bookings_of(handoff.user_id)
+                if who.sees(b.slot.window)]
+    visits = [v for v in await services.visits.visits_of(handoff.user_id)
+              if who.sees(visit_window(services.bookings.rules, v))]
     return render(
         "handoff.html", who, handoff=handoff, reason=REASONS.get(handoff.reason, handoff.reason),
         state=HANDOFF_WORDS[HandoffStatus(handoff.status)], transcript=transcript,
@@ -277,7 +293,7 @@ async def handoff_page(request: web.Request, who: Who) -> web.Response:
         visits=[{"number": v.visit_no, "person": v.person_name,
                  "when": (half.label if (half := visit_half(v)) else "待安排")} for v in visits],
         matters=sorted(((m.id, m.name) for m in services.catalogue), key=lambda m: m[1]),
-        ratings=RATINGS, mine=handoff.claimed_by == who.username,
+        ratings=RATINGS, mine=handoff.claimed_by == who.username and who.role in ANSWERING,
         saved_replies=await services.replies.of([handoff.window, "general"]),
         windows=[(w.id, w.name) for w in services.bookings.rules.windows],
         colleagues=[(login, f"{name}（{services.window_name(window) if window else '各窗口'}）")
@@ -291,7 +307,8 @@ async def _act(request: web.Request, who: Who, action: str,
     try:
         await run(handoff.id)
     except HandoffError as refused:
-        return render("error.html", who, 409, message=str(refused))
+        return render("error.html", who, 409,
+                      message=await refusal(request.app[CONSOLE], refused))
     await request.app[CONSOLE].accounts.audit(who.username, action, f"handoff:{handoff.id}",
                                               {"status": handoff.status})
     raise web.HTTPFound(f"/console/handoffs/{handoff.id}")
@@ -338,9 +355,20 @@ async def catalogue_page(request: web.Request, who: Who) -> web.Response:
 @page("admin")
 async def publish(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
+    # one publication at a time, whichever worker was asked: two would train into the same
+    # build directory
+    if not await services.redis.set(keys.CONSOLE_PUBLISHING, who.username, nx=True,
+                                    ex=PUBLISH_LOCK_SECONDS):
+        return render("error.html", who, 409, message="正在发布更新，请等这一次做完再点")
 
     async def run() -> None:
-        report = await services.publish()
+        try:
+            report = await services.publish()
+        except Exception:  # the lock must go, and the page must not say 「正在…」 for ever
+            log.exception("publishing failed")
+            report = "发布没有完成（出错了），请稍后再试或联系技术人员"
+        finally:
+            await services.redis.delete(keys.CONSOLE_PUBLISHING)
         await services.redis.set(keys.CONSOLE_PUBLISH, json.dumps(
             {"by": who.name, "report": report}, ensure_ascii=False))
 
@@ -355,6 +383,7 @@ async def publish(request: web.Request, who: Who) -> web.Response:
 
 
 PUBLISHING = web.AppKey("console_publishing", set[asyncio.Task[None]])
+PUBLISH_LOCK_SECONDS = 3600  # a worker killed mid-training frees the lock after this
 
 
 @page("supervisor", "admin", "director")
@@ -382,6 +411,7 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/console/handoffs", handoffs_page)
     add.add_get("/console/handoffs/{handoff_id}", handoff_page)
     add.add_get("/console/handoffs/{handoff_id}/files/{file_id}", handoff_file)
+    add.add_get("/console/handoffs/{handoff_id}/files/{file_id}/view", handoff_file)
     add.add_post("/console/handoffs/{handoff_id}/claim", claim)
     add.add_post("/console/handoffs/{handoff_id}/reply", reply)
     add.add_post("/console/handoffs/{handoff_id}/close", close)
@@ -389,9 +419,11 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/console/cases/{receipt}", case_page)
     add.add_get("/console/cases/{receipt}/receipt", case_receipt)
     add.add_get("/console/cases/{receipt}/files/{file_id}", case_file)
+    add.add_get("/console/cases/{receipt}/files/{file_id}/view", case_file)
     add.add_post("/console/cases/{receipt}/move", move_case)
     add.add_post("/console/cases/{receipt}/contact", contact)
     add.add_get("/console/today", today_page)
+    add.add_get("/console/bookings", bookings_page)
     add.add_post("/console/bookings/{booking_no}/mark", mark_booking)
     add.add_post("/console/home-visits/{visit_no}/schedule", schedule_visit)
     add.add_get("/console/figures", figures_page)

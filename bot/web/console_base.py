@@ -27,7 +27,7 @@ from bot.catalogue.model import Catalogue
 from bot.console.accounts import Accounts, Who
 from bot.dialogue.state import StateStore
 from bot.handoff.replies import SavedReplies
-from bot.handoff.service import HandoffError, HandoffService
+from bot.handoff.service import ClaimedByOther, HandoffError, HandoffService
 from bot.review.service import ReviewService
 from bot.storage.files import FileStore
 from bot.storage.tables import Handoff
@@ -138,3 +138,11 @@ async def handoff_for(request: web.Request, who: Who) -> Handoff:
         raise web.HTTPNotFound(text="没有这个人工服务")
     require(who, handoff.window, "人工服务")
     return handoff
+
+
+async def refusal(services: ConsoleServices, refused: HandoffError) -> str:
+    """A handoff's refusal in words, naming a colleague by name, not login."""
+    if isinstance(refused, ClaimedByOther):
+        names = await services.accounts.names()
+        return f"已由 {names.get(refused.clerk, refused.clerk)} 接手"
+    return str(refused)

@@ -11,6 +11,8 @@ reads forms and shows their refusals on the form, with what was typed kept.
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -23,17 +25,19 @@ from bot.console.accounts import Who
 from bot.handoff.replies import SavedReplyError
 from bot.handoff.service import HandoffError
 from bot.web.bodies import row_id
-from bot.web.console_base import CONSOLE, ConsoleServices, handoff_for, page, render
+from bot.web.console_base import (
+    CONSOLE,
+    handoff_for,
+    page,
+    refusal,
+    render,
+)
+from bot.web.console_work import matter_choices
 from bot.web.windows import require
 
 # How the villager reached the center, for a booking a clerk makes: notices go by SMS
 DESK_CHANNELS = {"window": "窗口代约", "phone": "电话代约"}
-
-
-def _matters(services: ConsoleServices, who: Who) -> list[tuple[str, str]]:
-    """The matters whose windows `who` serves, by name."""
-    return sorted(((m.id, m.short_name) for m in services.catalogue
-                   if who.sees(services.window_of(m.id))), key=lambda m: m[1])
+FORM_NONCE = re.compile(r"[A-Za-z0-9_-]{16,40}")
 
 
 async def _booking_form(request: web.Request, who: Who, status: int = 200,
@@ -51,9 +55,12 @@ async def _booking_form(request: web.Request, who: Who, status: int = 200,
         require(who, window, "事项")
         slots = [{"id": s.id, "label": slot_label(s), "free": s.capacity - s.booked}
                  for s in await services.bookings.open_slots(window, day, day)]
-    return render("booking_new.html", who, status, matters=_matters(services, who),
+    # one form, one booking: a double click or a resend after an error books once
+    nonce = typed.get("nonce", "") if FORM_NONCE.fullmatch(typed.get("nonce", "")) \
+        else secrets.token_urlsafe(16)
+    return render("booking_new.html", who, status, matters=matter_choices(services, who),
                   matter=matter.id if matter else "", day=day, slots=slots, typed=typed,
-                  channels=DESK_CHANNELS, error=error, booked=booked)
+                  channels=DESK_CHANNELS, error=error, booked=booked, nonce=nonce)
 
 
 @page("clerk", "supervisor", "admin")
@@ -61,7 +68,7 @@ async def booking_form(request: web.Request, who: Who) -> web.Response:
     """The form; after a booking (?booked=YY…) it says what was booked, for the next one."""
     booking = await request.app[CONSOLE].bookings.get(request.query.get("booked", ""))
     said = f"已预约 {booking.booking_no}：{slot_label(booking.slot)}，{booking.name}。" \
-        "确认短信会发到所留手机。" if booking else ""
+        "确认短信会发到所留手机。" if booking and who.sees(booking.slot.window) else ""
     return await _booking_form(request, who, booked=said)
 
 
@@ -79,9 +86,12 @@ async def book_for_villager(request: web.Request, who: Who) -> web.Response:
     require(who, services.window_of(matter.id), "事项")
     channel = form.get("channel") if form.get("channel") in DESK_CHANNELS else "window"
     person = form.get("person", "") or None
+    nonce = form.get("nonce", "")
+    if not FORM_NONCE.fullmatch(nonce):
+        return await _booking_form(request, who, 400, "页面已过期，请刷新后再试")
     try:
         booking = await services.bookings.book(BookingRequest(
-            slot_id, f"phone:{phone}", matter.id, f"desk:{phone}:{matter.id}:{slot_id}",
+            slot_id, f"phone:{phone}", matter.id, f"desk:{nonce}",
             name=name, phone=phone, channel=str(channel), person_name=person, by_clerk=True))
     except BookingError as refused:
         return await _booking_form(request, who, 409, str(refused))
@@ -101,17 +111,19 @@ async def transfer(request: web.Request, who: Who) -> web.Response:
         return render("error.html", who, 400, message="请选要转给哪个窗口")
     if not note:
         return render("error.html", who, 400, message="请写一句转交说明（村民看不到）")
-    found = await services.accounts.account(to_clerk) if to_clerk else None
-    if to_clerk is not None and (found is None or not found[1] or not found[0].sees(window)):
-        return render("error.html", who, 400, message="这位同事不在所选窗口或已停用")
+    colleague = next(((login, name, seen) for login, name, seen in
+                      await services.accounts.answering() if login == to_clerk), None)
+    if to_clerk is not None and (colleague is None or colleague[2] not in (None, window)):
+        return render("error.html", who, 400, message="这位同事不在所选窗口、已停用或不接待村民")
     before = {"window": services.window_name(handoff.window), "status": handoff.status}
     try:
-        await services.handoffs.transfer(handoff.id, who.username, window, to_clerk, note)
+        await services.handoffs.transfer(handoff.id, who.username, window, to_clerk, note,
+                                         overrule=who.role in ("supervisor", "admin"))
     except HandoffError as refused:
-        return render("error.html", who, 409, message=str(refused))
+        return render("error.html", who, 409, message=await refusal(services, refused))
     await services.accounts.audit(who.username, "handoff.transfer", f"handoff:{handoff.id}",
                                   before, {"window": services.window_name(window),
-                                           "clerk": found[0].name if to_clerk and found else "—"})
+                                           "clerk": colleague[1] if colleague else "—"})
     # passed out of the clerk's own windows, the handoff is no longer theirs to open
     raise web.HTTPFound(f"/console/handoffs/{handoff.id}" if who.sees(window) else "/console")
 

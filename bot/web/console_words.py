@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.appointments.bookings import BookingStatus
+from bot.appointments.bookings import STATUS_LABELS
 from bot.appointments.home_visits import VisitStatus
 from bot.cases.status import Status
 from bot.handoff.service import HandoffStatus
@@ -14,10 +14,7 @@ from bot.review.service import ExampleStatus, ReviewReason
 
 HANDOFF_WORDS: dict[str, str] = {HandoffStatus.WAITING: "等待接手", HandoffStatus.CLAIMED: "处理中",
                  HandoffStatus.CLOSED: "已结束", HandoffStatus.CANCELLED: "村民已取消"}
-BOOKING_WORDS: dict[str, str] = {BookingStatus.BOOKED: "已预约", BookingStatus.ARRIVED: "已到场",
-                 BookingStatus.DONE: "已办完", BookingStatus.NO_SHOW: "未到",
-                 BookingStatus.CANCELLED: "已取消", BookingStatus.LATE_CANCELLED: "临时取消",
-                 BookingStatus.MOVED: "已改约"}
+BOOKING_WORDS: dict[str, str] = dict(STATUS_LABELS)
 VISIT_WORDS: dict[str, str] = {VisitStatus.REQUESTED: "待安排", VisitStatus.SCHEDULED: "已安排",
                VisitStatus.DONE: "已上门", VisitStatus.CANCELLED: "已取消"}
 MATERIAL_WORDS = {"received": "已拍照", "at_window": "到窗口交", "none": "没有"}

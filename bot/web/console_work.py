@@ -13,27 +13,32 @@ from aiohttp import web
 
 from bot.appointments.bookings import BookingError, slot_label
 from bot.appointments.home_visits import HalfDay, VisitStatus, visit_half
+from bot.appointments.search import BookingQuery
 from bot.appointments.when import day_label
 from bot.cases.application import CaseError
 from bot.cases.identity import mask_id_number, mask_phone
 from bot.cases.status import Status
+from bot.chinatime import local
 from bot.console.accounts import Who
 from bot.handoff.service import HandoffError
 from bot.storage.tables import HomeVisit
-from bot.web.bodies import CaseMove, parse
+from bot.web.bodies import BadBody, CaseMove, parse
 from bot.web.console_base import (
     CONSOLE,
     ConsoleServices,
     matter_name,
     page,
+    refusal,
     render,
 )
+from bot.web.console_words import BOOKING_WORDS
 from bot.web.filters import (
     CASE_FIELDS,
     case_query,
     filled,
     page_number,
     pager,
+    period,
     phone_typed,
     typed,
     typed_date,
@@ -91,6 +96,33 @@ async def case_for(request: web.Request, who: Who) -> Any:
     return case
 
 
+BOOKING_FIELDS = ("number", "name", "phone", "matter", "status", "from", "to")
+
+
+@page()
+async def bookings_page(request: web.Request, who: Who) -> web.Response:
+    """预约查询: bookings of my windows by number, name, phone, matter, status and days."""
+    services = request.app[CONSOLE]
+    first, last = period(request.query)
+    status = typed(request.query, "status")
+    if status and status not in BOOKING_WORDS:
+        raise BadBody(f"没有这个状态：{status}")
+    found = await services.bookings.search(BookingQuery(
+        who.windows, typed(request.query, "number"), typed(request.query, "name"),
+        phone_typed(request.query), typed(request.query, "matter"), status, first, last),
+        page_number(request.query))
+    kept = filled(request.query, BOOKING_FIELDS)
+    return render("bookings.html", who, form=kept, pager=pager(found, kept),
+                  bookings=[{"number": b.booking_no, "when": slot_label(b.slot),
+                             "day": local(b.slot.starts_at).date(), "name": b.name,
+                             "for_whom": " ".join(p for p in (b.relation, b.person_name) if p),
+                             "phone": mask_phone(b.phone), "status": b.status,
+                             "matter": matter_name(services, b.matter_id),
+                             "window": services.window_name(b.slot.window),
+                             "channel": b.channel} for b in found.items],
+                  statuses=list(BOOKING_WORDS.items()), matters=matter_choices(services, who))
+
+
 @page()
 async def case_page(request: web.Request, who: Who) -> web.Response:
     services = request.app[CONSOLE]
@@ -99,7 +131,9 @@ async def case_page(request: web.Request, who: Who) -> web.Response:
     await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
     return render("case.html", who, case=case, matter=matter_name(services, case.matter_id),
                   case_status=Status(case.status), statuses=list(Status),
-                  names=await services.accounts.names())
+                  names=await services.accounts.names(),
+                  kinds=await services.cases.content_types(
+                      [m.file_id for m in case.materials if m.file_id]))
 
 
 @page("clerk", "supervisor", "admin")
@@ -132,7 +166,7 @@ async def contact(request: web.Request, who: Who) -> web.Response:
         handoff_id = await services.handoffs.open_by_clerk(
             case.user_id, case.channel, case.matter_id, who.username, transcript)
     except HandoffError as refused:
-        return render("error.html", who, 409, message=str(refused))
+        return render("error.html", who, 409, message=await refusal(services, refused))
     await services.conversations.attach_handoff(case.channel, case.user_id, handoff_id)
     await services.accounts.audit(who.username, "handoff.contact", f"case:{case.receipt_no}",
                                   None, {"handoff": handoff_id})
@@ -157,14 +191,12 @@ async def today_page(request: web.Request, who: Who) -> web.Response:
     today = services.bookings.today()
     day = typed_date(request.query, "day") or today
     fits = _wanted(typed(request.query, "name"), phone_typed(request.query))
-    windows = who.windows
     bookings = [{"number": b.booking_no, "when": slot_label(b.slot), "name": b.name,
                  "phone": mask_phone(b.phone), "matter": matter_name(services, b.matter_id),
                  "window": services.window_name(b.slot.window), "status": b.status,
                  "for_whom": " ".join(p for p in (b.relation, b.person_name) if p)}
                 for b in await services.bookings.day_view(day)
-                if (windows is None or b.slot.window in windows)
-                and fits((b.name, b.person_name), b.phone)]
+                if who.sees(b.slot.window) and fits((b.name, b.person_name), b.phone)]
     visits = [{"number": v.visit_no, "person": v.person_name, "address": v.address,
                "when": (half.label if (half := visit_half(v)) else ""), "status": v.status}
               for v in await _visits_of(services, who, day=day)

@@ -5,6 +5,8 @@ services' queries; and the page links, which keep the filters.
     receipt name id_number phone village matter status from to    cases (办件)
     from to status matter words                                   handoffs (人工记录)
     day name phone                                                 a day's bookings
+    number name phone matter status from to                        bookings (预约查询)
+    villager (a name, phone or receipt number)                     handoffs too
     page (from 1), per_page (the API; at most 200)                 every paged list
 
 Dates are China days typed as 2026-12-03 (an <input type="date"> sends them so).
@@ -31,7 +33,7 @@ CASE_FIELDS = ("receipt", "name", "id_number", "phone", "village", "matter", "st
 FIELD_WORDS = {"receipt": "受理编号", "name": "姓名", "id_number": "身份证号", "phone": "电话",
                "village": "村（社区）", "matter": "事项", "status": "状态", "from": "从",
                "to": "到", "words": "村民说的话", "day": "日期", "page": "页码",
-               "per_page": "每页条数"}
+               "per_page": "每页条数", "villager": "村民", "number": "预约号"}
 PAGES_AROUND = 4  # page links either side of the current one
 
 

@@ -38,7 +38,8 @@ if (printButton) printButton.addEventListener("click", () => window.print());
 // 「旋转」 turns a photo a quarter each click (phones send papers sideways)
 document.addEventListener("click", (event) => {
   if (!event.target.matches("button.rotate")) return;
-  const image = event.target.parentElement.querySelector("img");
+  const holder = event.target.closest(".photo");  // a thumbnail's, or the viewer's photo
+  const image = holder ? holder.querySelector("img") : document.getElementById("photo");
   const turns = (Number(image.dataset.turns || 0) + 1) % 4;
   image.dataset.turns = String(turns);
   image.style.transform = "rotate(" + turns * 90 + "deg)";
