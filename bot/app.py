@@ -35,6 +35,7 @@ from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.editing import CatalogueEditor
+from bot.catalogue.menu import load_menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.reading import CatalogueError
 from bot.catalogue.revisions import MatterRevisions
@@ -274,5 +275,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     console.setup_routes(app)
     console_teaching.setup_routes(app)
     if settings.simulator:
-        simulator.setup_routes(app, str(settings.wechat_token))
+        simulator.setup_routes(app, str(settings.wechat_token),
+                               load_menu(settings.catalogue_dir))
     return app

@@ -1,5 +1,5 @@
 """The `bot` console command: serve, worker, train, parse, shell, catalog check/list, clerk,
-nlu serve; the NLU's evaluation commands are in bot/nlu/commands.py.
+menu push/show, nlu serve; the NLU's evaluation commands are in bot/nlu/commands.py.
 
 Each command is one boundary: it prints a clear message and exits non-zero on failure,
 never a traceback for problems a center's staff can fix (a catalogue typo, no model yet).
@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.menu import load_menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.reading import CatalogueError
+from bot.channels.wechat_menu import add_menu_commands
 from bot.config import ConfigError, Settings
 from bot.console.commands import add_clerk_commands
 from bot.nlu.commands import add_evaluation_commands
@@ -54,6 +56,7 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.workdays import load_work_calendar
 
     catalogue = load_catalogue(settings.catalogue_dir)
+    load_menu(settings.catalogue_dir)  # within WeChat's limits, every item meaning something
     center = load_center(settings.catalogue_dir)
     calendar = load_work_calendar(settings.catalogue_dir)
     rules = load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))
@@ -317,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     work.set_defaults(handler=worker_command)
 
     add_clerk_commands(commands)
+    add_menu_commands(commands)
 
     train_parser = commands.add_parser("train", help="训练 NLU 模型(数据没变则跳过)")
     train_parser.add_argument("--force", action="store_true", help="数据没变也重新训练")

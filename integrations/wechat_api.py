@@ -67,6 +67,11 @@ class WeChatApi:
         body = await self._call("/cgi-bin/message/template/send", payload)
         return str(body.get("msgid", ""))
 
+    async def create_menu(self, body: dict[str, Any]) -> None:
+        """The official account's bottom menu (自定义菜单/创建接口): replaces the old one; the
+        followers' phones show it within minutes."""
+        await self._call("/cgi-bin/menu/create", body)
+
     async def download_media(self, media_id: str, max_bytes: int) -> bytes:
         """A temporary media file a user sent (素材管理 › 获取临时素材), at most max_bytes."""
         for attempt in range(2):

@@ -230,3 +230,15 @@ async def test_a_clerk_completes_a_case_in_the_console(remote_settings, sessions
         await clerk.wait_for_selector("#case-status:has-text('已办结')")
         assert "可领取" in await clerk.inner_text("h2")
         await clerk.screenshot(path=str(tmp_path / "case.png"))
+
+
+async def test_the_simulator_shows_the_menu_and_a_tap_is_answered(page):
+    bot_bubbles = page.locator(".row.bot .bubble")
+    await bot_bubbles.first.wait_for()  # the welcome
+    assert await page.locator("#menu > div > button").all_inner_texts() == ["问办事", "预约",
+                                                                            "我的"]
+    await page.click("#menu >> text=预约")
+    await page.click("#menu button[data-key=MENU_MY_BOOKINGS]")
+    await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 2")
+    assert "您现在没有预约" in await bot_bubbles.nth(1).inner_text()
+    assert not await page.locator("#menu .open").count()  # the list closes after a tap

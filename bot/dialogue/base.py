@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot import chinatime
 from bot.cases.application import MediaRefused
 from bot.catalogue.center import Center
+from bot.catalogue.menu import NO_MENU, Menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import OutsideTopic
 from bot.dialogue.registry import RunningFlow, bound_flows
@@ -33,6 +34,7 @@ class DialogueBase:
                  receipt_guesses: Lockout | None = None,
                  outside: tuple[OutsideTopic, ...] = (),
                  review: ReviewDesk | None = None,
+                 menu: Menu = NO_MENU,
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -47,6 +49,7 @@ class DialogueBase:
         self._receipt_guesses = receipt_guesses  # without it, no lookups by receipt number
         self._outside = outside  # topics not handled here (catalogue/outside.yml)
         self._review = review  # where questions the bot did not answer are noted
+        self._menu = menu  # the official account's bottom menu (catalogue/menu.yml)
         self._clock = clock
 
     async def _keep_media(self, message: Incoming) -> int | None:

@@ -20,6 +20,7 @@ not understood offers a human.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 
 from bot.cases.identity import normalize
 from bot.catalogue.outside import outside_topic
@@ -33,7 +34,6 @@ from bot.dialogue.words import (
     FOLLOWUP,
     FOLLOWUP_CONFIDENCE,
     MEDIA_WORDS,
-    MENU_KEYS,
     MIN_INTENT_CONFIDENCE,
     MORE_WORDS,
     MY_BOOKINGS_WORDS,
@@ -116,13 +116,27 @@ class Dialogue(QuestionHandling):
         if message.event in (Event.SUBSCRIBE, Event.SCAN):
             return [texts.WELCOME.format(center=self._center.name)]
         if message.event is Event.MENU_CLICK:
-            action = MENU_KEYS.get(message.event_key)
-            if action == "hours":
-                return [guide.office_hours(self._center)]
-            if action == "human":
-                return await self._handoff(message, state, "menu")
-            return [texts.WELCOME.format(center=self._center.name)]
+            return await self._menu_tapped(message, state)
         return []  # unsubscribe, menu links, other events: nothing to say
+
+    async def _menu_tapped(self, message: Incoming, state: ConversationState) -> list[str]:
+        """A tap on the bottom menu is what the item stands for: the question a villager
+        could have asked, with no matter yet (the flows ask for it), or a fixed word."""
+        item = self._menu.item(message.event_key)
+        tapped = replace(message, kind=Kind.TEXT, event=None, event_key="")
+        if item is None:  # a key of an older menu, still on the phone
+            return [texts.WELCOME.format(center=self._center.name)]
+        if item.command:
+            return await self._respond(replace(tapped, text=item.command), state)
+        if item.intent is Intent.HUMAN_HANDOFF:
+            return await self._handoff(message, state, "menu")
+        if item.intent is Intent.COMPLAIN and self._handoffs is not None:
+            # nothing said yet: ask for it; what they write next reaches the clerks
+            promise = await self._open_handoff(message, state, "complaint")
+            return [texts.COMPLAINT_ASK.format(promise=promise)]
+        self._clear_pending(state)
+        return await self._on_understood(
+            tapped, NluResult("", item.intent, 1.0, None, 0.0), state)
 
     async def _during_handoff(self, message: Incoming, state: ConversationState) -> Replies:
         if self._handoffs is None or not (state.handoff_id or state.comment_for):

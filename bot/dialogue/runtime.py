@@ -26,6 +26,7 @@ from bot.cases.intake import CaseIntake, MediaSource
 from bot.cases.service import CaseService
 from bot.catalogue.center import load_center
 from bot.catalogue.loader import load_catalogue
+from bot.catalogue.menu import load_menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import load_outside
 from bot.config import Settings
@@ -95,7 +96,7 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
                     receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
-                    review=review)
+                    review=review, menu=load_menu(settings.catalogue_dir))
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

@@ -59,7 +59,6 @@ BOOKING_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CANCEL_APPOINTMENT,
                              Intent.BOOK_HOME_VISIT})
 # Besides questions, what a choice of matter can be asked for: 「公租房申请了一直没消息」
 MATTER_CHOICE_INTENTS = frozenset({Intent.BOOK_APPOINTMENT, Intent.CHECK_PROGRESS})
-MENU_KEYS = {"MENU_GUIDE": "guide", "MENU_HOURS": "hours", "MENU_HUMAN": "human"}
 MEDIA_WORDS = {Kind.IMAGE: "图片", Kind.FILE: "文件"}
 KEPT_MEDIA = (Kind.IMAGE, Kind.FILE, Kind.VOICE)  # kept as they arrive: a clerk may open them
 

@@ -2,8 +2,9 @@
 
 The page builds real WeChat XML, signs it with the account's token in the browser and POSTs
 it to `/wechat`, exactly as WeChat's servers do; answers that come later by the customer-
-service API are read back from the local fake WeChat API. Enabled only when no real
-WECHAT_TOKEN is configured (or SIMULATOR=1): the page is given the token.
+service API are read back from the local fake WeChat API. The bottom menu of
+catalogue/menu.yml is drawn as on a phone; a tap sends WeChat's CLICK event. Enabled only
+when no real WECHAT_TOKEN is configured (or SIMULATOR=1): the page is given the token.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ import secrets
 import aiohttp
 from aiohttp import web
 
+from bot.catalogue.menu import Menu
 from bot.web.assets import asset
 
 FAKE_WECHAT_URL = web.AppKey("fake_wechat_url", str)
 TOKEN = web.AppKey("simulator_token", str)
+MENU = web.AppKey("simulator_menu", Menu)
 
 
 async def config(request: web.Request) -> web.Response:
+    """The account's token, a fresh villager, and the bottom menu to draw."""
     openid = f"o_sim_{secrets.token_hex(6)}"
-    return web.json_response({"token": request.app[TOKEN], "openid": openid})
+    menu = [{"name": button.name, "items": [{"name": item.name, "key": item.key}
+                                            for item in button.items]}
+            for button in request.app[MENU].buttons]
+    return web.json_response({"token": request.app[TOKEN], "openid": openid, "menu": menu})
 
 
 async def outbox(request: web.Request) -> web.Response:
@@ -51,8 +58,9 @@ async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/simulator")
 
 
-def setup_routes(app: web.Application, token: str) -> None:
+def setup_routes(app: web.Application, token: str, menu: Menu) -> None:
     app[TOKEN] = token
+    app[MENU] = menu
     app.router.add_get("/", home)
     app.router.add_get("/simulator", asset("simulator.html"))
     app.router.add_get("/simulator/app.js", asset("simulator.js"))

@@ -40,6 +40,7 @@ class FakeWeChatState:
     unfollowed: set[str] = field(default_factory=set)  # openids that no longer follow
     template_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # client_msg_id
     repeats: int = 0  # template sends with a client_msg_id already used
+    menu: dict[str, Any] | None = None  # the bottom menu last created
 
     def issue(self) -> str:
         token = secrets.token_hex(16)
@@ -154,6 +155,49 @@ async def put_media(request: web.Request) -> web.Response:
     return web.json_response({"media_id": media_id})
 
 
+def _menu_problem(body: Any) -> tuple[int, str] | None:
+    """WeChat's checks of a menu (自定义菜单/创建接口), with its error codes."""
+    buttons = body.get("button") if isinstance(body, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return 40016, "invalid button size"
+    for button in buttons:
+        name = str(button.get("name", ""))
+        if not name or len(name.encode()) > 16:
+            return 40018, "invalid button name size"
+        subs = button.get("sub_button") or []
+        if len(subs) > 5:
+            return 40023, "invalid sub button size"
+        for sub in subs:
+            if not str(sub.get("name", "")) or len(str(sub["name"]).encode()) > 60:
+                return 40024, "invalid sub button name size"
+            if sub.get("type") != "click":
+                return 40025, "invalid sub button type"
+            if not sub.get("key") or len(str(sub["key"]).encode()) > 128:
+                return 40019, "invalid button key size"
+    return None
+
+
+async def create_menu(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    if refused := _token_refused(request):
+        return refused
+    body = await request.json()
+    if problem := _menu_problem(body):
+        return _error(*problem)
+    state.menu = body
+    return _error(0, "ok")
+
+
+async def get_menu(request: web.Request) -> web.Response:
+    state = request.app[FAKE_STATE]
+    if refused := _token_refused(request):
+        return refused
+    if state.menu is None:
+        return _error(46003, "menu no exist")
+    return web.json_response({"menu": state.menu},
+                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
 async def outbox(request: web.Request) -> web.Response:
     state = request.app[FAKE_STATE]
     openid = request.query.get("openid")
@@ -169,6 +213,8 @@ def create_fake_wechat_app(state: FakeWeChatState) -> web.Application:
     app.router.add_post("/cgi-bin/message/custom/send", send_custom)
     app.router.add_post("/cgi-bin/message/template/send", send_template)
     app.router.add_get("/cgi-bin/media/get", get_media)
+    app.router.add_post("/cgi-bin/menu/create", create_menu)
+    app.router.add_get("/cgi-bin/menu/get", get_menu)
     app.router.add_get("/fake/outbox", outbox)
     app.router.add_post("/fake/media", put_media)
     return app

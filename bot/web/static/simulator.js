@@ -89,10 +89,46 @@ document.getElementById("photo").addEventListener("change", async event => {
 document.querySelectorAll(".chips button").forEach(button =>
   button.addEventListener("click", () => sendText(button.dataset.text)));
 
+async function tapMenu(item) {
+  note("点了菜单：" + item.name);
+  await post("<MsgType>" + cdata("event") + "</MsgType><Event>" + cdata("CLICK") +
+             "</Event><EventKey>" + cdata(item.key) + "</EventKey>");
+}
+
+// The bottom menu as WeChat draws it: a button opens its items; an item sends its key.
+function drawMenu(buttons) {
+  const bar = document.getElementById("menu");
+  for (const button of buttons) {
+    const cell = document.createElement("div");
+    const opener = document.createElement("button");
+    opener.type = "button";
+    opener.textContent = button.name;
+    opener.addEventListener("click", () => {
+      const open = !cell.classList.contains("open");
+      bar.querySelectorAll(".open").forEach(other => other.classList.remove("open"));
+      cell.classList.toggle("open", open);
+    });
+    const list = document.createElement("ul");
+    for (const item of button.items) {
+      const entry = document.createElement("li");
+      const tap = document.createElement("button");
+      tap.type = "button";
+      tap.textContent = item.name;
+      tap.dataset.key = item.key;
+      tap.addEventListener("click", () => { cell.classList.remove("open"); tapMenu(item); });
+      entry.appendChild(tap);
+      list.appendChild(entry);
+    }
+    cell.append(opener, list);
+    bar.appendChild(cell);
+  }
+}
+
 (async () => {
   const config = await (await fetch("/simulator/config")).json();
   token = config.token;
   openid = config.openid;
+  drawMenu(config.menu);
   note("模拟器:消息按微信的格式签名后发给 /wechat");
   await post("<MsgType>" + cdata("event") + "</MsgType><Event>" + cdata("subscribe") + "</Event>");
   setInterval(pollOutbox, 2000);
