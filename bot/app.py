@@ -98,10 +98,11 @@ def services(settings: Settings, clock: Clock | None
             editor = catalogue_editor(settings, sessions, clock)
             loaded_at = await editor.revisions.newest()
             catalogue = await editor.catalogue()
-            following = asyncio.create_task(editor.follow(catalogue, loaded_at))
-            stack.callback(following.cancel)
             understanding = await stack.enter_async_context(
                 open_understanding(settings, settings.nlu_port, catalogue))
+            following = asyncio.create_task(
+                editor.follow(catalogue, loaded_at, understanding.use_catalogue))
+            stack.callback(following.cancel)
             app[nlu_api.UNDERSTANDING] = understanding
             redis = await stack.enter_async_context(open_redis(settings))
             session = await stack.enter_async_context(aiohttp.ClientSession())

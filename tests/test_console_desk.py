@@ -33,7 +33,7 @@ async def test_a_clerk_books_a_slot_for_a_villager_who_walked_in(app_client, ses
         # a wrong phone: said on the form, nothing typed lost
         wrong = await li.post("/console/bookings/new", status=400,
                               **{**typed, "phone": "1380000"})
-        assert "电话号码不对" in wrong and 'value="王秀英"' in wrong and "checked" in wrong
+        assert "请填手机号" in wrong and 'value="王秀英"' in wrong and "checked" in wrong
         await li.post("/console/bookings/new", **typed)
         async with sessions() as session:
             booking = await session.scalar(select(Booking))

@@ -239,6 +239,7 @@ async def test_the_simulator_shows_the_menu_and_a_tap_is_answered(page):
                                                                             "我的"]
     await page.click("#menu >> text=预约")
     await page.click("#menu button[data-key=MENU_MY_BOOKINGS]")
-    await page.wait_for_function("() => document.querySelectorAll('.row.bot').length >= 2")
-    assert "您现在没有预约" in await bot_bubbles.nth(1).inner_text()
+    # the answer, whenever it comes: under load a reply past WeChat's time limit arrives
+    # later through the customer-service API, possibly after the next one
+    await page.locator(".row.bot .bubble", has_text="您现在没有预约").wait_for()
     assert not await page.locator("#menu .open").count()  # the list closes after a tap

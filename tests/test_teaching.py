@@ -283,7 +283,11 @@ async def test_an_admin_edits_a_matter_a_bad_edit_keeps_what_was_typed_and_edits
         assert dibao.time_limit.working_days == 20 and dibao.fee.text == "工本费5元"
         assert dibao.materials[-1].name == "户口本首页" and dibao.materials[-1].to_confirm
 
-        await admin.post("/console/catalogue/dibao/restore", revision="0")
+        current = re.search(r'name="base" value="(\d+)"', saved).group(1)
+        refused = await admin.post("/console/catalogue/dibao/restore", status=409,
+                                   revision="0", base="0")  # from a page before the save
+        assert "刚才有人改过这个事项" in refused
+        await admin.post("/console/catalogue/dibao/restore", revision="0", base=current)
         restored = await admin.get("/console/catalogue/dibao/edit")
         assert "户口本首页" not in _field(restored, "materials")
         newest = restored.split('class="revision-row"')[1]

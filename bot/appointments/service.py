@@ -325,6 +325,10 @@ class BookingService:
         async with self._sessions() as session:
             return await fetch_page(session, booking_search(query), page)
 
+    async def slot(self, slot_id: int) -> ServiceSlot | None:
+        async with self._sessions() as session:
+            return await session.get(ServiceSlot, slot_id)
+
     async def get(self, booking_no: str) -> Booking | None:
         async with self._sessions() as session:
             found: Booking | None = await session.scalar(

@@ -26,6 +26,13 @@ _ID_IN_TEXT = re.compile(
     rf"(?<!\d)\d{{6}}({_GAP}?)\d{{8}}\1\d{{3}}[\dXxＸｘ](?![\dXxＸｘ])")
 _MOBILE_IN_TEXT = re.compile(rf"(?<!\d)[1１][3-9３-９]\d({_GAP}?)\d{{4}}\1\d{{4}}(?!\d)")
 _GAPS = re.compile(_GAP)
+# The same numbers grouped otherwise: a mobile with +86 or split anywhere (138 12345678,
+# 1381234 5678), an ID number in fours (1101 0519 4912 3100 2X), the old 15-digit card, and
+# any run of 15 digits or more (a bank card). Dates and other numbers stay as typed.
+_OTHER_NUMBERS = re.compile(
+    rf"(?<![\d*])(?:\+?86{_GAP}?)?[1１][3-9３-９]\d(?:{_GAP}?\d){{8}}(?![\d*])"
+    rf"|(?<![\d*])\d{{4}}({_GAP})\d{{4}}\1\d{{4}}\1\d{{4}}\1\d[\dXxＸｘ](?![\dXxＸｘ])"
+    rf"|(?<![\d*])\d{{15,}}[XxＸｘ]?(?![\d*])")
 
 
 def normalize(text: str) -> str:
@@ -68,7 +75,16 @@ def mask_phone(number: str) -> str:
 def mask_numbers_in(text: str) -> str:
     """Free text with every ID number and mobile number in it masked, as in lists."""
     text = _ID_IN_TEXT.sub(lambda found: mask_id_number(_GAPS.sub("", found.group())), text)
-    return _MOBILE_IN_TEXT.sub(lambda found: mask_phone(_GAPS.sub("", found.group())), text)
+    text = _MOBILE_IN_TEXT.sub(lambda found: mask_phone(_GAPS.sub("", found.group())), text)
+    return _OTHER_NUMBERS.sub(lambda found: _masked_digits(found.group()), text)
+
+
+def _masked_digits(number: str) -> str:
+    digits = "".join(c for c in unicodedata.normalize("NFKC", number) if c.isdigit())
+    if number.lstrip().startswith(("+86", "86")) and len(digits) == 13:
+        digits = digits[2:]  # a mobile with the country code
+    return f"{digits[:3]}****{digits[-4:]}" if len(digits) <= 12 else \
+        f"{digits[:4]}{'*' * (len(digits) - 8)}{digits[-4:]}"
 
 
 def age_on(number: str, day: date) -> int:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,10 @@ def _with_source(item: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 def _count(text: str) -> object:
-    """A typed count: a number where it is one, else the text (the loader says what is wrong)."""
-    return int(text) if text.isascii() and text.isdecimal() else text
+    """A typed count (「２０」 as 20): a number where it is one, else the text (the loader
+    says what is wrong)."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    return int(text) if text.isascii() and text.isdecimal() and len(text) < 8 else text
 
 
 def _material(line: str) -> dict[str, Any]:
@@ -201,12 +204,15 @@ def _problem_words(problem: CatalogueProblem) -> str:
     return f"{where}：{_message(problem.message)}" if where else _message(problem.message)
 
 
-def _concerns(finding: Finding, matter_id: str) -> bool:
-    """Lint's errors about this matter: its own fields, or an alias it shares."""
+def _concerns(finding: Finding, matter_id: str, aliases: tuple[str, ...]) -> bool:
+    """Lint's errors about this matter: its own fields, an alias it shares with another
+    matter, or an alias that is a topic the center does not handle (outside.yml)."""
     if finding.warning:
         return False
     return finding.where.startswith(f"{matter_id}.") or (
-        finding.where.startswith("aliases「") and matter_id in finding.message)
+        finding.where.startswith("aliases「") and matter_id in finding.message) or (
+        finding.where.startswith("outside.yml")
+        and any(f"「{alias}」" in finding.message for alias in aliases))
 
 
 def _finding_words(finding: Finding, matter_id: str) -> str:
@@ -224,9 +230,14 @@ def check(directory: Path, seeds_dir: Path | None, edits: Mapping[str, Mapping[s
         catalogue = load_catalogue(directory, edits=edits)
     except CatalogueError as error:
         mine = [p for p in error.problems if Path(p.file).stem == matter_id]
-        return [_problem_words(p) for p in mine] or [str(p) for p in error.problems]
+        return [_problem_words(p) for p in mine] or [
+            f"和事项目录的 {Path(p.file).name} 冲突：{p.field}{'：' if p.field else ''}"
+            f"{_message(p.message)}" for p in error.problems]
     findings = lint(catalogue, load_center(directory), load_outside(directory), seeds_dir)
-    return [_finding_words(f, matter_id) for f in findings if _concerns(f, matter_id)]
+    edited = catalogue.get(matter_id)
+    aliases = edited.aliases if edited else ()
+    return [_finding_words(f, matter_id) for f in findings
+            if _concerns(f, matter_id, aliases)]
 
 
 def file_fields(directory: Path, matter_id: str) -> dict[str, Any]:
@@ -268,8 +279,10 @@ class CatalogueEditor:
         return await asyncio.to_thread(load_catalogue, self._directory, edits=fitting)
 
     async def follow(self, catalogue: Catalogue, seen: int,
+                     changed: Callable[[Catalogue], None] = lambda catalogue: None,
                      every: float = FOLLOW_SECONDS) -> None:
-        """Keep `catalogue` (loaded at revision `seen`) at the admins' latest edits,
+        """Keep `catalogue` (loaded at revision `seen`) at the admins' latest edits (and tell
+        `changed`, which rebuilds what was derived from it),
         whichever worker saved them: the newest revision is looked up every `every` seconds
         (one indexed query; a missed pub/sub message could leave a worker behind for ever, a
         poll cannot)."""
@@ -279,6 +292,7 @@ class CatalogueEditor:
                 newest = await self.revisions.newest()
                 if newest != seen:
                     catalogue.refresh(await self.catalogue())
+                    changed(catalogue)
                     seen = newest
             except Exception:  # the database away for a moment: the next look catches up
                 log.exception("catalogue: could not take the latest edits")
@@ -304,9 +318,12 @@ class CatalogueEditor:
             raise EditRefused([CHANGED_MEANWHILE])
         return await self._store(matter_id, before, fields_of(form), by, base, None)
 
-    async def restore(self, matter_id: str, revision_id: int, by: str) -> Saved:
-        """「恢复此版本」: an older revision's fields (0: the file's) as the newest."""
+    async def restore(self, matter_id: str, revision_id: int, by: str, base: int) -> Saved:
+        """「恢复此版本」: an older revision's fields (0: the file's) as the newest, unless
+        someone saved another since the page showed `base`."""
         before, now = await self.current(matter_id)
+        if now != base:
+            raise EditRefused([CHANGED_MEANWHILE])
         if revision_id == 0:
             fields = self.original(matter_id)
         else:

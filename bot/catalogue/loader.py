@@ -59,6 +59,8 @@ MATTER_KEYS = frozenset((
 ))
 MATERIAL_KEYS = frozenset({"name", "form", "count", "note"}) | SOURCED_KEYS
 VARIANT_KEYS = frozenset({"id", "name", "materials", "note", "source"})
+# a promise longer than a year is a typo (and a due date far enough away overflows)
+MAX_LIMIT_DAYS = 365
 TIME_LIMIT_KEYS = frozenset({"immediate", "working_days", "days", "note"}) | SOURCED_KEYS
 
 
@@ -117,13 +119,16 @@ def _time_limit(reader: FileReader, *, required: bool) -> TimeLimit:
     if not isinstance(immediate, bool):
         reader.problem("time_limit.immediate", "应为 true 或 false")
         immediate = False
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
-        reader.problem("time_limit.working_days", "应为大于 0 的整数(工作日)")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool)
+                             or not 1 <= days <= MAX_LIMIT_DAYS):
+        reader.problem("time_limit.working_days",
+                       f"应为 1 到 {MAX_LIMIT_DAYS} 的整数(工作日)")
         days = None
     calendar = value.get("days")
     if calendar is not None and (not isinstance(calendar, int) or isinstance(calendar, bool)
-                                 or calendar < 1):
-        reader.problem("time_limit.days", "应为大于 0 的整数(自然日,指南写「30天」时用)")
+                                 or not 1 <= calendar <= MAX_LIMIT_DAYS):
+        reader.problem("time_limit.days",
+                       f"应为 1 到 {MAX_LIMIT_DAYS} 的整数(自然日,指南写「30天」时用)")
         calendar = None
     if sum((bool(immediate), days is not None, calendar is not None)) > 1:
         reader.problem("time_limit", "immediate、working_days、days 只能写一个")
@@ -213,7 +218,7 @@ def load_catalogue(directory: Path, *, require_all: bool = True,
     bot/catalogue/revisions.py), checked exactly as if the file said them.
 
     Every service of a worker loads the catalogue at start (~70 ms each): unchanged files
-    (same names, sizes and modification times) are parsed once and the immutable result
+    (same names, sizes and modification times) are parsed once and the (immutable) matters
     shared; an edited file is read again."""
     matter_dir = directory / "matters"
     files = sorted(matter_dir.glob("*.yml"))
@@ -225,7 +230,10 @@ def load_catalogue(directory: Path, *, require_all: bool = True,
                   for path in (*files, ambiguous) if path.exists() for info in (path.stat(),))
     frozen = tuple(sorted((matter_id, json.dumps(fields, ensure_ascii=False, sort_keys=True))
                           for matter_id, fields in (edits or {}).items()))
-    return _parse_catalogue(matter_dir, stamp, require_all, frozen)
+    parsed = _parse_catalogue(matter_dir, stamp, require_all, frozen)
+    # the matters are shared, the mappings are the caller's: a worker's live catalogue is
+    # refreshed in place (Catalogue.refresh) without touching the cached parse
+    return Catalogue(dict(parsed.matters), dict(parsed.ambiguous))
 
 
 AMBIGUOUS_FILE = "ambiguous.yml"

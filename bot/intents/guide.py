@@ -37,15 +37,16 @@ def stated(statement: Statement) -> str:
     return f"{statement}（{UNCONFIRMED}）" if statement.to_confirm else str(statement)
 
 
-def not_published(matter: Matter, what: str, center: Center) -> str:
+def not_published(matter: Matter, what: str, center: Center,
+                  ask: str = texts.ASK_BEFORE_GOING) -> str:
     """What is known when the guide does not say `what`: who does it, where, whom to call —
-    never an invented answer."""
+    never an invented answer. `ask`: how to ask (on paper, nothing to 「回复」)."""
     lines = [f"【{matter.name}】的{what}，本中心还没有公布。"]
     if matter.handling is Handling.ADVICE:
         lines.append(f"这件事不在本中心办理，请找{matter.department}（{matter.window}）。")
     else:
         lines.append(f"由{matter.department}办理，在本中心{matter.window}问。")
-    lines.append(texts.ASK_BEFORE_GOING.format(phone=center.phone))
+    lines.append(ask.format(phone=center.phone))
     return "\n".join(lines)
 
 

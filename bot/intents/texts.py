@@ -47,6 +47,7 @@ MORE_FOLLOWS = "（还有下文，发“继续”查看）"
 TO_CONFIRM = "（标“待核实”的，中心还在核实，去办之前可以先打电话 {phone} 问一下）"
 HOURS_TO_CONFIRM = "（延时服务、周六和赶集日的时间以本中心公布为准，去之前先打电话问一下）"
 ASK_BEFORE_GOING = "去之前请先打电话 {phone} 问清楚；也可以回复“人工”，请工作人员告诉您。"
+ASK_BEFORE_GOING_PAPER = "去之前请先打电话 {phone} 问清楚。"  # a printed sheet
 EMPTY_MESSAGE = "请用文字说说您要办什么事，比如“低保要带啥”。"
 HANDOFF_TAKEN = (
     "好的，已为您转人工。工作人员会在上班时间（{hours}）回复您。急事请打 {phone}。"

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.catalogue.model import Catalogue
 from bot.nlu.core import question_core
 from bot.nlu.guard import Skip, guard
 from bot.nlu.matters import EXACT, LATIN, Candidate, MatterResolver
@@ -112,6 +113,11 @@ class Understanding:
         self._parser = parser
         self._resolver = resolver
         self._weighing = weighing
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """Aliases as an admin last edited them (the NLU model learns them at the next
+        「发布更新」; the resolver matches them at once)."""
+        self._resolver = MatterResolver(catalogue)
 
     async def understand(self, raw_text: str) -> NluResult:
         guarded = guard(raw_text)

@@ -152,10 +152,14 @@ class ReviewService:
         return example
 
     async def examples(self, status: ExampleStatus, limit: int = 100) -> list[TrainingExample]:
+        """Pending ones oldest first (each decided moves the next up: none waits for ever);
+        decided ones newest first."""
+        order = TrainingExample.id if status is ExampleStatus.PENDING else \
+            TrainingExample.id.desc()
         async with self._sessions() as session:
             return list(await session.scalars(
                 select(TrainingExample).where(TrainingExample.status == status)
-                .order_by(TrainingExample.id.desc()).limit(limit)))
+                .order_by(order).limit(limit)))
 
     async def taught(self) -> list[Taught]:
         """Every approved example, oldest first, for the trainer."""

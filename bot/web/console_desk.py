@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.appointments.bookings import BookingError, slot_label
 from bot.appointments.service import BookingRequest
-from bot.cases.identity import normalize, phone_problem
+from bot.cases.identity import normalize
 from bot.chinatime import typed_day
 from bot.console.accounts import Who
 from bot.handoff.replies import SavedReplyError
@@ -38,6 +38,9 @@ from bot.web.windows import require
 # How the villager reached the center, for a booking a clerk makes: notices go by SMS
 DESK_CHANNELS = {"window": "窗口代约", "phone": "电话代约"}
 FORM_NONCE = re.compile(r"[A-Za-z0-9_-]{16,40}")
+MOBILE = re.compile(r"1[3-9]\d{9}")
+NAME_MAX = 30  # characters; the columns take 64
+NOTE_MAX = 500
 
 
 async def _booking_form(request: web.Request, who: Who, status: int = 200,
@@ -79,20 +82,28 @@ async def book_for_villager(request: web.Request, who: Who) -> web.Response:
     matter = services.catalogue.get(form.get("matter", ""))
     slot_id = row_id(form.get("slot", ""))
     phone, name = normalize(form.get("phone", "")), form.get("name", "")
+    person = form.get("person", "")
     problem = ("请选事项" if matter is None else "请选一个时段" if slot_id is None
-               else "请填姓名" if not name else phone_problem(phone))
+               else "请填姓名" if not name else "姓名太长了" if len(name) > NAME_MAX
+               else "为谁办：名字太长了" if len(person) > NAME_MAX
+               else "请填手机号：确认和提醒用短信发" if not MOBILE.fullmatch(phone)
+               else None)
     if problem or matter is None or slot_id is None:
         return await _booking_form(request, who, 400, problem or "")
-    require(who, services.window_of(matter.id), "事项")
+    window = services.window_of(matter.id)
+    require(who, window, "事项")
+    slot = await services.bookings.slot(slot_id)
+    if slot is None or slot.window != window:  # a slot id typed into the form
+        return await _booking_form(request, who, 409, "这个时段不是办这件事的窗口的，请重新选时间")
     channel = form.get("channel") if form.get("channel") in DESK_CHANNELS else "window"
-    person = form.get("person", "") or None
     nonce = form.get("nonce", "")
     if not FORM_NONCE.fullmatch(nonce):
         return await _booking_form(request, who, 400, "页面已过期，请刷新后再试")
     try:
         booking = await services.bookings.book(BookingRequest(
             slot_id, f"phone:{phone}", matter.id, f"desk:{nonce}",
-            name=name, phone=phone, channel=str(channel), person_name=person, by_clerk=True))
+            name=name, phone=phone, channel=str(channel), person_name=person or None,
+            by_clerk=True))
     except BookingError as refused:
         return await _booking_form(request, who, 409, str(refused))
     await services.accounts.audit(who.username, "booking.desk", f"booking:{booking.booking_no}",
@@ -111,6 +122,9 @@ async def transfer(request: web.Request, who: Who) -> web.Response:
         return render("error.html", who, 400, message="请选要转给哪个窗口")
     if not note:
         return render("error.html", who, 400, message="请写一句转交说明（村民看不到）")
+    if len(note) > NOTE_MAX:
+        return render("error.html", who, 400,
+                      message=f"转交说明最多{NOTE_MAX}个字，请写短一点（原文没有保存）")
     colleague = next(((login, name, seen) for login, name, seen in
                       await services.accounts.answering() if login == to_clerk), None)
     if to_clerk is not None and (colleague is None or colleague[2] not in (None, window)):

@@ -19,8 +19,9 @@ from aiohttp import web
 
 from bot import chinatime
 from bot.cases.identity import mask_id_number
+from bot.cases.status import Status
 from bot.catalogue.center import Center
-from bot.catalogue.model import UNCONFIRMED, Matter
+from bot.catalogue.model import UNCONFIRMED, Handling, Matter
 from bot.console.accounts import Who
 from bot.intents import guide, texts
 from bot.storage.tables import Case
@@ -47,8 +48,16 @@ def _window(services: ConsoleServices, matter_id: str | None) -> tuple[str, str]
 
 
 def _due(case: Case, matter: Matter | None) -> str:
-    """The promised time and the day it runs out, as the receipt states it."""
-    promised = matter.time_limit.describe() if matter and matter.time_limit else ""
+    """The time promised when the case was accepted (not the matter's time limit today,
+    which an admin may have changed since) and the day it runs out."""
+    accepted = chinatime.day_of(case.accepted_at)
+    if case.promised_days is not None:
+        promised = "即办" if case.promised_days == 0 else \
+            f"{case.promised_days}个工作日内办结（不算周末和法定节假日）"
+    elif case.due_date is not None:
+        promised = f"{(case.due_date - accepted).days}天内办结（周末和节假日也算在内）"
+    else:
+        promised = matter.time_limit.describe() if matter and matter.time_limit else ""
     if case.due_date is None:
         return promised or "按办事指南的时限办理"
     assumed = "（按周一到周五估算，遇节假日顺延）" if case.due_assumed else ""
@@ -60,6 +69,10 @@ async def case_receipt(request: web.Request, who: Who) -> web.Response:
     """受理回执 of a case of `who`'s window (403 otherwise); who printed it is logged."""
     services = request.app[CONSOLE]
     case = await case_for(request, who)
+    status = Status(case.status)
+    if status in (Status.REJECTED, Status.RETURNED):  # no stamp on what was not accepted
+        return render("error.html", who, 409,
+                      message=f"这件申请{status.label}，不能打印受理回执")
     await services.accounts.audit(who.username, "case.receipt", f"case:{case.receipt_no}")
     matter = services.catalogue.get(case.matter_id)
     variant = matter.variant(case.variant_id) if matter and case.variant_id else None
@@ -70,6 +83,8 @@ async def case_receipt(request: web.Request, who: Who) -> web.Response:
         variant=variant.name if variant else "", id_number=mask_id_number(
             case.applicant_id_number),
         materials=[(m.name, MATERIAL_WORDS.get(m.state, m.state)) for m in case.materials],
+        owed=list(case.changes[-1].missing) if status is Status.NEEDS_MATERIALS and
+        case.changes else [],
         accepted=chinese_day(chinatime.day_of(case.accepted_at)), due=_due(case, matter),
         window=window, place=place, printed=chinese_day(services.bookings.today()),
         progress=[line.format(receipt=case.receipt_no, phone=services.center.phone,
@@ -89,8 +104,8 @@ def _materials(matter: Matter, variant_id: str | None) -> list[tuple[str, list[s
 
 def _facts(matter: Matter, center: Center) -> dict[str, Any]:
     """The guide's facts for the form; what it does not say, in the guide's own words."""
-    def missing(what: str) -> str:
-        return guide.not_published(matter, what, center)
+    def missing(what: str) -> str:  # on paper: nothing to 「回复」
+        return guide.not_published(matter, what, center, texts.ASK_BEFORE_GOING_PAPER)
 
     limit = matter.time_limit
     return {
@@ -121,10 +136,13 @@ async def matter_notice(request: web.Request, who: Who) -> web.Response:
     sections = _materials(matter, variant_id)
     facts = _facts(matter, services.center)
     unlisted = not sections  # a matter (or situation) the guide lists no materials for
+    # 「全部材料，当场受理」 only where the center takes the matter and its list is known
+    promised = not (unlisted or matter.to_confirm or matter.handling is Handling.ADVICE)
     return render(
         "notice.html", who, center=services.center, matter=matter, variant=variant,
         sections=sections, printed=chinese_day(services.bookings.today()),
-        no_materials=guide.not_published(matter, "材料清单", services.center) if unlisted
-        else "", promise=NOTICE_PROMISE,
+        no_materials=guide.not_published(matter, "材料清单", services.center,
+                                         texts.ASK_BEFORE_GOING_PAPER) if unlisted else "",
+        promise=NOTICE_PROMISE if promised else "",
         to_confirm=texts.TO_CONFIRM.format(phone=services.center.phone)
         if UNCONFIRMED in str((sections, facts)) else "", **facts)

@@ -160,12 +160,14 @@ async def save_matter(request: web.Request, who: Who) -> web.Response:
 async def restore_matter(request: web.Request, who: Who) -> web.Response:
     """「恢复此版本」: an older revision (0: the file's) becomes the newest."""
     services, matter = request.app[CONSOLE], _matter(request)
-    raw = str((await request.post()).get("revision", ""))
+    posted = await request.post()
+    raw, raw_base = str(posted.get("revision", "")), str(posted.get("base", ""))
     revision = 0 if raw == "0" else row_id(raw)
+    base = 0 if raw_base == "0" else row_id(raw_base)
     try:
-        if revision is None:
+        if revision is None or base is None:
             raise EditRefused(["没有这个版本"])
-        saved = await services.editor.restore(matter.id, revision, who.username)
+        saved = await services.editor.restore(matter.id, revision, who.username, base)
     except EditRefused as refused:
         return await _edit_form(request, who, matter, 409, problems=refused.problems)
     await services.accounts.audit(who.username, "matter.restore", f"matter:{matter.id}",

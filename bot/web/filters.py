@@ -33,7 +33,8 @@ CASE_FIELDS = ("receipt", "name", "id_number", "phone", "village", "matter", "st
 FIELD_WORDS = {"receipt": "受理编号", "name": "姓名", "id_number": "身份证号", "phone": "电话",
                "village": "村（社区）", "matter": "事项", "status": "状态", "from": "从",
                "to": "到", "words": "村民说的话", "day": "日期", "page": "页码",
-               "per_page": "每页条数", "villager": "村民", "number": "预约号"}
+               "per_page": "每页条数", "villager": "村民", "number": "预约号",
+               "variant": "情形"}
 PAGES_AROUND = 4  # page links either side of the current one
 
 
@@ -69,7 +70,8 @@ def phone_typed(params: Mapping[str, str]) -> str:
     digits = phone.replace("-", "")  # a landline is stored as 0731-84561234
     if phone and not (digits.isascii() and digits.isdecimal() and len(digits) >= 4):
         raise BadBody("电话：写完整号码或后4位数字")
-    return phone
+    # a mobile typed in groups (138-0000-1234) is stored as 11 digits
+    return digits if len(digits) == 11 and digits.startswith("1") else phone
 
 
 def case_status(params: Mapping[str, str]) -> Status | None:
