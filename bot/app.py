@@ -51,6 +51,7 @@ from bot.dialogue.runtime import (
     build_case_service,
     build_dialogue,
     build_handoffs,
+    build_recognizer,
     open_file_store,
     open_redis,
 )
@@ -148,7 +149,8 @@ def services(settings: Settings, clock: Clock | None
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
-                                      media=api, appointments=appointments,
+                                      media=api, recognizer=build_recognizer(settings, session),
+                                      appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
                                       audit=AuditLog(sessions).record, review=review,
                                       catalogue=catalogue)

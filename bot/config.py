@@ -121,6 +121,15 @@ class Settings:
     sms_secret: Secret | None = None
     sms_app_id: str | None = None  # Tencent's SmsSdkAppId
     sms_log: Path = ROOT / ".data" / "sms.log"
+    # Speech recognition of voice messages WeChat did not transcribe: none (WeChat's own
+    # Recognition only), tencent (一句话识别, engine ASR_ENGINE) or aliyun (ASR_APP_KEY).
+    asr_provider: str = "none"
+    asr_key_id: str | None = None
+    asr_secret: Secret | None = None
+    asr_app_key: str | None = None  # Aliyun's NLS project appkey
+    asr_engine: str = "16k_zh_dialect"  # Tencent: Mandarin and 23 dialects
+    asr_endpoint: str | None = None
+    asr_token_endpoint: str | None = None  # Aliyun's CreateToken
     # Delivery receipts come to /sms/receipts/{aliyun|tencent}/{SMS_RECEIPT_TOKEN} (the
     # providers sign nothing); unset: the receipt endpoints are off. SMS_RECEIPT_ALLOW
     # optionally lists the provider's addresses or networks, comma-separated.
@@ -160,6 +169,13 @@ class Settings:
                               f"SMS_PROVIDER={provider} 需要 SMS_KEY_ID 和 SMS_SECRET")
         if provider == "tencent" and not env.get("SMS_APP_ID"):
             raise ConfigError("SMS_APP_ID", "SMS_PROVIDER=tencent 需要 SMS_APP_ID(SmsSdkAppId)")
+        asr = env.get("ASR_PROVIDER", defaults.asr_provider)
+        if asr not in ("none", "tencent", "aliyun"):
+            raise ConfigError("ASR_PROVIDER", "应为 none、tencent 或 aliyun", asr)
+        if asr != "none" and not (env.get("ASR_KEY_ID") and env.get("ASR_SECRET")):
+            raise ConfigError("ASR_KEY_ID", f"ASR_PROVIDER={asr} 需要 ASR_KEY_ID 和 ASR_SECRET")
+        if asr == "aliyun" and not env.get("ASR_APP_KEY"):
+            raise ConfigError("ASR_APP_KEY", "ASR_PROVIDER=aliyun 需要 ASR_APP_KEY(项目的 appkey)")
         aes_key = env.get("WECHAT_AES_KEY")
         if aes_key and len(aes_key) != 43:
             raise ConfigError("WECHAT_AES_KEY", "应为 43 个字符的 EncodingAESKey")
@@ -204,6 +220,12 @@ class Settings:
                                       10_000),
             simulator=env.get("SIMULATOR", "1" if not env.get("WECHAT_TOKEN") else "0") == "1",
             sms_provider=provider, sms_endpoint=env.get("SMS_ENDPOINT") or None,
+            asr_provider=asr, asr_key_id=env.get("ASR_KEY_ID") or None,
+            asr_secret=Secret(env["ASR_SECRET"]) if env.get("ASR_SECRET") else None,
+            asr_app_key=env.get("ASR_APP_KEY") or None,
+            asr_engine=env.get("ASR_ENGINE") or defaults.asr_engine,
+            asr_endpoint=env.get("ASR_ENDPOINT") or None,
+            asr_token_endpoint=env.get("ASR_TOKEN_ENDPOINT") or None,
             sms_key_id=env.get("SMS_KEY_ID") or None,
             sms_secret=Secret(env["SMS_SECRET"]) if env.get("SMS_SECRET") else None,
             sms_app_id=env.get("SMS_APP_ID") or None,

@@ -19,10 +19,20 @@ TIMEOUT = 20.0  # seconds; a minute of AMR takes well under one
 
 
 async def playable(content: bytes) -> bytes:
-    """The voice message as 16-bit mono WAV."""
+    """The voice message as 16-bit mono WAV, for a browser."""
+    return await _wav(content)
+
+
+async def for_recognition(content: bytes) -> bytes:
+    """The voice message as speech engines take it: 16 kHz mono 16-bit WAV (WeChat's AMR is
+    8 kHz: resampled)."""
+    return await _wav(content, "-ar", "16000")
+
+
+async def _wav(content: bytes, *options: str) -> bytes:
     process = await asyncio.create_subprocess_exec(
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-        "-vn", "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
+        "-vn", "-ac", "1", *options, "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     try:

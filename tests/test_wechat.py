@@ -288,3 +288,18 @@ async def test_an_unexpected_failure_still_gets_a_kind_reply(remote_settings, re
         assert first[0] == 200 and reply_text(first[1]) == "系统繁忙，请稍后再试。"
     finally:
         await client.close()
+
+
+async def test_a_follow_and_a_menu_tap_in_the_same_second_are_two_pushes(client):
+    """Events have no MsgId: a retry is known by user and second, and the event itself."""
+    def event(kind, key=""):
+        return (f"<xml><ToUserName><![CDATA[gh_center]]></ToUserName><FromUserName>"
+                f"<![CDATA[o_quick]]></FromUserName><CreateTime>1764556800</CreateTime>"
+                f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{kind}]]></Event>"
+                f"<EventKey><![CDATA[{key}]]></EventKey></xml>")
+
+    _, welcome = await post(client, event("subscribe"))
+    _, hours = await post(client, event("CLICK", "MENU_HOURS"))
+    assert "示例镇便民服务中心" in reply_text(welcome) and "上班时间" in reply_text(hours)
+    _, again = await post(client, event("CLICK", "MENU_HOURS"))  # WeChat's retry
+    assert reply_text(again) == reply_text(hours)

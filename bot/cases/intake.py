@@ -7,13 +7,18 @@ and kept by the file store, and recorded as a row the case's checklist points to
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from bot.cases.application import MaterialItem, MediaRefused, NewCase, Receipt
 from bot.cases.service import CaseService
 from bot.cases.status import Status
 from bot.storage.files import MAX_UPLOAD_BYTES, PAPERS, VOICE, FileStore, UploadRefused
+from integrations import audio
+from integrations.asr import Recognizer
 from integrations.errors import IntegrationError
+
+log = logging.getLogger(__name__)
 
 TOO_LARGE = f"照片太大（超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB），请重新拍一张发过来"
 NOT_RECEIVED = "照片没收到，请再发一次"
@@ -25,11 +30,28 @@ class MediaSource(Protocol):
 
 
 class CaseIntake:
-    def __init__(self, cases: CaseService, files: FileStore,
-                 media: MediaSource | None) -> None:
+    def __init__(self, cases: CaseService, files: FileStore, media: MediaSource | None,
+                 recognizer: Recognizer | None = None) -> None:
         self._cases = cases
         self._files = files
         self._media = media
+        self._recognizer = recognizer  # speech to text (ASR_PROVIDER); None: WeChat's only
+
+    async def hear(self, media_id: str) -> str:
+        """The words of a voice message WeChat did not transcribe, by our own speech
+        recognition; "" when there is none, or it heard nothing, or failed (logged): the
+        villager is then asked to type, as before."""
+        if self._recognizer is None or not media_id:
+            return ""
+        try:
+            stored = await self._cases.stored_file(await self.keep_media(media_id, voice=True))
+            if stored is None:
+                return ""
+            wav = await audio.for_recognition(await self._files.load(stored.location))
+            return await self._recognizer.recognize(wav)
+        except (MediaRefused, UploadRefused, IntegrationError) as failed:
+            log.warning("speech recognition (%s) failed: %s", self._recognizer.name, failed)
+            return ""
 
     async def keep_media(self, media_id: str, voice: bool = False) -> int:
         """The file of a photo (or a voice message) the villager sent,

@@ -140,9 +140,11 @@ def parse_push(xml: str, received_at: datetime) -> Push:
 
 
 def _dedup_key(raw: Any) -> str:
-    # Messages carry MsgId; events are identified by FromUserName + CreateTime.
+    # Messages carry MsgId; events are identified by FromUserName + CreateTime, and here by
+    # the event and its key too: a follow and a menu tap in the same second are two pushes.
     if isinstance(raw, events.BaseEvent) or not raw.id:
-        return f"{raw.source}:{raw.time}:{raw.type}"
+        event = f"{getattr(raw, 'event', '')}:{getattr(raw, 'key', '')}"
+        return f"{raw.source}:{raw.time}:{raw.type}:{event}"
     return str(raw.id)
 
 

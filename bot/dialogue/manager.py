@@ -67,6 +67,10 @@ class Dialogue(QuestionHandling):
 
     async def handle(self, message: Incoming) -> Turn:
         channel, user = message.channel.value, message.user_id
+        if message.kind is Kind.VOICE and not message.text.strip() and self._intake:
+            # WeChat heard nothing (or no longer transcribes): our own speech recognition;
+            # the words go on like typed ones
+            message = replace(message, text=await self._intake.hear(message.media_id))
         kept = await self._keep_media(message)
         await self._store.record(channel, user, "in", message.text, message.received_at,
                                  kind=message.kind.value, media_id=message.media_id,

@@ -15,6 +15,7 @@ from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,6 +41,12 @@ from bot.security.lockout import RECEIPT, Audit, Lockout
 from bot.storage import keys
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
+from integrations.asr import Recognizer
+from integrations.asr.aliyun import DEFAULT_ENDPOINT as ALIYUN_ASR
+from integrations.asr.aliyun import DEFAULT_TOKEN_ENDPOINT as ALIYUN_TOKEN
+from integrations.asr.aliyun import AliyunAsr
+from integrations.asr.tencent import DEFAULT_ENDPOINT as TENCENT_ASR
+from integrations.asr.tencent import TencentAsr
 from integrations.object_store import S3ObjectStore
 
 WeComPost = Callable[[str], Awaitable[None]]
@@ -74,9 +81,22 @@ async def open_file_store(settings: Settings) -> AsyncIterator[FileStore]:
         yield ObjectFileStore(store)
 
 
+def build_recognizer(settings: Settings, session: aiohttp.ClientSession) -> Recognizer | None:
+    """Speech recognition by ASR_PROVIDER; None: WeChat's own Recognition only."""
+    key_id, secret = settings.asr_key_id or "", str(settings.asr_secret or "")
+    if settings.asr_provider == "tencent":
+        return TencentAsr(session, key_id, secret, settings.asr_engine,
+                          settings.asr_endpoint or TENCENT_ASR)
+    if settings.asr_provider == "aliyun":
+        return AliyunAsr(session, key_id, secret, settings.asr_app_key or "",
+                         settings.asr_endpoint or ALIYUN_ASR,
+                         settings.asr_token_endpoint or ALIYUN_TOKEN)
+    return None
+
+
 def build_dialogue(settings: Settings, understanding: Understanding, redis: Redis, *,
                    cases: CaseService | None = None, files: FileStore | None = None,
-                   media: MediaSource | None = None,
+                   media: MediaSource | None = None, recognizer: Recognizer | None = None,
                    appointments: Appointments | None = None,
                    preferences: Preferences | None = None,
                    handoffs: HandoffDesk | None = None,
@@ -89,7 +109,7 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
     are noted for the clerks to teach it. `catalogue`: the one with the admins' edits
     (bot/catalogue/editing.py), else the files'."""
     store = files or LocalFileStore(settings.files_dir)
-    intake = CaseIntake(cases, store, media) if cases else None
+    intake = CaseIntake(cases, store, media, recognizer) if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
                     catalogue or load_catalogue(settings.catalogue_dir),

@@ -21,6 +21,8 @@ class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Proto
 
     async def keep_media(self, media_id: str, voice: bool = ...) -> int: ...
 
+    async def hear(self, media_id: str) -> str: ...
+
 
 class Preferences(Protocol):
     """How the villager wants notices (bot/notices/outbox.py)."""

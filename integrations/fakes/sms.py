@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from integrations.sms.signing import aliyun_signature, tc3_signature
+from integrations.signing import aliyun_signature, tc3_signature
 
 KEY_ID, SECRET = "fake-key-id", "fake-secret"
 TENCENT_APP = "1400000000"

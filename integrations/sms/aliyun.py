@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from integrations.signing import aliyun_signature
 from integrations.sms import SmsMessage, SmsResult, segments
-from integrations.sms.signing import aliyun_signature
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 FAILED = frozenset({"isv.MOBILE_NUMBER_ILLEGAL", "isv.SMS_TEMPLATE_ILLEGAL",

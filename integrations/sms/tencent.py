@@ -10,14 +10,11 @@ idempotency key.
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import aiohttp
 
+from integrations.signing import TencentCloudClient
 from integrations.sms import SmsMessage, SmsResult, segments
-from integrations.sms.signing import TENCENT_CONTENT_TYPE, tc3_authorization, tc3_signature
 
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com/"
 FAILED_PREFIXES = ("InvalidParameterValue.IncorrectPhoneNumber",
@@ -40,20 +37,14 @@ def _outcome(code: str) -> str:
     return "retry"  # InternalError.*, FailedOperation.InsufficientBalance…, unknown
 
 
-class TencentSms:
+class TencentSms(TencentCloudClient):
     name = "tencent"
 
     def __init__(self, session: aiohttp.ClientSession, secret_id: str, secret_key: str,
                  app_id: str, endpoint: str = DEFAULT_ENDPOINT, region: str = "ap-guangzhou",
                  timeout: float = 10.0) -> None:
-        self._session = session
-        self._secret_id = secret_id
-        self._secret_key = secret_key
+        super().__init__(session, secret_id, secret_key, endpoint, region, timeout)
         self._app_id = app_id
-        self._endpoint = endpoint
-        self._host = urlsplit(endpoint).netloc
-        self._region = region
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     def signed_request(self, message: SmsMessage) -> tuple[bytes, dict[str, str]]:
         payload = json.dumps({
@@ -62,15 +53,7 @@ class TencentSms:
             "TemplateParamSet": list(message.params.values()),
             "SessionContext": message.key,
         }, ensure_ascii=False).encode()
-        now = int(time.time())
-        date = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
-        signature = tc3_signature(self._secret_key, self._host, payload, now, date)
-        return payload, {
-            "Authorization": tc3_authorization(self._secret_id, signature, date),
-            "Content-Type": TENCENT_CONTENT_TYPE, "Host": self._host,
-            "X-TC-Action": "SendSms", "X-TC-Timestamp": str(now),
-            "X-TC-Version": "2021-01-11", "X-TC-Region": self._region,
-        }
+        return payload, self.signed(payload, "sms", "SendSms", "2021-01-11")
 
     async def send(self, message: SmsMessage) -> SmsResult:
         parts = segments(f"【{message.sign_name}】{message.text}")

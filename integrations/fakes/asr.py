@@ -1,0 +1,171 @@
+"""A local fake of Tencent Cloud's and Aliyun's 一句话识别 APIs, for tests and benchmarks.
+
+Speaks both protocols as the real services do: Tencent's TC3-signed JSON SentenceRecognition
+(`/tencent/`: the base64 audio, its length, the engine and format) and Aliyun's NLS — a
+CreateToken RPC call signed HMAC-SHA1 (`/aliyun-meta/`) and the RESTful recognition with that
+token and the app key (`/aliyun-asr`). Each checks the signature or token, and that the audio
+is what the engines take: WAV, 16 kHz, mono, at most 60 s. What it "hears" is scripted:
+`state.will_hear("王秀英", …)` queues the next results; with none queued it hears nothing.
+`state.delay` makes it slow, like a provider on a bad day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import secrets
+import struct
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from integrations.signing import aliyun_signature, tc3_signature
+
+KEY_ID, SECRET, APP_KEY = "fake-asr-key", "fake-asr-secret", "fake-appkey"
+ENGINES = frozenset({"16k_zh", "16k_zh_dialect", "16k_zh-PY"})
+
+
+@dataclass
+class FakeAsrState:
+    heard: deque[str] = field(default_factory=deque)
+    tokens: dict[str, float] = field(default_factory=dict)  # Aliyun token → expiry
+    requests: int = 0
+    delay: float = 0.0
+
+    def will_hear(self, *words: str) -> None:
+        self.heard.extend(words)
+
+
+STATE = web.AppKey("fake_asr_state", FakeAsrState)
+
+
+def audio_problem(wav: bytes) -> str | None:
+    """What the engines would refuse in `wav`, or None."""
+    if len(wav) < 44 or wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+        return "not a WAV file"
+    channels, rate = struct.unpack("<HI", wav[22:28])
+    if rate != 16_000 or channels != 1:
+        return f"{rate} Hz, {channels} channels: 16 kHz mono only"
+    if len(wav) - 44 > 60 * 16_000 * 2:
+        return "longer than 60 s"
+    return None
+
+
+async def _heard(state: FakeAsrState) -> str:
+    state.requests += 1
+    if state.delay:
+        await asyncio.sleep(state.delay)
+    return state.heard.popleft() if state.heard else ""
+
+
+async def tencent(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    payload = await request.read()
+    timestamp = int(request.headers.get("X-TC-Timestamp", "0"))
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    expected = tc3_signature(SECRET, request.host, payload, timestamp, date, "asr")
+    authorization = request.headers.get("Authorization", "")
+
+    def error(code: str, message: str) -> web.Response:
+        return web.json_response({"Response": {"Error": {"Code": code, "Message": message},
+                                               "RequestId": "fake"}})
+
+    if f"Credential={KEY_ID}/" not in authorization or "/asr/tc3_request" not in authorization:
+        return error("AuthFailure.SecretIdNotFound", "SecretId不存在")
+    if not authorization.endswith(f"Signature={expected}"):
+        return error("AuthFailure.SignatureFailure", "签名错误")
+    if abs(time.time() - timestamp) > 300:
+        return error("AuthFailure.SignatureExpire", "签名过期")
+    if request.headers.get("X-TC-Action") != "SentenceRecognition":
+        return error("InvalidAction", "接口不存在")
+    body = json.loads(payload)
+    if body.get("EngSerViceType") not in ENGINES:
+        return error("InvalidParameterValue", "EngSerViceType 不支持")
+    try:
+        wav = base64.b64decode(str(body.get("Data", "")), validate=True)
+    except binascii.Error:
+        return error("InvalidParameterValue", "Data 不是 base64")
+    if body.get("SourceType") != 1 or body.get("DataLen") != len(wav) or \
+            body.get("VoiceFormat") != "wav":
+        return error("InvalidParameter", "SourceType、DataLen 或 VoiceFormat 不对")
+    if problem := audio_problem(wav):
+        return error("FailedOperation.ErrorDecodeAudio", problem)
+    words = await _heard(state)
+    return web.json_response({"Response": {"Result": words, "AudioDuration": (
+        len(wav) - 44) // 32, "WordSize": 0, "RequestId": "fake"}})
+
+
+async def aliyun_token(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    params = dict(request.query)
+    given = params.pop("Signature", "")
+    if params.get("AccessKeyId") != KEY_ID:
+        return web.json_response({"Code": "InvalidAccessKeyId.NotFound"}, status=404)
+    if given != aliyun_signature("GET", params, SECRET) or params.get("Action") != "CreateToken":
+        return web.json_response({"Code": "SignatureDoesNotMatch"}, status=400)
+    token = secrets.token_hex(16)
+    state.tokens[token] = time.time() + 86_400
+    return web.json_response({"Token": {"Id": token, "ExpireTime": int(state.tokens[token]),
+                                        "UserId": "fake"}, "RequestId": "fake"})
+
+
+async def aliyun_asr(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+
+    def answer(status: int, message: str, result: str = "") -> web.Response:
+        return web.json_response({"task_id": secrets.token_hex(8), "result": result,
+                                  "status": status, "message": message})
+
+    if state.tokens.get(request.headers.get("X-NLS-Token", ""), 0) < time.time():
+        return answer(40000001, "Gateway:ACCESS_DENIED:The token is invalid!")
+    query = request.query
+    if query.get("appkey") != APP_KEY:
+        return answer(40020105, "Meta:APPKEY_NOT_EXIST")
+    if query.get("format") != "wav" or query.get("sample_rate") != "16000":
+        return answer(40000000, "format or sample_rate")
+    if problem := audio_problem(await request.read()):
+        return answer(40000004, problem)
+    return answer(20_000_000, "SUCCESS", await _heard(state))
+
+
+@dataclass
+class FakeAsr:
+    url: str
+    state: FakeAsrState
+
+    @property
+    def tencent_endpoint(self) -> str:
+        return f"{self.url}/tencent/"
+
+    @property
+    def aliyun_token_endpoint(self) -> str:
+        return f"{self.url}/aliyun-meta/"
+
+    @property
+    def aliyun_endpoint(self) -> str:
+        return f"{self.url}/aliyun-asr"
+
+
+@asynccontextmanager
+async def start_fake_asr(port: int = 0) -> AsyncIterator[FakeAsr]:
+    state = FakeAsrState()
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app[STATE] = state
+    app.router.add_post("/tencent/", tencent)
+    app.router.add_get("/aliyun-meta/", aliyun_token)
+    app.router.add_post("/aliyun-asr", aliyun_asr)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield FakeAsr(f"http://127.0.0.1:{runner.addresses[0][1]}", state)
+    finally:
+        await runner.cleanup()
