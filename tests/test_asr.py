@@ -94,9 +94,15 @@ async def test_a_villager_applies_for_senior_allowance_by_voice_alone(voice_app)
 
     assert "给谁申请" in await says("我要申请高龄补贴")
     assert "姓名" in await says("1")
-    assert "身份证号" in await says("王秀英")
-    assert "1101**********002X" in await says(ID_NUMBER)
-    assert "哪个村" in await says("13800001234")
+    # a name or a number heard is said back first: 1 对, 2 不对
+    assert "您说的是“王秀英”吗？\n1 对\n2 不对" in await says("王秀英")
+    assert "身份证号" in await says("1")
+    assert "您说的是“110105194912310021”吗" in await says("110105194912310021")  # misheard
+    assert "请再说一遍，或者打字发过来" in await says("2")
+    assert f"您说的是“{ID_NUMBER}”吗" in await says(ID_NUMBER)
+    assert "1101**********002X" in await says("1")
+    assert "您说的是“13800001234”吗" in await says("13800001234")
+    assert "哪个村" in await says("对的")  # said the way people say it
     reply = await says("石桥村")
     while "受理编号" not in reply:
         reply = await says("1")  # each material brought to the window; then submit

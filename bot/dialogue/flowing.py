@@ -4,6 +4,9 @@ global commands (算了, 还差什么), and side questions answered in the middl
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from bot.appointments.bookings import BookingError
 from bot.cases.application import CaseError
 from bot.catalogue.model import Matter
@@ -16,10 +19,23 @@ from bot.flows import booking as booking_flow
 from bot.flows import booking_changes as booking_changes_flow
 from bot.flows import home_visit as home_visit_flow
 from bot.flows.choice import choice_number
+from bot.flows.facts import looks_like_name
 from bot.intents import Intent, guide, texts
-from bot.messages import Incoming
+from bot.messages import Incoming, Kind
 
 QUIT_ASKED = "quit_flow"  # state.awaiting while 「确定不申请了吗？」 waits for its answer
+HEARD_ASKED = "heard"  # state.awaiting while 「您说的是…吗？」 waits for its answer
+_LONG_NUMBER = re.compile(r"\d{6,}")
+HEARD_YES = frozenset({"对", "对的", "对了", "是", "是的", "没错", "正确", "对对", "嗯", "嗯对"})
+HEARD_NO = frozenset({"不对", "错了", "不是", "说错了", "听错了", "不正确"})
+
+
+def worth_hearing_back(text: str) -> bool:
+    """Words heard in a voice message that are said back before a flow uses them: a number
+    of six digits or more (ID, phone), or what can be a name; never a numbered choice."""
+    text = text.strip()
+    return choice_number(text) is None and (
+        bool(_LONG_NUMBER.search(text.replace(" ", ""))) or looks_like_name(text))
 
 
 class FlowHandling(ProgressHandling):
@@ -40,6 +56,25 @@ class FlowHandling(ProgressHandling):
             state.flow, state.flow_state, state.slots = name, step.next_state, dict(step.slots)
         return list(step.replies)
 
+    @staticmethod
+    def _heard_back(message: Incoming, command: str, state: ConversationState
+                    ) -> tuple[Incoming, str, list[str]]:
+        """A name or a number heard by speech recognition is said back before a flow uses
+        it (a wrong digit of an ID number costs the villager a trip): the message the flow
+        gets, or what to say instead."""
+        if state.awaiting == HEARD_ASKED:  # 「您说的是…吗？」 answered
+            heard, state.heard, state.awaiting = state.heard or "", None, None
+            answer = choice_number(command)
+            said = command.rstrip("，,。!！ ")
+            if answer == 2 or said in HEARD_NO:
+                return message, command, [texts.HEARD_WRONG]
+            if answer == 1 or said in HEARD_YES:  # the flow gets the words as if typed
+                return replace(message, kind=Kind.TEXT, text=heard), heard.strip(), []
+        elif message.kind is Kind.VOICE and worth_hearing_back(command):
+            state.heard, state.awaiting = message.text, HEARD_ASKED
+            return message, command, [texts.HEARD_CHECK.format(heard=message.text.strip())]
+        return message, command, []
+
     async def _in_flow(self, message: Incoming, command: str,
                        state: ConversationState) -> list[str]:
         """The flow's global commands (算了, 还差什么), its answers, and side questions."""
@@ -51,6 +86,9 @@ class FlowHandling(ProgressHandling):
             state.flow, state.flow_state, state.slots = None, None, {}
             return [texts.FLOW_INTERRUPTED]  # a flow no longer offered here: nothing was done
         flow = running.flow
+        message, command, said_back = self._heard_back(message, command, state)
+        if said_back:
+            return said_back
         if state.awaiting == QUIT_ASKED:  # 「确定不申请了吗？」 answered
             state.awaiting = None
             if choice_number(command) == 1:

@@ -59,6 +59,7 @@ class ConversationState:
     flow_state: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     pending_receipt: str | None = None  # a receipt number waiting for the phone's last four
+    heard: str | None = None  # words heard in a voice message, waiting for 「1 对」
     # What this turn came to (ANSWERED or a ReviewReason), for the figures and the review
     # list: set by the part that replied, read once the turn is over; never saved.
     outcome: str | None = None

@@ -52,6 +52,8 @@ EMPTY_MESSAGE = "请用文字说说您要办什么事，比如“低保要带啥
 HANDOFF_TAKEN = (
     "好的，已为您转人工。工作人员会在上班时间（{hours}）回复您。急事请打 {phone}。"
 )
+HEARD_CHECK = "您说的是“{heard}”吗？\n1 对\n2 不对"
+HEARD_WRONG = "请再说一遍，或者打字发过来。"
 COMPLAINT_ASK = "请直接写下（或用语音说）您要反映的问题，工作人员会看到并联系您。{promise}。"
 COMPLAINT_TAKEN = (
     "您反映的问题已经记下了，我们会认真核实，工作人员会联系您。"
