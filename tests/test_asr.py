@@ -10,7 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.catalogue.loader import load_catalogue
 from bot.config import ConfigError, Secret, Settings
+from bot.dialogue.flowing import worth_hearing_back
 from integrations import audio
 from integrations.asr.aliyun import AliyunAsr
 from integrations.asr.tencent import TencentAsr
@@ -114,3 +116,14 @@ async def test_a_voice_the_asr_did_not_catch_asks_to_type(voice_app):
     client, heard = voice_app
     reply = await Phone(client, "o_mumble").sends_voice(voice_amr())  # nothing queued
     assert "没能听清" in reply and heard.requests == 1
+
+
+@pytest.mark.parametrize(("heard", "said_back"), [
+    ("王秀英", True), ("李红", True), (ID_NUMBER, True), ("13800001234", True),
+    ("1", False), ("明天下午", False), ("周六上午", False), ("高龄补贴", False),
+    ("石桥村", False), ("好的", False),
+])
+def test_only_names_and_long_numbers_are_said_back(heard, said_back):
+    """A day, a matter or a choice heard goes on as said: asking again costs a turn."""
+    catalogue = load_catalogue(Settings.from_env({}).catalogue_dir)
+    assert worth_hearing_back(heard, catalogue) is said_back

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from bot.app import publish_catalogue
 from bot.config import Settings
 from bot.storage.tables import Handoff
+from bot.web.console import PUBLISHING
 from bot.web.console_base import CONSOLE
 from tests import test_console
 from tests.media import photo_jpeg, voice_amr
 from tests.test_apply import Phone, fill_in_applicant
 from tests.test_console import MONDAY_MORNING, RAW_CODES
-from tests.test_simulator import CHROMIUM
+from tests.test_simulator import CHROMIUM, headless_chromium
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
 app_client, clock = test_console.app_client, test_console.clock  # the console's fixtures
@@ -37,18 +38,8 @@ def voice() -> bytes:
 
 @pytest.fixture
 async def chromium():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--autoplay-policy=no-user-gesture-required"])
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with headless_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -194,13 +185,10 @@ async def test_a_misunderstood_question_is_taught_and_published(app_client, desk
         assert "赶场天窗口开不开门嘛" in await boss.inner_text("#approved")
         await boss.click("header >> text=事项")
         await boss.click("#publish")
-        report = boss.locator("#publish-report")
-        for _ in range(100):  # trained in the background; the page shows the latest report
-            if "加入了 1 条" in await report.inner_text():
-                break
-            await boss.wait_for_timeout(100)
-            await boss.reload()
-        assert "检查通过" in await report.inner_text()
+        await asyncio.gather(*app_client.server.app[PUBLISHING])  # trained in the background
+        await boss.reload()
+        report = await boss.inner_text("#publish-report")
+        assert "检查通过" in report and "加入了 1 条" in report
     assert "赶场天窗口开不开门嘛" in fed[0]
 
 

@@ -12,6 +12,7 @@ from bot.cases.application import MaterialItem, NewCase
 from bot.catalogue.editing import form_of
 from bot.chinatime import CHINA
 from bot.review.service import Order
+from bot.web.console import PUBLISHING
 from bot.web.console_base import CONSOLE
 from tests import test_teaching
 from tests.test_apply import ID_NUMBER
@@ -116,12 +117,10 @@ async def test_one_publication_at_a_time(console, sessions):
         await admin.post("/console/catalogue/publish")
         assert "正在发布更新" in await admin.post("/console/catalogue/publish", status=409)
         release.set()
-        for _ in range(100):
-            if "检查通过" in await admin.get("/console/catalogue"):
-                break
-            await asyncio.sleep(0.02)
+        await asyncio.gather(*console.server.app[PUBLISHING])  # the publication ends
+        assert "检查通过" in await admin.get("/console/catalogue")
         await admin.post("/console/catalogue/publish")  # done: it may run again
-        release.set()
+        await asyncio.gather(*console.server.app[PUBLISHING])
     finally:
         await admin.close()
 

@@ -26,23 +26,30 @@ def simulator_settings(remote_settings, tmp_path, **changes):
 
 
 @asynccontextmanager
-async def browser_on(settings):
-    """The service, and a headless Chromium to open pages of it."""
+async def headless_chromium():
+    """Debian's Chromium, driven by Playwright (which downloads no browser)."""
     from playwright.async_api import async_playwright
 
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def browser_on(settings):
+    """The service, and a headless Chromium to open pages of it."""
     # Appointments see Monday 2026-11-23 08:00, so that 「周六」 is always the same Saturday.
     server = TestServer(create_app(settings, clock=lambda: MONDAY_MORNING), host="127.0.0.1")
     await server.start_server()
     try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
-            try:
-                yield server, browser
-            finally:
-                await browser.close()
+        async with headless_chromium() as browser:
+            yield server, browser
     finally:
         await server.close()
 

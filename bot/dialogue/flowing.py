@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot import chinatime
 from bot.appointments.bookings import BookingError
+from bot.appointments.when import understand_when
 from bot.cases.application import CaseError
-from bot.catalogue.model import Matter
+from bot.catalogue.model import Catalogue, Matter
 from bot.dialogue.progress import ProgressHandling
 from bot.dialogue.state import ConversationState
 from bot.dialogue.words import BACK_WORDS, CANCEL_WORDS, MISSING_WORDS
@@ -19,7 +21,7 @@ from bot.flows import booking as booking_flow
 from bot.flows import booking_changes as booking_changes_flow
 from bot.flows import home_visit as home_visit_flow
 from bot.flows.choice import choice_number
-from bot.flows.facts import looks_like_name
+from bot.flows.facts import SURNAMES, looks_like_name
 from bot.intents import Intent, guide, texts
 from bot.messages import Incoming, Kind
 
@@ -30,12 +32,18 @@ HEARD_YES = frozenset({"对", "对的", "对了", "是", "是的", "没错", "�
 HEARD_NO = frozenset({"不对", "错了", "不是", "说错了", "听错了", "不正确"})
 
 
-def worth_hearing_back(text: str) -> bool:
+def worth_hearing_back(text: str, catalogue: Catalogue) -> bool:
     """Words heard in a voice message that are said back before a flow uses them: a number
-    of six digits or more (ID, phone), or what can be a name; never a numbered choice."""
+    of six digits or more (ID, phone), or a name (a surname first); never a numbered
+    choice, a day or time (「明天下午」) or a matter (「高龄补贴」): those go on as said."""
     text = text.strip()
-    return choice_number(text) is None and (
-        bool(_LONG_NUMBER.search(text.replace(" ", ""))) or looks_like_name(text))
+    if choice_number(text) is not None:
+        return False
+    if _LONG_NUMBER.search(text.replace(" ", "")):
+        return True
+    return looks_like_name(text) and text[0] in SURNAMES \
+        and understand_when(text, chinatime.today(), 3650) is None \
+        and not any(text in matter.surface_forms() for matter in catalogue)
 
 
 class FlowHandling(ProgressHandling):
@@ -57,8 +65,8 @@ class FlowHandling(ProgressHandling):
         return list(step.replies)
 
     @staticmethod
-    def _heard_back(message: Incoming, command: str, state: ConversationState
-                    ) -> tuple[Incoming, str, list[str]]:
+    def _heard_back(message: Incoming, command: str, state: ConversationState,
+                    catalogue: Catalogue) -> tuple[Incoming, str, list[str]]:
         """A name or a number heard by speech recognition is said back before a flow uses
         it (a wrong digit of an ID number costs the villager a trip): the message the flow
         gets, or what to say instead."""
@@ -70,7 +78,7 @@ class FlowHandling(ProgressHandling):
                 return message, command, [texts.HEARD_WRONG]
             if answer == 1 or said in HEARD_YES:  # the flow gets the words as if typed
                 return replace(message, kind=Kind.TEXT, text=heard), heard.strip(), []
-        elif message.kind is Kind.VOICE and worth_hearing_back(command):
+        elif message.kind is Kind.VOICE and worth_hearing_back(command, catalogue):
             state.heard, state.awaiting = message.text, HEARD_ASKED
             return message, command, [texts.HEARD_CHECK.format(heard=message.text.strip())]
         return message, command, []
@@ -86,7 +94,8 @@ class FlowHandling(ProgressHandling):
             state.flow, state.flow_state, state.slots = None, None, {}
             return [texts.FLOW_INTERRUPTED]  # a flow no longer offered here: nothing was done
         flow = running.flow
-        message, command, said_back = self._heard_back(message, command, state)
+        message, command, said_back = self._heard_back(message, command, state,
+                                                       self._catalogue)
         if said_back:
             return said_back
         if state.awaiting == QUIT_ASKED:  # 「确定不申请了吗？」 answered

@@ -240,9 +240,11 @@ class HandoffService:
                             file_id: int | None = None) -> None:
         """What the villager sends while clerks have the conversation: words, or a photo or
         voice message kept as `file_id` (its text: WeChat's recognition of the voice)."""
-        await self._message(handoff_id, "villager", text, kind, file_id)
-        if text:
-            async with self._sessions.begin() as session:
+        async with self._sessions.begin() as session:  # the message and the searchable words
+            session.add(HandoffMessage(handoff_id=handoff_id, at=self._clock(),
+                                       author="villager", text=text[:1500], kind=kind,
+                                       file_id=file_id))
+            if text:
                 await session.execute(update(Handoff).where(Handoff.id == handoff_id).values(
                     said=Handoff.said + "\n" + text[:1500]))
         await self._tell({"type": "handoff.message", "id": handoff_id})
@@ -393,12 +395,6 @@ class HandoffService:
                 "rated": sum(1 for h in rows if h.rating)}
 
     # --- helpers ------------------------------------------------------------------------
-
-    async def _message(self, handoff_id: int, author: str, text: str, kind: str = "text",
-                       file_id: int | None = None) -> None:
-        async with self._sessions.begin() as session:
-            session.add(HandoffMessage(handoff_id=handoff_id, at=self._clock(), author=author,
-                                       text=text[:1500], kind=kind, file_id=file_id))
 
     @staticmethod
     async def _mine(session: AsyncSession, handoff_id: int, clerk: str) -> Handoff:
