@@ -8,6 +8,7 @@
 Neither provider signs its receipt pushes, so the callback URL carries a secret
 (SMS_RECEIPT_TOKEN, compared in constant time) and, where the operator lists them, only the
 provider's addresses may post (SMS_RECEIPT_ALLOW). Without a token the endpoints are off.
+The villagers' replies (bot/channels/sms.py) come through the same gate and acks.
 A batch is recorded in one transaction, at most MAX_ITEMS receipts a request. Providers
 push receipts again when they are not acknowledged, and sometimes twice anyway: each is
 recorded once on the attempt it belongs to (bot/notices/outbox.py). A receipt for a message
@@ -32,20 +33,26 @@ from bot.web.security import client_address
 
 log = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("aiohttp.access")
-SECRET_IN_PATH = re.compile(r"(/sms/receipts/[^/\s?]*/)[^\s?]*")
+SECRET_IN_PATH = re.compile(r"(/sms/(?:receipts|uplink)/[^/\s?]*/)[^\s?]*")
 RECEIPTS = web.AppKey("sms_receipts", NoticeStore)
-MAX_ITEMS = 200  # receipts in one push (the app takes 64 KB bodies); a township sends few
+MAX_ITEMS = 200  # receipts or replies in one push (bodies ≤ 64 KB); a township sends few
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
-class Provider:
-    """How one provider words its receipts and its acknowledgements."""
+class Ack:
+    """How one provider wants its callbacks acknowledged (receipts and replies alike)."""
 
-    parse: Callable[[dict[str, Any]], Receipt]
     ok: dict[str, Any]
     refused: Callable[[str], dict[str, Any]]
+
+
+ACKS = {
+    "aliyun": Ack({"code": 0, "msg": "成功"}, lambda reason: {"code": 1, "msg": reason}),
+    "tencent": Ack({"result": 0, "errmsg": "OK"},
+                   lambda reason: {"result": 1, "errmsg": reason}),
+}
 
 
 def _field(item: dict[str, Any], name: str, limit: int) -> str:
@@ -54,41 +61,30 @@ def _field(item: dict[str, Any], name: str, limit: int) -> str:
     return str(item.get(name, "")).replace("\x00", "")[:limit]
 
 
-PROVIDERS = {
-    "aliyun": Provider(
-        lambda item: Receipt(_field(item, "biz_id", 128), _field(item, "phone_number", 32),
-                             item.get("success") is True, _field(item, "err_code", 64)),
-        {"code": 0, "msg": "成功"}, lambda reason: {"code": 1, "msg": reason}),
-    "tencent": Provider(
-        lambda item: Receipt(_field(item, "sid", 128), _field(item, "mobile", 32),
-                             item.get("report_status") == "SUCCESS",
-                             _field(item, "errmsg", 64)),
-        {"result": 0, "errmsg": "OK"}, lambda reason: {"result": 1, "errmsg": reason}),
+# Each provider's receipt, in its own field names.
+PARSERS: dict[str, Callable[[dict[str, Any]], Receipt]] = {
+    "aliyun": lambda item: Receipt(_field(item, "biz_id", 128), _field(item, "phone_number", 32),
+                                   item.get("success") is True, _field(item, "err_code", 64)),
+    "tencent": lambda item: Receipt(_field(item, "sid", 128), _field(item, "mobile", 32),
+                                    item.get("report_status") == "SUCCESS",
+                                    _field(item, "errmsg", 64)),
 }
 
 
-class ReceiptRoutes:
+class CallbackGate:
+    """Who may post the providers' callbacks: the URL's secret (constant-time compare) and,
+    where listed, the provider's addresses. Neither provider signs its callbacks."""
+
     def __init__(self, token: str, allowed: tuple[IpNetwork, ...]) -> None:
         self._token = token.encode()
         self._allowed = allowed
 
-    async def receive(self, request: web.Request) -> web.Response:
-        provider = PROVIDERS[request.match_info["provider"]]
-        if not hmac.compare_digest(request.match_info["token"].encode(), self._token) \
-                or not self._allowed_source(client_address(request)):
-            log.warning("SMS receipt refused from %s", client_address(request))
-            return web.json_response(provider.refused("forbidden"), status=403)
-        try:
-            body = json.loads(await request.read())  # past client_max_size: 413
-        except (ValueError, RecursionError):
-            return web.json_response(provider.refused("bad json"), status=400)
-        items = body if isinstance(body, list) else [body]
-        if len(items) > MAX_ITEMS:
-            return web.json_response(provider.refused(f"at most {MAX_ITEMS} receipts"),
-                                     status=413)
-        receipts = [provider.parse(item) for item in items if isinstance(item, dict)]
-        await request.app[RECEIPTS].receipts(request.match_info["provider"], receipts)
-        return web.json_response(provider.ok)
+    def admits(self, request: web.Request) -> bool:
+        if hmac.compare_digest(request.match_info["token"].encode(), self._token) \
+                and self._allowed_source(client_address(request)):
+            return True
+        log.warning("SMS callback refused from %s", client_address(request))
+        return False
 
     def _allowed_source(self, remote: str) -> bool:
         if not self._allowed:
@@ -98,6 +94,35 @@ class ReceiptRoutes:
         except ValueError:
             return False
         return any(address in network for network in self._allowed)
+
+
+def read_items(body: bytes, ack: Ack) -> list[Any] | web.Response:
+    """A callback's JSON as a list of items, or the answer refusing it (400, 413)."""
+    try:
+        data = json.loads(body)  # past client_max_size the app answered 413 already
+    except (ValueError, RecursionError):
+        return web.json_response(ack.refused("bad json"), status=400)
+    items = data if isinstance(data, list) else [data]
+    if len(items) > MAX_ITEMS:
+        return web.json_response(ack.refused(f"at most {MAX_ITEMS} items"), status=413)
+    return items
+
+
+class ReceiptRoutes:
+    def __init__(self, gate: CallbackGate) -> None:
+        self._gate = gate
+
+    async def receive(self, request: web.Request) -> web.Response:
+        name = request.match_info["provider"]
+        ack = ACKS[name]
+        if not self._gate.admits(request):
+            return web.json_response(ack.refused("forbidden"), status=403)
+        items = read_items(await request.read(), ack)
+        if isinstance(items, web.Response):
+            return items
+        receipts = [PARSERS[name](item) for item in items if isinstance(item, dict)]
+        await request.app[RECEIPTS].receipts(name, receipts)
+        return web.json_response(ack.ok)
 
 
 def hide_secret(record: logging.LogRecord) -> bool:
@@ -113,5 +138,5 @@ def setup_routes(app: web.Application, token: str | None,
     if token is None:
         return  # no secret to check receipts by: the endpoints stay off
     ACCESS_LOG.addFilter(hide_secret)  # once: logging keeps a filter only once
-    routes = ReceiptRoutes(token, allowed)
+    routes = ReceiptRoutes(CallbackGate(token, allowed))
     app.router.add_post(r"/sms/receipts/{provider:aliyun|tencent}/{token}", routes.receive)
