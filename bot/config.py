@@ -135,6 +135,11 @@ class Settings:
     # optionally lists the provider's addresses or networks, comma-separated.
     sms_receipt_token: Secret | None = None
     sms_receipt_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    # Villagers' SMS come to /sms/uplink/{aliyun|tencent}/{SMS_RECEIPT_TOKEN}; the answers'
+    # SMS parts per phone per China day, and the provider's per-number daily limit as
+    # raised in its console (None: the provider's default, Tencent 10, Aliyun 50).
+    sms_reply_daily_cap: int = 30
+    sms_number_daily_limit: int | None = None
     # Photos of cases closed this many days ago are deleted (0: kept).
     files_retention_days: int = 0
     # How long a villager's chat transcript is kept after their last message (privacy).
@@ -232,6 +237,9 @@ class Settings:
             sms_log=path("SMS_LOG", defaults.sms_log),
             sms_receipt_token=receipt_token(env.get("SMS_RECEIPT_TOKEN")),
             sms_receipt_allow=networks("SMS_RECEIPT_ALLOW", env.get("SMS_RECEIPT_ALLOW", "")),
+            sms_reply_daily_cap=integer(env, "SMS_REPLY_DAILY_CAP",
+                                        defaults.sms_reply_daily_cap, 1, 1000),
+            sms_number_daily_limit=integer(env, "SMS_NUMBER_DAILY_LIMIT", 0, 0, 100_000) or None,
             notice_worker=env.get("NOTICE_WORKER", "1") != "0",
             wecom_webhook=env.get("WECOM_WEBHOOK") or None,
             handoff_answer_minutes=integer(env, "HANDOFF_ANSWER_MINUTES",

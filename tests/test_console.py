@@ -133,7 +133,7 @@ async def test_a_villager_asks_for_a_person_and_rates_the_answer(app_client, ses
         assert "【最低生活保障(低保)】要带的材料" in answer  # the guide attached in one click
         await li.post(f"/console/handoffs/{handoff.id}/close")
         asked = await until(lambda: _second(app_client, "o_person"))
-        assert "请在公众号回复数字为我们打分：1 非常满意" in asked
+        assert "请回复数字为我们打分：1 非常满意" in asked
         assert "谢谢您的评价" in await villager.says("1")
         assert "您的意见我们记下了" in await villager.says("窗口的同志很耐心")
         assert "上班时间" in await villager.says("几点上班")  # the bot answers again

@@ -185,7 +185,7 @@ async def test_a_clerk_answers_from_the_console_and_the_director_sees_it(remote_
         await villager.wait_for_selector("text=工作人员李四回复：您好，我是民政窗口李四",
                                          timeout=10000)
         await clerk.click("#close")
-        await villager.wait_for_selector("text=请在公众号回复数字为我们打分", timeout=10000)
+        await villager.wait_for_selector("text=请回复数字为我们打分", timeout=10000)
         assert "谢谢您的评价" in await say("2")
         assert "意见我们记下了" in await say("没有")
 

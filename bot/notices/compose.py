@@ -17,6 +17,11 @@ from bot.notices.rules import NoticeRules, fill
 
 CASE_STATUSES = frozenset({"accepted", "needs_materials", "completed", "rejected", "returned"})
 WECHAT = "wechat"
+SMS = "sms"
+# What a villager writing by SMS has just read in the answer to their own message: a
+# second SMS saying it again would cost twice (reminders and clerks' moves still go).
+SAID_IN_THE_ANSWER = frozenset({"case.accepted", "booking.created", "booking.changed",
+                                "booking.cancelled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,9 @@ class Composer:
         phone = str(payload.get("phone") or "") or None
         openid = user_id if payload.get("channel") == WECHAT and user_id else None
         if template is None or not (openid or phone):
+            return None
+        if payload.get("channel") == SMS and user_id == phone \
+                and notice_kind(kind, payload) in SAID_IN_THE_ANSWER:
             return None
         matter = self._catalogue.get(str(payload.get("matter") or ""))
         values = {

@@ -59,6 +59,7 @@ def build_notice_worker(settings: Settings, sessions: async_sessionmaker[AsyncSe
         return await cases.remind_waiting(days)
 
     return NoticeWorker(store, build_sms(settings, session),
-                        SmsLimiter(redis, settings.sms_provider), SendMarks(redis), wechat,
+                        SmsLimiter(redis, settings.sms_provider, settings.sms_number_daily_limit),
+                        SendMarks(redis), wechat,
                         reminders=(appointments.bookings.remind, appointments.visits.remind,
                                    waiting, *periodic), concurrency=concurrency)

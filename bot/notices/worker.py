@@ -27,6 +27,7 @@ from typing import Protocol
 from bot.chinatime import CHINA, local
 from bot.notices.limits import SendMarks, SmsLimiter
 from bot.notices.outbox import Attempt, NoticeStore, Preference, idempotency_key
+from bot.notices.replies import CHAT_REPLY
 from bot.notices.rules import NoticeRules, fill
 from bot.storage.tables import Notice
 from integrations.errors import IntegrationError, ServiceUnavailable
@@ -97,7 +98,7 @@ class NoticeWorker:
                 log.exception("notice %s: delivery round failed", notice.id)
 
     async def deliver(self, notice: Notice, preference: Preference) -> None:
-        if preference.opted_out:
+        if preference.opted_out and notice.kind != CHAT_REPLY:  # an answer they asked for
             await self._store.record(notice.id, [Attempt("none", "", "cancelled", "opted_out",
                                                          "退订")], "cancelled")
             return

@@ -58,6 +58,21 @@ def sms_per_day(provider: str, scope: str, day: str) -> str:
     return f"bm:sms:day:{provider}:{scope}:{day}"
 
 
+def sms_reply_parts(phone: str, day: str) -> str:
+    """SMS parts answered to one phone on one China day (bot/notices/replies.py)."""
+    return f"bm:sms:reply:{phone}:{day}"
+
+
+def sms_reply_capped(phone: str, day: str) -> str:
+    """Set once the phone was told today's cap is reached."""
+    return f"bm:sms:capped:{phone}:{day}"
+
+
+def sms_uplink(message_key: str) -> str:
+    """An SMS received from a villager, while and after it is handled (retries)."""
+    return f"bm:sms:up:{message_key}"
+
+
 def notice_sent_mark(key: str) -> str:
     return f"bm:notice:cs:{key}"
 
