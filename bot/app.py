@@ -3,6 +3,7 @@
     /wechat            the official account's endpoint          bot/channels/wechat.py
     /simulator         a phone-like page posting signed XML      bot/web/simulator.py
     /sms/receipts/…    SMS delivery receipts (Aliyun, Tencent)   bot/channels/sms_receipts.py
+    /sms/uplink/…      villagers' SMS, answered by SMS            bot/channels/sms.py
     /api/nlu/parse     what the NLU makes of one question (token) bot/web/nlu_api.py
     /console/…         the clerks' console (login, handoffs…)    bot/web/console.py
     /api/clerk/…       clerks list and move cases (token)        bot/web/clerk_api.py
@@ -39,7 +40,7 @@ from bot.catalogue.menu import load_menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.reading import CatalogueError
 from bot.catalogue.revisions import MatterRevisions
-from bot.channels import sms_receipts
+from bot.channels import sms, sms_receipts
 from bot.channels.wechat import WeChatWebhook
 from bot.channels.wechat_protocol import WeChatConfig
 from bot.chinatime import CHINA, local
@@ -61,6 +62,7 @@ from bot.handoff.replies import SavedReplies
 from bot.handoff.service import HandoffService
 from bot.nlu.runtime import open_understanding
 from bot.nlu.training import Trainer
+from bot.notices.replies import SmsReplies
 from bot.notices.rules import load_notice_rules
 from bot.notices.runtime import build_notice_store, build_notice_worker
 from bot.review.service import ReviewService, Taught
@@ -161,6 +163,10 @@ def services(settings: Settings, clock: Clock | None
                 stop = asyncio.Event()
                 worker_task = asyncio.create_task(worker.run(stop))
                 stack.push_async_callback(_stop_worker, stop, worker_task)
+            if sms.SMS_UPLINK in app:
+                app[sms.SMS_UPLINK].connect(dialogue, redis, SmsReplies(
+                    sessions, redis, notices.composer.rules, settings.sms_reply_daily_cap,
+                    load_center(settings.catalogue_dir).phone))
             webhook = app[WEBHOOK]
             webhook.connect(config, dialogue, redis, api)
             stack.push_async_callback(webhook.close)
@@ -272,9 +278,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     clerk_api.setup_routes(app, clerk_tokens(settings))
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)
-    sms_receipts.setup_routes(app, str(settings.sms_receipt_token)
-                              if settings.sms_receipt_token else None,
-                              settings.sms_receipt_allow)
+    callback_token = str(settings.sms_receipt_token) if settings.sms_receipt_token else None
+    sms_receipts.setup_routes(app, callback_token, settings.sms_receipt_allow)
+    sms.setup_routes(app, callback_token, settings.sms_receipt_allow)
     console.setup_routes(app)
     console_teaching.setup_routes(app)
     if settings.simulator:

@@ -1,6 +1,6 @@
 """Normalized message stage: what every channel turns its input into, and what comes back.
 
-Channel adapters (WeChat, the shell, the simulator) build these frozen records; nothing
+Channel adapters (WeChat, SMS, the shell, the simulator) build these frozen records; nothing
 after this point knows which protocol a message came by.
 """
 
@@ -13,6 +13,7 @@ from enum import StrEnum
 
 class Channel(StrEnum):
     WECHAT = "wechat"
+    SMS = "sms"  # user_id is the 11-digit mobile number: the phone is the villager
     SHELL = "shell"
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import chinatime
 from bot.appointments.when import day_label
 from bot.cases.identity import normalize
+from bot.messages import Channel
 from bot.storage.finding import (
     LIKE_ESCAPE,
     PAGE_SIZE,
@@ -409,16 +410,16 @@ class HandoffService:
     @staticmethod
     async def _event(session: AsyncSession, kind: str, handoff: Handoff, now: datetime,
                      **extra: object) -> DomainEvent:
-        """An outbox event to the villager; the phone for SMS comes from their latest case,
-        booking or home visit."""
-        phone = None
+        """An outbox event to the villager; the phone for SMS is the one they write from
+        (the SMS channel), else that of their latest case, booking or home visit."""
+        phone = handoff.user_id if handoff.channel == Channel.SMS.value else None
         for column, table in ((Case.phone, Case), (Booking.phone, Booking),
                               (HomeVisit.phone, HomeVisit)):
+            if phone:
+                break
             phone = await session.scalar(select(column).where(
                 table.user_id == handoff.user_id, column != "").order_by(
                 desc(table.id)).limit(1))
-            if phone:
-                break
         return DomainEvent(kind=kind, case_id=None, created_at=now, payload={
             "handoff": handoff.id, "user_id": handoff.user_id, "channel": handoff.channel,
             "phone": phone, "matter": handoff.matter_id, **extra})
