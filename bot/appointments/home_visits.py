@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,9 +182,11 @@ class HomeVisitService:
         return await self._find(visit_no=visit_no)
 
     async def visits_of(self, user_id: str) -> list[HomeVisit]:
+        """Open requests of this account, or naming its phone (SMS: the account is one)."""
         async with self._sessions() as session:
             return list(await session.scalars(
-                select(HomeVisit).where(HomeVisit.user_id == user_id,
+                select(HomeVisit).where(or_(HomeVisit.user_id == user_id,
+                                            HomeVisit.phone == user_id),
                                         HomeVisit.status.in_(OPEN))
                 .order_by(HomeVisit.created_at)))
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -336,11 +336,13 @@ class BookingService:
             return found
 
     async def bookings_of(self, user_id: str) -> list[Booking]:
-        """The villager's bookings still to come, earliest first."""
+        """The villager's bookings still to come, earliest first: made by this account or,
+        for an SMS villager (whose account is the phone number), naming that phone."""
         async with self._sessions() as session:
             return list(await session.scalars(
                 select(Booking).join(ServiceSlot).where(
-                    Booking.user_id == user_id, Booking.status == ACTIVE,
+                    or_(Booking.user_id == user_id, Booking.phone == user_id),
+                    Booking.status == ACTIVE,
                     ServiceSlot.starts_at > self._clock())
                 .order_by(ServiceSlot.starts_at)))
 

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -291,12 +291,13 @@ class CaseService:
 
     async def find_for(self, receipt_no: str, *, user_id: str | None = None,
                        phone_last4: str | None = None) -> Case | None:
-        """The case, only for its owner (same account, or the phone's last four digits)."""
+        """The case, only for its owner (same account, the phone writing by SMS, or the
+        phone's last four digits)."""
         try:
             case = await self.get(normalize(receipt_no))
         except CaseError:
             return None
-        owner = user_id is not None and case.user_id == user_id
+        owner = user_id is not None and user_id in (case.user_id, case.phone)
         knows_phone = phone_last4 is not None and case.phone[-4:] == normalize(phone_last4)
         return case if owner or knows_phone else None
 
@@ -307,9 +308,12 @@ class CaseService:
             return await fetch_page(session, search_query(query), page, size)
 
     async def cases_of(self, user_id: str) -> list[Case]:
+        """The cases this account applied for; an SMS villager's account is their phone
+        number, which also owns the cases that name it (applied for by WeChat or at a
+        window). An openid is never a phone number."""
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(Case).where(Case.user_id == user_id)
+                select(Case).where(or_(Case.user_id == user_id, Case.phone == user_id))
                 .options(selectinload(Case.changes)).order_by(Case.accepted_at.desc()))
             return list(rows)
 

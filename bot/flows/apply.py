@@ -30,7 +30,7 @@ from bot.cases.identity import (
 from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Slots, Step, StepFn
 from bot.flows.choice import choice_number
-from bot.flows.facts import facts_in, looks_like_name, name_beside, village_in
+from bot.flows.facts import facts_in, looks_like_name, name_beside, sender_phone, village_in
 from bot.messages import Kind
 
 FLOW_NAME = "apply"
@@ -97,12 +97,15 @@ def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[st
 async def start(ctx: Context) -> Step:
     """A new application for the opening slots' matter, taking what the message that asked
     says already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
-    return _fresh(ctx.matter(), ctx.slots.get("variant"), ctx.message.text)
+    return _fresh(ctx.matter(), ctx.slots.get("variant"), ctx.message.text,
+                  sender_phone(ctx.message))
 
 
-def _fresh(matter: Matter, variant: str | None, said: str = "") -> Step:
-    """A new application with a fresh draft, taking what `said` tells."""
-    slots: dict[str, Any] = {"matter": matter.id, "variant": variant,
+def _fresh(matter: Matter, variant: str | None, said: str = "",
+           phone: str | None = None) -> Step:
+    """A new application with a fresh draft, taking what `said` tells (and the phone an
+    SMS comes from)."""
+    slots: dict[str, Any] = {"matter": matter.id, "variant": variant, "phone": phone,
                              "draft": secrets.token_hex(8), "items": [], "index": 0}
     step = _advance(matter, slots, _absorb(said, slots))
     if step.next_state == ApplyState.VARIANT:  # its question names the matter already
@@ -268,7 +271,8 @@ def _summary(matter: Matter, slots: Slots) -> str:
 async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
     if choice == 2:
-        restarted = _fresh(ctx.matter(), ctx.slots.get("variant"))
+        restarted = _fresh(ctx.matter(), ctx.slots.get("variant"),
+                           phone=sender_phone(ctx.message))
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
     if choice != 1:  # 「电话错了，是139…」: corrected, and shown again

@@ -44,6 +44,7 @@ from bot.flows.facts import (
     name_after_relation,
     name_beside,
     name_in,
+    sender_phone,
 )
 from bot.messages import Kind
 
@@ -104,8 +105,9 @@ async def start(ctx: Context) -> Step:
         return Step((texts.ALREADY_BOOKED.format(slot=slot_label(booked.slot),
                                                  number=booked.booking_no),), END)
     slots = {"matter": matter.id, "variant": ctx.slots.get("variant"), "window": window.id,
-             "draft": secrets.token_hex(8), "name": None, "phone": None, "relation": None,
-             "person_name": None, **told(text, bare_name=False)}
+             "draft": secrets.token_hex(8), "name": None,
+             "phone": sender_phone(ctx.message), "relation": None, "person_name": None,
+             **told(text, bare_name=False)}
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if isinstance(when, When):
         step = await _offer(desk, slots, when)

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.messages import Channel, Incoming
+
 # Who the matter is for, by the words for them: the relation recorded for clerks.
 RELATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("本人", ("我自己", "我本人", "本人", "给我自己", "自己办")),
@@ -60,6 +62,12 @@ class Facts:
     @property
     def for_self(self) -> bool | None:
         return None if self.relation is None else self.relation == "本人"
+
+
+def sender_phone(message: Incoming) -> str | None:
+    """The number an SMS came from: the villager's phone, known without asking (a number
+    they type in the flow, for someone else, replaces it)."""
+    return message.user_id if message.channel is Channel.SMS else None
 
 
 def plain(text: str) -> str:

@@ -39,7 +39,7 @@ from bot.cases.identity import (
 from bot.flows import END, FlowContext, Slots, Step, StepFn
 from bot.flows.booking import Appointments
 from bot.flows.choice import choice_number
-from bot.flows.facts import Facts, facts_in, looks_like_name, name_beside
+from bot.flows.facts import Facts, facts_in, looks_like_name, name_beside, sender_phone
 from bot.messages import Kind
 
 FLOW_NAME = "home_visit"
@@ -86,7 +86,8 @@ async def start(ctx: Context) -> Step:
     """The first message may already say for whom, why, who, where and which phone: all of
     it is taken, and only what is missing is asked."""
     matter_id = ctx.slots.get("matter")
-    slots: dict[str, Any] = {"matter": matter_id, "draft": secrets.token_hex(8)}
+    slots: dict[str, Any] = {"matter": matter_id, "draft": secrets.token_hex(8),
+                             "phone": sender_phone(ctx.message)}
     if matter_id is not None and (matter := ctx.catalogue.get(matter_id)) is not None:
         slots["purpose"] = matter.short_name
     return await _advance(replace(ctx, slots=slots), None)
