@@ -8,11 +8,17 @@ identical text per 30 s and 10 a day) — a submission counts even when it fails
 keeps one message per idempotency key (OutId / SessionContext), counting repeats.
 Faults are injected with `state.faults` ("500", "timeout", "error") for the next requests.
 `GET /fake/sms?phone=` lists what each phone received, as text rendered from the templates.
+
+A test can also be a phone writing to the center's number: `FakeSms.send_from` posts the
+provider's reply callback to the bot — Aliyun's SmsUp batch push (a JSON array, each with a
+sequence_id) or Tencent's 短信回复 (one object, a Unix time) — and answers its status and
+JSON; `received(phone)` is what that phone got back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
@@ -20,14 +26,15 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from integrations.signing import aliyun_signature, tc3_signature
 
 KEY_ID, SECRET = "fake-key-id", "fake-secret"
+CHINA = timezone(timedelta(hours=8))  # integrations/ knows nothing of bot/chinatime
 TENCENT_APP = "1400000000"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 NAME = re.compile(r"\{(\w+)\}")
@@ -44,6 +51,9 @@ class FakeSmsState:
     faults: list[str] = field(default_factory=list)
     requests: int = 0
     delay: float = 0.0  # seconds before each answer, like a slow provider
+    # per-number daily limits, as the providers set them unless raised in their console
+    aliyun_daily: int = 50
+    tencent_daily: int = 10
 
     def render(self, template: str, values: list[str] | dict[str, str]) -> str:
         text = self.templates[template]
@@ -107,7 +117,7 @@ async def aliyun(request: web.Request) -> web.Response:
         return answer("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
     if template not in state.templates:
         return answer("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板")
-    if state.counts["aliyun", phone, template, today] > 50:
+    if state.counts["aliyun", phone, template, today] > state.aliyun_daily:
         return answer("isv.BUSINESS_LIMIT_CONTROL", "触发日发送限额")
     values = json.loads(str(params.get("TemplateParam") or "{}"))
     biz = state.deliver("aliyun", phone, str(params.get("SignName")), template, values,
@@ -139,7 +149,7 @@ def _tencent_status(state: FakeSmsState, number: str, body: dict[str, Any]) -> d
                                                           values, key))
     if last and last[0] == text and time.monotonic() - last[1] < 30:
         return status("LimitExceeded.PhoneNumberThirtySecondLimit", "30秒内同内容限制")
-    if state.counts["tencent", phone, today] > 10:
+    if state.counts["tencent", phone, today] > state.tencent_daily:
         return status("LimitExceeded.PhoneNumberDailyLimit", "单日下发条数超过限制")
     serial = state.deliver("tencent", phone, str(body.get("SignName")), template, values, key)
     return status("Ok", "send success", serial)
@@ -178,10 +188,39 @@ async def outbox(request: web.Request) -> web.Response:
     return web.json_response({"messages": sent, "repeats": request.app[STATE].repeats})
 
 
+SIGN = "示例镇便民服务中心"
+
+
 @dataclass
 class FakeSms:
     url: str
     state: FakeSmsState
+    _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
+    _last_second: int = 0
+
+    def uplink(self, provider: str, phone: str, text: str) -> Any:
+        """The callback body the provider posts when `phone` sends `text`."""
+        if provider == "aliyun":
+            sent = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+            return [{"phone_number": phone, "send_time": sent, "content": text,
+                     "sign_name": SIGN, "dest_code": "1234",
+                     "sequence_id": next(self._sequence)}]
+        # Tencent's callback names no message: a phone sends at most one SMS a second
+        self._last_second = max(int(time.time()), self._last_second + 1)
+        return {"extend": "", "mobile": phone, "nationcode": "86", "sign": SIGN,
+                "text": text, "time": self._last_second}
+
+    async def send_from(self, phone: str, text: str, callback: str,
+                        provider: str = "aliyun", body: Any = None) -> tuple[int, Any]:
+        """`phone` sends `text` to the center: the provider's callback to `callback` (a
+        bot's /sms/uplink/{provider}/{token} URL); `body` replays a callback as it was."""
+        payload = body if body is not None else self.uplink(provider, phone, text)
+        async with ClientSession() as session, session.post(callback, json=payload) as response:
+            return response.status, await response.json(content_type=None)
+
+    def received(self, phone: str) -> list[str]:
+        """What `phone` got, in the order the provider accepted it."""
+        return [m["text"] for m in self.state.outbox if m["phone"] == phone]
 
     @property
     def aliyun_endpoint(self) -> str:
