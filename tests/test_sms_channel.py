@@ -16,6 +16,8 @@ from bot.cases.application import MaterialItem, NewCase
 from bot.channels.sms_text import for_sms, room, split_for_sms
 from bot.chinatime import CHINA
 from bot.config import ROOT, Secret
+from bot.flows import apply, home_visit, supplement
+from bot.intents import texts
 from bot.notices.rules import load_notice_rules
 from bot.storage.tables import DomainEvent, Handoff
 from bot.web import clerk_api, console_base
@@ -221,6 +223,9 @@ def test_wechat_words_are_made_sms_suitable():
     assert for_sms("补交第1/2项：户口簿\n请拍照发过来；或回复 1 到窗口再交。") == \
         "补交第1/2项：户口簿\n短信发不了照片，请回复 1 到窗口再交。"
     assert for_sms("想接着问【低保】👍\n\n看 https://example.cn/a 吧") == "想接着问「低保」\n看  吧"
+    for wechat_only in (apply.ITEM_PROMPT, supplement.ITEM_PROMPT, home_visit.ASK_ADDRESS,
+                        texts.PROGRESS_HOW, texts.PROGRESS_OTHERS):
+        assert not any(word in for_sms(wechat_only) for word in ("拍照", "位置", "微信"))
 
 
 def test_the_reply_template_is_known_to_the_rules():

@@ -23,9 +23,7 @@ from integrations.sms import SINGLE
 WECHAT_ONLY = (
     ("请拍照发过来；或回复 1", "短信发不了照片，请回复 1"),
     ("；也可以点“+”发送位置。", "。"),
-    ("直接打字或按住说话都可以。", "直接回短信就行。"),
     ("这个微信号", "这个号码"),
-    ("在公众号发", "回复"),
 )
 LINK = re.compile(r"https?://\S+")
 BLANK_LINES = re.compile(r"\n\s*\n+")
