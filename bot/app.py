@@ -53,6 +53,7 @@ from bot.dialogue.runtime import (
     build_dialogue,
     build_handoffs,
     build_recognizer,
+    build_synthesizer,
     open_file_store,
     open_redis,
 )
@@ -69,6 +70,7 @@ from bot.review.service import ReviewService, Taught
 from bot.security.audit import AuditLog
 from bot.storage.db import open_database
 from bot.storage.files import FileStore
+from bot.voice import VoiceMaker, VoiceNotices, VoicePreferences
 from bot.web import (
     clerk_api,
     clerk_appointments,
@@ -150,16 +152,21 @@ def services(settings: Settings, clock: Clock | None
                 catalogue)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
+            synthesizer = build_synthesizer(settings, session)
+            voice = VoiceMaker(synthesizer, api) if synthesizer else None
+            listeners = VoicePreferences(redis) if voice else None
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
                                       media=api, recognizer=build_recognizer(settings, session),
                                       appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
                                       audit=AuditLog(sessions).record, review=review,
-                                      catalogue=catalogue)
+                                      catalogue=catalogue, voice=listeners)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
                                              appointments, store=notices,
-                                             periodic=(handoffs.escalate_overdue,))
+                                             periodic=(handoffs.escalate_overdue,),
+                                             aloud=VoiceNotices(voice, listeners)
+                                             if voice and listeners else None)
                 stop = asyncio.Event()
                 worker_task = asyncio.create_task(worker.run(stop))
                 stack.push_async_callback(_stop_worker, stop, worker_task)
@@ -168,7 +175,7 @@ def services(settings: Settings, clock: Clock | None
                     sessions, redis, notices.composer.rules, settings.sms_reply_daily_cap,
                     load_center(settings.catalogue_dir).phone))
             webhook = app[WEBHOOK]
-            webhook.connect(config, dialogue, redis, api)
+            webhook.connect(config, dialogue, redis, api, voice)
             stack.push_async_callback(webhook.close)
             yield
 

@@ -200,8 +200,8 @@ async def _shell(settings: Settings, user: str) -> None:
                 return
             message = Incoming(Channel.SHELL, user, Kind.TEXT, datetime.now(UTC), text=line)
             turn = await dialogue.handle(message)
-            for reply in turn.replies:
-                print(f"机器人> {reply.text}\n", flush=True)
+            for reply in turn.replies:  # no voice here: what would be read aloud, marked
+                print(f"机器人{'(念)' if reply.read_aloud else ''}> {reply.text}\n", flush=True)
 
 
 def shell_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -264,10 +264,12 @@ async def _work(settings: Settings, concurrency: int) -> None:
         build_appointments,
         build_case_service,
         build_handoffs,
+        build_synthesizer,
         open_redis,
     )
     from bot.notices.runtime import build_notice_worker
     from bot.storage.db import open_database
+    from bot.voice import VoiceMaker, VoiceNotices, VoicePreferences
     from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
     stop = asyncio.Event()
@@ -285,9 +287,13 @@ async def _work(settings: Settings, concurrency: int) -> None:
             logging.warning("WECHAT_APPID is not set: notices go by SMS only")
         appointments = build_appointments(settings, sessions)
         handoffs = build_handoffs(settings, sessions, redis, appointments)
+        synthesizer = build_synthesizer(settings, session)
+        aloud = VoiceNotices(VoiceMaker(synthesizer, wechat), VoicePreferences(redis)) \
+            if synthesizer and wechat else None
         worker = build_notice_worker(settings, sessions, redis, session, wechat,
                                      build_case_service(settings, sessions), appointments,
-                                     concurrency, periodic=(handoffs.escalate_overdue,))
+                                     concurrency, periodic=(handoffs.escalate_overdue,),
+                                     aloud=aloud)
         print(f"通知发送进程已启动(短信: {settings.sms_provider})", flush=True)
         await worker.run(stop)
 

@@ -130,6 +130,16 @@ class Settings:
     asr_engine: str = "16k_zh_dialect"  # Tencent: Mandarin and 23 dialects
     asr_endpoint: str | None = None
     asr_token_endpoint: str | None = None  # Aliyun's CreateToken
+    # Answers read aloud: none, tencent (TextToVoice) or aliyun (短文本语音合成). The keys
+    # are the ASR's when both use one provider (one cloud account, one NLS project);
+    # TTS_KEY_ID/TTS_SECRET/TTS_APP_KEY set them apart.
+    tts_provider: str = "none"
+    tts_key_id: str | None = None
+    tts_secret: Secret | None = None
+    tts_app_key: str | None = None
+    tts_voice: str | None = None  # Tencent: a VoiceType number; Aliyun: a voice name
+    tts_endpoint: str | None = None
+    tts_token_endpoint: str | None = None
     # Delivery receipts come to /sms/receipts/{aliyun|tencent}/{SMS_RECEIPT_TOKEN} (the
     # providers sign nothing); unset: the receipt endpoints are off. SMS_RECEIPT_ALLOW
     # optionally lists the provider's addresses or networks, comma-separated.
@@ -182,6 +192,7 @@ class Settings:
             raise ConfigError("ASR_KEY_ID", f"ASR_PROVIDER={asr} 需要 ASR_KEY_ID 和 ASR_SECRET")
         if asr == "aliyun" and not env.get("ASR_APP_KEY"):
             raise ConfigError("ASR_APP_KEY", "ASR_PROVIDER=aliyun 需要 ASR_APP_KEY(项目的 appkey)")
+        tts = tts_settings(env, asr)
         aes_key = env.get("WECHAT_AES_KEY")
         if aes_key and len(aes_key) != 43:
             raise ConfigError("WECHAT_AES_KEY", "应为 43 个字符的 EncodingAESKey")
@@ -232,6 +243,7 @@ class Settings:
             asr_engine=env.get("ASR_ENGINE") or defaults.asr_engine,
             asr_endpoint=env.get("ASR_ENDPOINT") or None,
             asr_token_endpoint=env.get("ASR_TOKEN_ENDPOINT") or None,
+            **tts,
             sms_key_id=env.get("SMS_KEY_ID") or None,
             sms_secret=Secret(env["SMS_SECRET"]) if env.get("SMS_SECRET") else None,
             sms_app_id=env.get("SMS_APP_ID") or None,
@@ -251,6 +263,31 @@ class Settings:
             nlu_parse_per_minute=integer(env, "NLU_PARSE_PER_MINUTE",
                                          defaults.nlu_parse_per_minute, 1, 100_000),
         )
+
+
+def tts_settings(env: dict[str, str], asr: str) -> dict[str, Any]:
+    """TTS_*: the provider, its keys (the ASR's when it is the same provider), its voice."""
+    provider = env.get("TTS_PROVIDER", "none")
+    if provider not in ("none", "tencent", "aliyun"):
+        raise ConfigError("TTS_PROVIDER", "应为 none、tencent 或 aliyun", provider)
+
+    def key(name: str) -> str | None:
+        shared = env.get(f"ASR_{name}") if provider == asr else None
+        return env.get(f"TTS_{name}") or shared or None
+
+    if provider != "none" and not (key("KEY_ID") and key("SECRET")):
+        raise ConfigError("TTS_KEY_ID", f"TTS_PROVIDER={provider} 需要 TTS_KEY_ID 和 TTS_SECRET"
+                          "(与 ASR_PROVIDER 相同时可用 ASR_KEY_ID 和 ASR_SECRET)")
+    if provider == "aliyun" and not key("APP_KEY"):
+        raise ConfigError("TTS_APP_KEY", "TTS_PROVIDER=aliyun 需要 TTS_APP_KEY(项目的 appkey)")
+    voice = env.get("TTS_VOICE") or None
+    if provider == "tencent" and voice is not None and not voice.isdigit():
+        raise ConfigError("TTS_VOICE", "TTS_PROVIDER=tencent 的音色应为数字 VoiceType", voice)
+    secret = key("SECRET")
+    return {"tts_provider": provider, "tts_key_id": key("KEY_ID"),
+            "tts_secret": Secret(secret) if secret else None, "tts_app_key": key("APP_KEY"),
+            "tts_voice": voice, "tts_endpoint": env.get("TTS_ENDPOINT") or None,
+            "tts_token_endpoint": env.get("TTS_TOKEN_ENDPOINT") or None}
 
 
 MIN_RECEIPT_TOKEN = 16  # characters: the URL secret is all that stands before the receipts

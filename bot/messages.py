@@ -60,7 +60,12 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """One message of the bot. `read_aloud`: the villager is to hear it — the channel sends
+    it as voice where it can, and as this text where it cannot, unless the same turn has
+    written replies (then it only reads them aloud again)."""
+
     text: str
+    read_aloud: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""Request signing of the two cloud providers (SMS and speech recognition), shared by the
-adapters and the local fakes.
+"""Request signing of the two cloud providers (SMS, speech recognition and synthesis), shared
+by the adapters and the local fakes.
 
 Aliyun's RPC API (Dysmsapi 2017-05-25, NLS CreateToken 2019-02-28): HMAC-SHA1 over the
 sorted, percent-encoded query, key = AccessKeySecret + "&" (阿里云 › API 签名机制 ›
@@ -14,9 +14,12 @@ import hashlib
 import hmac
 import time
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+
+from integrations.errors import IntegrationError, ServiceUnavailable
 
 TC3 = "TC3-HMAC-SHA256"
 TENCENT_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -66,9 +69,15 @@ def tc3_headers(secret_id: str, secret_key: str, host: str, payload: bytes, *, s
             "X-TC-Timestamp": str(now), "X-TC-Version": version, "X-TC-Region": region}
 
 
+# Tencent error codes worth trying again later (the others are our mistake or the account's)
+TENCENT_RETRY_PREFIXES = ("InternalError", "RequestLimitExceeded",
+                          "FailedOperation.ServiceIsolate")
+
+
 class TencentCloudClient:
     """What every Tencent Cloud API 3.0 adapter holds: the keys, the endpoint, its host
-    (signed), the region and a timeout; `signed` gives the headers of one call."""
+    (signed), the region and a timeout; `signed` gives the headers of one call, `call` makes
+    one and returns its Response (or raises with Tencent's error code)."""
 
     def __init__(self, session: aiohttp.ClientSession, secret_id: str, secret_key: str,
                  endpoint: str, region: str, timeout: float) -> None:
@@ -85,3 +94,22 @@ class TencentCloudClient:
         return tc3_headers(self._secret_id, self._secret_key, self._host, payload,
                            service=service, action=action, version=version,
                            region=self._region)
+
+    async def call(self, provider: str, payload: bytes, service: str, action: str,
+                   version: str) -> dict[str, Any]:
+        headers = self.signed(payload, service, action, version)
+        try:
+            async with self._session.post(self._endpoint, data=payload, headers=headers,
+                                          timeout=self._timeout) as response:
+                if response.status >= 500:
+                    raise ServiceUnavailable(provider, response.status, "server error")
+                body: dict[str, Any] = (await response.json(content_type=None)).get(
+                    "Response", {})
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise ServiceUnavailable(provider, "unreachable", type(exc).__name__) from exc
+        if "Error" in body:
+            code = str(body["Error"].get("Code", ""))
+            failure = ServiceUnavailable if code.startswith(TENCENT_RETRY_PREFIXES) \
+                else IntegrationError
+            raise failure(provider, code, str(body["Error"].get("Message", "")))
+        return body

@@ -5,11 +5,13 @@ The access token is shared by every bot worker through Redis and fetched from th
 stable-token endpoint (获取稳定版接口调用凭据), which — unlike /cgi-bin/token — does not
 invalidate the token other workers hold (error 40001), under a Redis lock so only one
 worker fetches at a time. Docs: 开始开发 › 获取 Access token / 获取稳定版接口调用凭据;
-消息管理 › 客服消息 (at most 5 messages within 48 h of the user's last message: 45047).
+消息管理 › 客服消息 (at most 5 messages within 48 h of the user's last message: 45047);
+素材管理 › 新增临时素材 (voice: MP3 or AMR, at most 2 MB and 60 s, kept three days).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -24,6 +26,7 @@ TOKEN_MARGIN = 300  # seconds: refresh this long before WeChat's expiry
 
 
 TEMPLATE_FIELD_LIMIT = 20  # characters WeChat shows of one template field
+VOICE_MAX_BYTES = 2 * 1024 * 1024  # a temporary voice file; also at most 60 s
 
 
 class QuotaExceeded(IntegrationError):
@@ -53,6 +56,26 @@ class WeChatApi:
         """A customer-service text message to one follower."""
         payload = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         await self._call("/cgi-bin/message/custom/send", payload)
+
+    async def send_voice(self, openid: str, media_id: str) -> None:
+        """A customer-service voice message: temporary media uploaded by `upload_voice`."""
+        payload = {"touser": openid, "msgtype": "voice", "voice": {"media_id": media_id}}
+        await self._call("/cgi-bin/message/custom/send", payload)
+
+    async def upload_voice(self, content: bytes, filename: str = "voice.mp3") -> str:
+        """Temporary media (新增临时素材, type voice): the media id for a voice message."""
+        if len(content) > VOICE_MAX_BYTES:
+            raise IntegrationError(PROVIDER, "too_large", "voice over 2 MB")
+
+        def form() -> aiohttp.FormData:  # a FormData is spent once sent: one per attempt
+            data = aiohttp.FormData()
+            data.add_field("media", content, filename=filename,
+                           content_type="audio/mpeg" if filename.endswith(".mp3")
+                           else "audio/amr")
+            return data
+
+        body = await self._call("/cgi-bin/media/upload", None, {"type": "voice"}, form)
+        return str(body["media_id"])
 
     async def send_template(self, openid: str, template_id: str, fields: dict[str, str],
                             client_msg_id: str, url: str | None = None) -> str:
@@ -117,37 +140,41 @@ class WeChatApi:
             await self._redis.set(self._token_key, token, ex=ttl)
             return token
 
-    async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, path: str, payload: dict[str, Any] | None,
+                    params: dict[str, str] | None = None,
+                    form: Callable[[], aiohttp.FormData] | None = None) -> dict[str, Any]:
         token = await self.access_token()
         try:
-            return await self._post(path, token, payload)
+            return await self._post(path, token, payload, params, form)
         except IntegrationError as exc:
             if exc.code not in TOKEN_INVALID:
                 raise
         # The token died early (revoked, or fetched with force_refresh elsewhere): once more.
         await self._forget_token(token)
-        return await self._post(path, await self.access_token(), payload)
+        return await self._post(path, await self.access_token(), payload, params, form)
 
     async def _forget_token(self, token: str) -> None:
         if await self._redis.get(self._token_key) == token:
             await self._redis.delete(self._token_key)
 
-    async def _post(self, path: str, token: str | None,
-                    payload: dict[str, Any]) -> dict[str, Any]:
-        params = {"access_token": token} if token else {}
+    async def _post(self, path: str, token: str | None, payload: dict[str, Any] | None,
+                    params: dict[str, str] | None = None,
+                    form: Callable[[], aiohttp.FormData] | None = None) -> dict[str, Any]:
+        query = {**({"access_token": token} if token else {}), **(params or {})}
+        body: dict[str, Any] = {"data": form()} if form else {"json": payload}
         try:
-            async with self._session.post(f"{self._base}{path}", params=params, json=payload,
-                                          timeout=self._timeout) as response:
+            async with self._session.post(f"{self._base}{path}", params=query,
+                                          timeout=self._timeout, **body) as response:
                 if response.status >= 500:
                     raise ServiceUnavailable(PROVIDER, response.status, "server error")
-                body: dict[str, Any] = await response.json(content_type=None)
+                answer: dict[str, Any] = await response.json(content_type=None)
         except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             raise ServiceUnavailable(PROVIDER, "unreachable", type(exc).__name__) from exc
-        code = int(body.get("errcode", 0) or 0)
+        code = int(answer.get("errcode", 0) or 0)
         if code in (45047, 45015):
-            raise QuotaExceeded(PROVIDER, code, str(body.get("errmsg", "")))
+            raise QuotaExceeded(PROVIDER, code, str(answer.get("errmsg", "")))
         if code in UNREACHABLE:
-            raise NotReachable(PROVIDER, code, str(body.get("errmsg", "")))
+            raise NotReachable(PROVIDER, code, str(answer.get("errmsg", "")))
         if code:
-            raise IntegrationError(PROVIDER, code, str(body.get("errmsg", "")))
-        return body
+            raise IntegrationError(PROVIDER, code, str(answer.get("errmsg", "")))
+        return answer

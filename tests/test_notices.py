@@ -44,14 +44,16 @@ async def fakes():
         yield wechat, sms, session
 
 
-def make_worker(sessions, redis, fakes, clock, provider="aliyun", rules=RULES, secret=SECRET):
+def make_worker(sessions, redis, fakes, clock, provider="aliyun", rules=RULES, secret=SECRET,
+                aloud=None):
     wechat, sms, session = fakes
     store = NoticeStore(sessions, Composer(rules, CATALOGUE, CENTER), clock)
     api = WeChatApi(session, redis, wechat.app_id, wechat.secret, wechat.url) if wechat \
         else None
     adapter = AliyunSms(session, KEY_ID, secret, sms.aliyun_endpoint) if provider == "aliyun" \
         else TencentSms(session, KEY_ID, secret, TENCENT_APP, sms.tencent_endpoint)
-    return NoticeWorker(store, adapter, SmsLimiter(redis, provider), SendMarks(redis), api), store
+    return NoticeWorker(store, adapter, SmsLimiter(redis, provider), SendMarks(redis), api,
+                        aloud=aloud), store
 
 
 async def add_event(sessions, kind, **payload):

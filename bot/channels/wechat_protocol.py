@@ -3,7 +3,7 @@
 Pure functions and small records, no I/O: check the URL signature (constant time), refuse
 stale timestamps and XML with a DOCTYPE, decrypt safe/compatible-mode bodies with wechatpy's
 WeChatCrypto, turn wechatpy's message objects into the project's `Incoming`, and render a
-passive text reply (encrypted again in AES modes).
+passive text or voice reply (encrypted again in AES modes).
 
 WeChat docs: 消息管理 › 接收普通消息 / 接收事件推送 / 被动回复用户消息 / 消息加解密说明.
 """
@@ -20,13 +20,14 @@ from xml.parsers.expat import ExpatError
 from wechatpy import events, messages, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
+from wechatpy.replies import TextReply, VoiceReply
 
 from bot.messages import Channel, Event, Incoming, Kind, Location
 
 TIMESTAMP_TOLERANCE = 300  # seconds; WeChat's retries come within about 15 s
 MAX_TEXT_REPLY_BYTES = 2048  # one passive text reply
 SUCCESS = "success"  # WeChat's "no reply" answer
+VOICE_MARK = "\x00voice:"  # a stored voice reply (no text holds a NUL)
 
 
 class ProtocolError(Exception):
@@ -59,19 +60,27 @@ class Push:
 
 @dataclass(frozen=True, slots=True)
 class PassiveReply:
-    """The text of a passive reply and the second it was made (its CreateTime): WeChat's
-    retries of one push are answered with exactly the same reply."""
+    """The text of a passive reply — or the media id of a voice reply — and the second it was
+    made (its CreateTime): WeChat's retries of one push are answered with exactly the same
+    reply."""
 
     text: str
     created: int
+    voice: str = ""
 
     def stored(self) -> str:
-        return f"{self.created} {self.text}"
+        return f"{self.created} {VOICE_MARK + self.voice if self.voice else self.text}"
 
     @classmethod
     def from_stored(cls, stored: str) -> PassiveReply:
         created, _, text = stored.partition(" ")
+        if text.startswith(VOICE_MARK):
+            return cls("", int(created), text.removeprefix(VOICE_MARK))
         return cls(text, int(created))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.text or self.voice)
 
 
 def signature(token: str, timestamp: str, nonce: str) -> str:
@@ -177,11 +186,14 @@ def _normalize(raw: Any, received_at: datetime) -> Incoming:
 
 def render_reply(config: WeChatConfig, raw: Any, reply: PassiveReply,
                  query: dict[str, str]) -> str:
-    """The passive reply body: text XML, encrypted in AES modes; `success` for no text."""
-    if not reply.text:
+    """The passive reply body: text or voice XML, encrypted in AES modes; `success` for
+    none."""
+    if reply.empty:
         return SUCCESS
-    xml: str = TextReply(source=raw.target, target=raw.source, content=reply.text,
-                         time=reply.created).render()
+    xml: str = VoiceReply(source=raw.target, target=raw.source, media_id=reply.voice,
+                          time=reply.created).render() if reply.voice else \
+        TextReply(source=raw.target, target=raw.source, content=reply.text,
+                  time=reply.created).render()
     crypto = config.crypto()
     if crypto is None:
         return xml

@@ -11,7 +11,14 @@ from bot.catalogue.menu import NO_MENU, Menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import OutsideTopic
 from bot.dialogue.registry import RunningFlow, bound_flows
-from bot.dialogue.services import CaseLookup, HandoffDesk, Intake, Preferences, ReviewDesk
+from bot.dialogue.services import (
+    CaseLookup,
+    HandoffDesk,
+    Intake,
+    Preferences,
+    ReviewDesk,
+    Voice,
+)
 from bot.dialogue.state import ConversationState, StateStore
 from bot.dialogue.words import KEPT_MEDIA, paginate
 from bot.flows import booking as booking_flow
@@ -35,6 +42,7 @@ class DialogueBase:
                  outside: tuple[OutsideTopic, ...] = (),
                  review: ReviewDesk | None = None,
                  menu: Menu = NO_MENU,
+                 voice: Voice | None = None,
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -50,6 +58,7 @@ class DialogueBase:
         self._outside = outside  # topics not handled here (catalogue/outside.yml)
         self._review = review  # where questions the bot did not answer are noted
         self._menu = menu  # the official account's bottom menu (catalogue/menu.yml)
+        self._voice = voice  # None: no speech synthesis configured, nothing read aloud
         self._clock = clock
 
     async def _keep_media(self, message: Incoming) -> int | None:

@@ -1,9 +1,10 @@
 """Dialogue stage: one normalized message in, the bot's replies out — an ordered router.
 
-    message ─→ event ─→ a handoff under way ─→ not text (voice not recognised, photo, place,
-      link) ─→ a flow under way ─→ fixed words (补交, 退订, 我的预约) ─→ a receipt number
-      ─→ 算了 / 继续 ─→ a pending numbered choice ─→ the NLU: questions answered from the
-      catalogue, other intents (hours, handoff, complaint, apply, booking, progress…)
+    message ─→ 念给我听 / 以后都用语音 (aloud.py) ─→ event ─→ a handoff under way ─→ not
+      text (voice not recognised, photo, place, link) ─→ a flow under way ─→ fixed words
+      (补交, 退订, 我的预约) ─→ a receipt number ─→ 算了 / 继续 ─→ a pending numbered
+      choice ─→ the NLU: questions answered from the catalogue, other intents (hours,
+      handoff, complaint, apply, booking, progress…)
 
 Each part is `(message, state) → replies | None`; the first that answers wins. The parts
 live by concern: handoffs.py (转人工), progress.py (办到哪了), flowing.py (the flows and side
@@ -24,6 +25,7 @@ from dataclasses import replace
 
 from bot.cases.identity import normalize
 from bot.catalogue.outside import outside_topic
+from bot.dialogue.aloud import ReadingAloud
 from bot.dialogue.answering import QuestionHandling
 from bot.dialogue.state import ANSWERED, ConversationState
 from bot.dialogue.words import (
@@ -62,7 +64,7 @@ def command_of(message: Incoming) -> str:
     return unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
 
 
-class Dialogue(QuestionHandling):
+class Dialogue(QuestionHandling, ReadingAloud):
     """The router: each message to the first part that takes it."""
 
     async def handle(self, message: Incoming) -> Turn:
@@ -77,12 +79,19 @@ class Dialogue(QuestionHandling):
                                  **({"file_id": str(kept)} if kept else {}))
         async with self._store.conversation(channel, user) as state:
             state.outcome = None
-            replies = await self._respond(message, state)
+            said = await self._aloud(command_of(message), user, state)
+            replies, aloud = said if said is not None else (await self._respond(message, state),
+                                                            [])
+            if said is None and replies:
+                state.last_said = "\n".join(replies)
             outcome = state.outcome
-        for reply in replies:
+        if said is None:
+            aloud = await self._also_aloud(user, replies)
+        for reply in replies or aloud:  # what is only read aloud is in the transcript too
             await self._store.record(channel, user, "out", reply, self._clock())
         await self._after_turn(message, outcome)
-        return Turn(tuple(Reply(text) for text in replies))
+        return Turn(tuple(Reply(text) for text in replies)
+                    + tuple(Reply(text, read_aloud=True) for text in aloud))
 
     async def _after_turn(self, message: Incoming, outcome: str | None) -> None:
         """Count a guide answer (the bot contained the question); note a question it did

@@ -32,7 +32,7 @@ from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import load_outside
 from bot.config import Settings
 from bot.dialogue.manager import Dialogue
-from bot.dialogue.services import HandoffDesk, Preferences, ReviewDesk
+from bot.dialogue.services import HandoffDesk, Preferences, ReviewDesk, Voice
 from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
@@ -43,11 +43,18 @@ from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
 from integrations.asr import Recognizer
 from integrations.asr.aliyun import DEFAULT_ENDPOINT as ALIYUN_ASR
-from integrations.asr.aliyun import DEFAULT_TOKEN_ENDPOINT as ALIYUN_TOKEN
 from integrations.asr.aliyun import AliyunAsr
 from integrations.asr.tencent import DEFAULT_ENDPOINT as TENCENT_ASR
 from integrations.asr.tencent import TencentAsr
+from integrations.nls import DEFAULT_TOKEN_ENDPOINT as ALIYUN_TOKEN
 from integrations.object_store import S3ObjectStore
+from integrations.tts import Synthesizer
+from integrations.tts.aliyun import DEFAULT_ENDPOINT as ALIYUN_TTS
+from integrations.tts.aliyun import DEFAULT_VOICE as ALIYUN_VOICE
+from integrations.tts.aliyun import AliyunTts
+from integrations.tts.tencent import DEFAULT_ENDPOINT as TENCENT_TTS
+from integrations.tts.tencent import DEFAULT_VOICE as TENCENT_VOICE
+from integrations.tts.tencent import TencentTts
 
 WeComPost = Callable[[str], Awaitable[None]]
 
@@ -94,6 +101,20 @@ def build_recognizer(settings: Settings, session: aiohttp.ClientSession) -> Reco
     return None
 
 
+def build_synthesizer(settings: Settings,
+                      session: aiohttp.ClientSession) -> Synthesizer | None:
+    """Speech synthesis by TTS_PROVIDER; None: nothing is read aloud."""
+    key_id, secret = settings.tts_key_id or "", str(settings.tts_secret or "")
+    if settings.tts_provider == "tencent":
+        return TencentTts(session, key_id, secret, settings.tts_voice or TENCENT_VOICE,
+                          settings.tts_endpoint or TENCENT_TTS)
+    if settings.tts_provider == "aliyun":
+        return AliyunTts(session, key_id, secret, settings.tts_app_key or "",
+                         settings.tts_voice or ALIYUN_VOICE, settings.tts_endpoint or ALIYUN_TTS,
+                         settings.tts_token_endpoint or ALIYUN_TOKEN)
+    return None
+
+
 def build_dialogue(settings: Settings, understanding: Understanding, redis: Redis, *,
                    cases: CaseService | None = None, files: FileStore | None = None,
                    media: MediaSource | None = None, recognizer: Recognizer | None = None,
@@ -102,11 +123,13 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                    handoffs: HandoffDesk | None = None,
                    audit: Audit | None = None,
                    review: ReviewDesk | None = None,
-                   catalogue: Catalogue | None = None) -> Dialogue:
+                   catalogue: Catalogue | None = None,
+                   voice: Voice | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」 (by
     receipt number too, given the `audit` log its lockouts write to), with `appointments`
     it books window times and home visits; with `review` the questions it did not answer
-    are noted for the clerks to teach it. `catalogue`: the one with the admins' edits
+    are noted for the clerks to teach it; with `voice` it reads answers aloud when asked.
+    `catalogue`: the one with the admins' edits
     (bot/catalogue/editing.py), else the files'."""
     store = files or LocalFileStore(settings.files_dir)
     intake = CaseIntake(cases, store, media, recognizer) if cases else None
@@ -116,7 +139,7 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                     load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
                     receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
-                    review=review, menu=load_menu(settings.catalogue_dir))
+                    review=review, menu=load_menu(settings.catalogue_dir), voice=voice)
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

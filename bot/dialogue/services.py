@@ -31,6 +31,14 @@ class Preferences(Protocol):
                              opted_out: bool | None = None) -> None: ...
 
 
+class Voice(Protocol):
+    """Who wants every answer read aloud (bot/voice.py)."""
+
+    async def wants_voice(self, user_id: str) -> bool: ...
+
+    async def set_voice(self, user_id: str, on: bool) -> None: ...
+
+
 class HandoffDesk(Protocol):
     """转人工 (bot/handoff/service.py)."""
 

@@ -60,6 +60,7 @@ class ConversationState:
     slots: dict[str, Any] = field(default_factory=dict)
     pending_receipt: str | None = None  # a receipt number waiting for the phone's last four
     heard: str | None = None  # words heard in a voice message, waiting for 「1 对」
+    last_said: str = ""  # the bot's last answer, for 「念给我听」
     # What this turn came to (ANSWERED or a ReviewReason), for the figures and the review
     # list: set by the part that replied, read once the turn is over; never saved.
     outcome: str | None = None

@@ -35,6 +35,14 @@ NOTICE_WORDS: dict[str, dict[str, Any]] = {"退订": {"opted_out": True}, "TD": 
                 "不要通知": {"opted_out": True}, "别发通知了": {"opted_out": True},
                 "恢复通知": {"opted_out": False, "mode": "wechat_first"},
                 "只发短信": {"mode": "sms_only"}, "短信通知我": {"mode": "sms_only"}}
+# Answers read aloud (bot/dialogue/aloud.py): the last one now, or every one from now on.
+READ_ALOUD_WORDS = frozenset({"念给我听", "念一下", "念念", "念一遍", "读一下", "读给我听",
+                              "读一遍", "语音", "发语音", "用语音", "说给我听", "我不识字",
+                              "看不懂字", "字看不清"})
+VOICE_ON_WORDS = frozenset({"以后都用语音", "以后用语音", "都用语音", "一直用语音", "语音回复",
+                            "以后都念给我听", "打开语音"})
+VOICE_OFF_WORDS = frozenset({"不要语音", "不用语音", "别发语音", "关闭语音", "不要念了",
+                             "只要文字", "以后不用语音"})
 CANCEL_HANDOFF_WORDS = frozenset({"取消人工", "不用人工了", "不要人工了", "取消转人工"})
 DELETE_WORDS = frozenset({"删除我的信息", "删除我的资料", "注销我的信息", "删除我的个人信息"})
 QUESTION = re.compile(r"[吗呢?？]$|怎么|什么|啥|多久|多少|哪里|哪儿|几点|能不能|要不要|带什么")

@@ -19,7 +19,7 @@ from bot.notices.compose import Composer
 from bot.notices.limits import SendMarks, SmsLimiter
 from bot.notices.outbox import NoticeStore
 from bot.notices.rules import load_notice_rules
-from bot.notices.worker import NoticeWorker, WeChatSender
+from bot.notices.worker import Aloud, NoticeWorker, WeChatSender
 from integrations.sms import SmsProvider
 from integrations.sms.aliyun import DEFAULT_ENDPOINT as ALIYUN_ENDPOINT
 from integrations.sms.aliyun import AliyunSms
@@ -51,7 +51,8 @@ def build_notice_worker(settings: Settings, sessions: async_sessionmaker[AsyncSe
                         wechat: WeChatSender | None, cases: CaseService,
                         appointments: Appointments, concurrency: int = 20,
                         store: NoticeStore | None = None,
-                        periodic: Sequence[Callable[[], Awaitable[int]]] = ()) -> NoticeWorker:
+                        periodic: Sequence[Callable[[], Awaitable[int]]] = (),
+                        aloud: Aloud | None = None) -> NoticeWorker:
     store = store or build_notice_store(settings, sessions)
     days = store.composer.rules.waiting_reminder_days
 
@@ -62,4 +63,4 @@ def build_notice_worker(settings: Settings, sessions: async_sessionmaker[AsyncSe
                         SmsLimiter(redis, settings.sms_provider, settings.sms_number_daily_limit),
                         SendMarks(redis), wechat,
                         reminders=(appointments.bookings.remind, appointments.visits.remind,
-                                   waiting, *periodic), concurrency=concurrency)
+                                   waiting, *periodic), concurrency=concurrency, aloud=aloud)

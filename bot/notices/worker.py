@@ -6,7 +6,8 @@ work through SKIP LOCKED) and delivered concurrently:
     opted out ─→ cancelled
     WeChat (followers, unless SMS only): a template message (防重入 by client_msg_id) when
         the kind has one, else a customer-service message (marked in Redis first, never
-        sent twice) ─→ sent | not reachable / quota used ─→ SMS | down ─→ later
+        sent twice) ─→ sent (then read aloud too, for villagers who want voice: best
+        effort, bot/voice.py) | not reachable / quota used ─→ SMS | down ─→ later
     SMS: quiet hours (not urgent) ─→ at 08:00 | a provider limit ─→ when it lifts |
         sent | retry with backoff | failed (bad number…) — surfaced to clerks
 
@@ -45,11 +46,15 @@ class WeChatSender(Protocol):
                             client_msg_id: str, url: str | None = None) -> str: ...
 
 
+class Aloud(Protocol):
+    async def read_aloud(self, openid: str, text: str) -> None: ...
+
+
 class NoticeWorker:
     def __init__(self, store: NoticeStore, sms: SmsProvider, limiter: SmsLimiter,
                  marks: SendMarks, wechat: WeChatSender | None,
                  reminders: Sequence[Callable[[], Awaitable[int]]] = (),
-                 concurrency: int = 20) -> None:
+                 concurrency: int = 20, aloud: Aloud | None = None) -> None:
         self._store = store
         self._rules: NoticeRules = store.composer.rules
         self._sms = sms
@@ -58,6 +63,7 @@ class NoticeWorker:
         self._wechat = wechat
         self._reminders = reminders
         self._slots = asyncio.Semaphore(concurrency)
+        self._aloud = aloud
 
     async def run_once(self) -> int:
         """One round; returns how many notices it handled."""
@@ -108,6 +114,8 @@ class NoticeWorker:
             attempts.append(attempt)
             if attempt.outcome == "sent":
                 await self._store.record(notice.id, attempts, "sent", sent_via="wechat")
+                if self._aloud is not None:
+                    await self._aloud.read_aloud(notice.openid, notice.text)
                 return
             if attempt.outcome == "retry" and not self._last_try(notice):
                 await self._later(notice, attempts)

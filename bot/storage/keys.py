@@ -80,3 +80,6 @@ def notice_sent_mark(key: str) -> str:
 def lockout(secret: str, kind: str) -> str:
     """The prefix of one kind of guessable secret's wrong tries (bot/security/lockout.py)."""
     return f"bm:lockout:{secret}:{kind}:"
+
+
+VOICE_USERS = "bm:voice:users"  # set: users who want answers and notices read aloud (no TTL)

@@ -54,6 +54,17 @@ async def photo(request: web.Request) -> web.Response:
         return web.json_response(await response.json())
 
 
+async def media(request: web.Request) -> web.Response:
+    """A voice message the bot uploaded to the local fake WeChat API, for the page's player."""
+    base = request.app.get(FAKE_WECHAT_URL)
+    if base is None:
+        raise web.HTTPNotFound()
+    async with aiohttp.ClientSession() as session, session.get(
+        f"{base}/fake/media", params={"media_id": request.query.get("media_id", "")}
+    ) as response:
+        return web.Response(body=await response.read(), content_type=response.content_type)
+
+
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/simulator")
 
@@ -67,3 +78,4 @@ def setup_routes(app: web.Application, token: str, menu: Menu) -> None:
     app.router.add_get("/simulator/config", config)
     app.router.add_get("/simulator/outbox", outbox)
     app.router.add_post("/simulator/photo", photo)
+    app.router.add_get("/simulator/media", media)

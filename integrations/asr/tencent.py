@@ -10,13 +10,11 @@ import json
 
 import aiohttp
 
-from integrations.errors import IntegrationError, ServiceUnavailable
 from integrations.signing import TencentCloudClient
 
 PROVIDER = "tencent-asr"
 DEFAULT_ENDPOINT = "https://asr.tencentcloudapi.com/"
 SERVICE = "asr"
-RETRY_PREFIXES = ("InternalError", "RequestLimitExceeded", "FailedOperation.ServiceIsolate")
 
 
 class TencentAsr(TencentCloudClient):
@@ -28,26 +26,14 @@ class TencentAsr(TencentCloudClient):
         super().__init__(session, secret_id, secret_key, endpoint, region, timeout)
         self._engine = engine
 
-    def signed_request(self, wav: bytes) -> tuple[bytes, dict[str, str]]:
-        payload = json.dumps({
+    def payload(self, wav: bytes) -> bytes:
+        return json.dumps({
             "EngSerViceType": self._engine, "SourceType": 1, "VoiceFormat": "wav",
             "Data": base64.b64encode(wav).decode(), "DataLen": len(wav),
             "FilterDirty": 0, "FilterModal": 0, "ConvertNumMode": 1,
         }).encode()
-        return payload, self.signed(payload, SERVICE, "SentenceRecognition", "2019-06-14")
 
     async def recognize(self, wav: bytes) -> str:
-        payload, headers = self.signed_request(wav)
-        try:
-            async with self._session.post(self._endpoint, data=payload, headers=headers,
-                                          timeout=self._timeout) as response:
-                if response.status >= 500:
-                    raise ServiceUnavailable(PROVIDER, response.status, "server error")
-                body = (await response.json(content_type=None)).get("Response", {})
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise ServiceUnavailable(PROVIDER, "unreachable", type(exc).__name__) from exc
-        if "Error" in body:
-            code = str(body["Error"].get("Code", ""))
-            failure = ServiceUnavailable if code.startswith(RETRY_PREFIXES) else IntegrationError
-            raise failure(PROVIDER, code, str(body["Error"].get("Message", "")))
+        body = await self.call(PROVIDER, self.payload(wav), SERVICE, "SentenceRecognition",
+                               "2019-06-14")
         return str(body.get("Result") or "").strip()

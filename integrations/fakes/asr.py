@@ -65,26 +65,40 @@ async def _heard(state: FakeAsrState) -> str:
     return state.heard.popleft() if state.heard else ""
 
 
+def tencent_error(code: str, message: str) -> web.Response:
+    return web.json_response({"Response": {"Error": {"Code": code, "Message": message},
+                                           "RequestId": "fake"}})
+
+
+def tencent_refusal(request: web.Request, payload: bytes, service: str, action: str,
+                    key_id: str = KEY_ID, secret: str = SECRET) -> web.Response | None:
+    """Tencent Cloud API 3.0's checks of a call (shared with the fake TTS): the key, the
+    TC3 signature, its freshness and the action; None when it passes."""
+    try:
+        timestamp = int(request.headers.get("X-TC-Timestamp", "0"))
+    except ValueError:
+        timestamp = 0
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    expected = tc3_signature(secret, request.host, payload, timestamp, date, service)
+    authorization = request.headers.get("Authorization", "")
+    if f"Credential={key_id}/" not in authorization or \
+            f"/{service}/tc3_request" not in authorization:
+        return tencent_error("AuthFailure.SecretIdNotFound", "SecretId不存在")
+    if not authorization.endswith(f"Signature={expected}"):
+        return tencent_error("AuthFailure.SignatureFailure", "签名错误")
+    if abs(time.time() - timestamp) > 300:
+        return tencent_error("AuthFailure.SignatureExpire", "签名过期")
+    if request.headers.get("X-TC-Action") != action:
+        return tencent_error("InvalidAction", "接口不存在")
+    return None
+
+
 async def tencent(request: web.Request) -> web.Response:
     state = request.app[STATE]
     payload = await request.read()
-    timestamp = int(request.headers.get("X-TC-Timestamp", "0"))
-    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    expected = tc3_signature(SECRET, request.host, payload, timestamp, date, "asr")
-    authorization = request.headers.get("Authorization", "")
-
-    def error(code: str, message: str) -> web.Response:
-        return web.json_response({"Response": {"Error": {"Code": code, "Message": message},
-                                               "RequestId": "fake"}})
-
-    if f"Credential={KEY_ID}/" not in authorization or "/asr/tc3_request" not in authorization:
-        return error("AuthFailure.SecretIdNotFound", "SecretId不存在")
-    if not authorization.endswith(f"Signature={expected}"):
-        return error("AuthFailure.SignatureFailure", "签名错误")
-    if abs(time.time() - timestamp) > 300:
-        return error("AuthFailure.SignatureExpire", "签名过期")
-    if request.headers.get("X-TC-Action") != "SentenceRecognition":
-        return error("InvalidAction", "接口不存在")
+    error = tencent_error
+    if refused := tencent_refusal(request, payload, "asr", "SentenceRecognition"):
+        return refused
     body = json.loads(payload)
     if body.get("EngSerViceType") not in ENGINES:
         return error("InvalidParameterValue", "EngSerViceType 不支持")
@@ -102,18 +116,23 @@ async def tencent(request: web.Request) -> web.Response:
         len(wav) - 44) // 32, "WordSize": 0, "RequestId": "fake"}})
 
 
-async def aliyun_token(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+def create_token(request: web.Request, tokens: dict[str, float], key_id: str = KEY_ID,
+                 secret: str = SECRET) -> web.Response:
+    """NLS CreateToken (shared with the fake TTS): a signed RPC call, a token for a day."""
     params = dict(request.query)
     given = params.pop("Signature", "")
-    if params.get("AccessKeyId") != KEY_ID:
+    if params.get("AccessKeyId") != key_id:
         return web.json_response({"Code": "InvalidAccessKeyId.NotFound"}, status=404)
-    if given != aliyun_signature("GET", params, SECRET) or params.get("Action") != "CreateToken":
+    if given != aliyun_signature("GET", params, secret) or params.get("Action") != "CreateToken":
         return web.json_response({"Code": "SignatureDoesNotMatch"}, status=400)
     token = secrets.token_hex(16)
-    state.tokens[token] = time.time() + 86_400
-    return web.json_response({"Token": {"Id": token, "ExpireTime": int(state.tokens[token]),
+    tokens[token] = time.time() + 86_400
+    return web.json_response({"Token": {"Id": token, "ExpireTime": int(tokens[token]),
                                         "UserId": "fake"}, "RequestId": "fake"})
+
+
+async def aliyun_token(request: web.Request) -> web.Response:
+    return create_token(request, request.app[STATE].tokens)
 
 
 async def aliyun_asr(request: web.Request) -> web.Response:

@@ -7,7 +7,10 @@ tokens that expire (42001) and that a plain /cgi-bin/token call invalidates (400
 (43004), with 防重入 by client_msg_id. Sent messages are kept for inspection (`GET
 /fake/outbox?openid=`), which the simulator page polls to show answers that came by the
 customer-service API; `POST /fake/media` stands for a phone uploading a photo to WeChat
-and answers its media id.
+and answers its media id, `GET /fake/media?media_id=` gives back any media (voice the bot
+uploaded too). /cgi-bin/media/upload takes temporary media as WeChat does: a known type, the
+multipart field `media`, and for voice MP3 or AMR of at most 2 MB and 60 s (decoded with
+ffmpeg to know); customer-service voice messages must name an uploaded media id.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from typing import Any
 
 from aiohttp import web
 
+from integrations import audio
+from integrations.errors import IntegrationError
+
 CUSTOMER_SERVICE_QUOTA = 5
+MEDIA_TYPES = frozenset({"image", "voice", "video", "thumb"})
+VOICE_MAX_BYTES, VOICE_MAX_SECONDS = 2 * 1024 * 1024, 60
 
 
 @dataclass
@@ -104,6 +112,9 @@ async def send_custom(request: web.Request) -> web.Response:
     openid = str(body.get("touser", ""))
     if state.quota_used[openid] >= CUSTOMER_SERVICE_QUOTA:
         return _error(45047, "out of response count limit")
+    if body.get("msgtype") == "voice" and \
+            str((body.get("voice") or {}).get("media_id", "")) not in state.media:
+        return _error(40007, "invalid media_id")
     state.quota_used[openid] += 1
     state.outbox.append(body)
     return _error(0, "ok")
@@ -153,6 +164,54 @@ async def put_media(request: web.Request) -> web.Response:
     state.media[media_id] = (await request.read(),
                              request.headers.get("Content-Type", "image/jpeg"))
     return web.json_response({"media_id": media_id})
+
+
+async def upload_media(request: web.Request) -> web.Response:
+    """新增临时素材: what WeChat checks of a voice file — type, field, format, size, length."""
+    state = request.app[FAKE_STATE]
+    if refused := _token_refused(request):
+        return refused
+    kind = request.query.get("type", "")
+    if kind not in MEDIA_TYPES:
+        return _error(40004, "invalid media type")
+    form = await request.post()
+    field_ = form.get("media")
+    if not isinstance(field_, web.FileField):
+        return _error(41005, "media data missing")
+    content = field_.file.read()
+    if kind == "voice":
+        if problem := await _voice_problem(content):
+            return _error(*problem)
+        content_type = "audio/amr" if content.startswith(b"#!AMR") else "audio/mpeg"
+    else:
+        content_type = field_.content_type
+    media_id = secrets.token_hex(24)
+    state.media[media_id] = (content, content_type)
+    return web.json_response({"type": kind, "media_id": media_id, "created_at": int(time.time())})
+
+
+async def _voice_problem(content: bytes) -> tuple[int, str] | None:
+    if len(content) > VOICE_MAX_BYTES:
+        return 40006, "invalid meida size"
+    mp3 = content.startswith(b"ID3") or content[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+    if not (mp3 or content.startswith(b"#!AMR")):
+        return 40005, "invalid file type"
+    try:
+        wav = await audio.playable(content)
+    except IntegrationError:
+        return 40005, "invalid file type"
+    rate = int.from_bytes(wav[24:28], "little")
+    if (len(wav) - 44) / (2 * rate) > VOICE_MAX_SECONDS:
+        return 40006, "invalid meida size (voice longer than 60 s)"
+    return None
+
+
+async def fake_media(request: web.Request) -> web.Response:
+    """Fake-only: any media the fake holds, for tests to hear what the bot sent."""
+    found = request.app[FAKE_STATE].media.get(request.query.get("media_id", ""))
+    if found is None:
+        return _error(40007, "invalid media_id")
+    return web.Response(body=found[0], content_type=found[1])
 
 
 def _menu_problem(body: Any) -> tuple[int, str] | None:
@@ -217,6 +276,8 @@ def create_fake_wechat_app(state: FakeWeChatState) -> web.Application:
     app.router.add_get("/cgi-bin/menu/get", get_menu)
     app.router.add_get("/fake/outbox", outbox)
     app.router.add_post("/fake/media", put_media)
+    app.router.add_get("/fake/media", fake_media)
+    app.router.add_post("/cgi-bin/media/upload", upload_media)
     return app
 
 

@@ -13,6 +13,15 @@ function show(who, text) {
   chat.scrollTop = chat.scrollHeight;
 }
 
+// A voice message the bot sent (TTS_PROVIDER set): a player for its temporary media.
+function showVoice(mediaId) {
+  show("bot", "[语音]");
+  const player = document.createElement("audio");
+  player.controls = true;
+  player.src = "/simulator/media?media_id=" + encodeURIComponent(mediaId);
+  chat.lastChild.firstChild.appendChild(player);
+}
+
 function note(text) {
   const div = document.createElement("div");
   div.className = "note";
@@ -41,7 +50,9 @@ async function post(fields) {
   if (!reply || reply === "success") return;
   const xml = new DOMParser().parseFromString(reply, "text/xml");
   const content = xml.getElementsByTagName("Content")[0];
+  const voice = xml.getElementsByTagName("MediaId")[0];
   if (content) show("bot", content.textContent);
+  else if (voice) showVoice(voice.textContent);
 }
 
 async function sendText(text) {
@@ -66,8 +77,9 @@ async function pollOutbox() {
   try {
     const sent = await (await fetch("/simulator/outbox?openid=" + encodeURIComponent(openid))).json();
     for (const message of sent.slice(seenOutbox)) {
-      // customer-service messages have text; template messages (notices) have fields
-      show("bot", message.text ? message.text.content
+      // customer-service messages have text or voice; template messages (notices) fields
+      if (message.voice) showVoice(message.voice.media_id);
+      else show("bot", message.text ? message.text.content
         : "【通知】" + Object.values(message.data).map(field => field.value).join("\n"));
     }
     seenOutbox = sent.length;
