@@ -131,8 +131,8 @@ def check_photo(content: bytes) -> PhotoCheck:
     gray = np.asarray(image, dtype=np.int16)
     if blur_effect(gray) > BLUR_EFFECT:
         return PhotoCheck((*defects, Defect.BLURRED))
-    page = _page(image)
-    text = _ink(image, gray) & _inside(page)
+    page, inside = _page(image)
+    text = _ink(image, gray) & inside
     cut = cut_off(page, text)
     if cut:
         defects.append(Defect.CUT_OFF)
@@ -210,28 +210,30 @@ def blur_effect(gray: NDArray[np.int16]) -> float:
 
 
 def _ink(image: Image.Image, gray: NDArray[np.int16]) -> Mask:
-    """Text: pixels clearly darker than the paper around them."""
-    around = np.asarray(image.filter(ImageFilter.BoxBlur(12)), dtype=np.int16)
-    return gray * 4 < around * 3
+    """Text: pixels clearly darker than the paper around them (the paper's brightness taken
+    at a quarter of the size, which is as good and ten times faster)."""
+    paper = image.reduce(4).filter(ImageFilter.BoxBlur(3)).resize(image.size,
+                                                                  Image.Resampling.BILINEAR)
+    return gray * 4 < np.asarray(paper, dtype=np.int16) * 3
 
 
-def _page(image: Image.Image) -> Mask:
-    """The page: bright once its text is smoothed away (Otsu's threshold on the photo)."""
-    smooth = image.filter(ImageFilter.BoxBlur(7))
+def _page(image: Image.Image) -> tuple[Mask, Mask]:
+    """The page (bright once its text is smoothed away: Otsu's threshold), and its inside
+    less a rim, where the table's edge would pass for text; worked out at a quarter of the
+    size."""
+    smooth = image.reduce(4).filter(ImageFilter.BoxBlur(2))
     counts = np.array(smooth.histogram(), dtype=np.float64)
     levels = np.arange(256)
     weight, mean = np.cumsum(counts), np.cumsum(counts * levels)
     total, everything = weight[-1], mean[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (everything * weight / total - mean) ** 2 / (weight * (total - weight))
-    return np.asarray(smooth) > int(np.nanargmax(between))
-
-
-def _inside(page: Mask) -> Mask:
-    """The page less a rim, where the table's edge would pass for text."""
-    rim = Image.fromarray(page.astype(np.uint8) * 255).filter(ImageFilter.BoxBlur(6))
-    inside: Mask = np.asarray(rim) == 255
-    return inside
+    threshold = int(np.nanargmax(between))
+    page = smooth.point(lambda level: 255 if level > threshold else 0)
+    inside = page.filter(ImageFilter.BoxBlur(2)).point(lambda level: 255 if level == 255 else 0)
+    page_mask: Mask = np.asarray(page.resize(image.size, Image.Resampling.NEAREST)) > 0
+    inside_mask: Mask = np.asarray(inside.resize(image.size, Image.Resampling.NEAREST)) > 0
+    return page_mask, inside_mask
 
 
 def cut_off(page: Mask, text: Mask) -> bool:
