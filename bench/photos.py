@@ -88,7 +88,7 @@ def _large(seed: int) -> list[Photo]:
 
 def run(seed: int, label: str, show_misses: bool) -> None:
     small = photo_set(seed, PER_DEFECT, GOOD_PHOTOS)
-    times = _report(f"{label} (seed {seed}), 1280×960", small, show_misses)
+    times = _report(f"{label}, seed {seed}, 1280×960", small, show_misses)
     _times("time per photo at 1280×960", times)
     _times("of which turned photos, straightened at full size",
            [ms for photo, ms in zip(small, times, strict=True) if photo.kind == "rotated"])
