@@ -231,9 +231,8 @@ async def collect_material(ctx: Context) -> Step:
     items = [dict(item) for item in ctx.slots["items"]]
     index = int(ctx.slots["index"])
     sent = await papers.take(ctx)
-    if sent is not None and sent.file_id is None:  # a hint, a refusal, 重拍: this item again
-        prompt = () if sent.pending else (_item_prompt(items, index),)
-        return Step((*sent.replies, *prompt), ApplyState.MATERIALS, {"pending": sent.pending})
+    if sent is not None and sent.file_id is None:
+        return papers.again(sent, _item_prompt(items, index), ApplyState.MATERIALS)
     if sent is not None:
         items[index].update(state="received", file_id=sent.file_id)
         acknowledged = (*sent.replies, f"收到【{items[index]['short']}】的照片。")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.cases.application import KeptPaper, MediaRefused
-from bot.flows import FlowContext
+from bot.flows import FlowContext, Step
 from bot.flows.choice import choice_number
 from bot.messages import Kind
 
@@ -38,6 +38,13 @@ class Sent:
     replies: tuple[str, ...]
     file_id: int | None = None  # the paper kept for the item: the flow moves on
     pending: dict[str, Any] | None = None  # a photo waiting for 1 重拍 or 2 就用这张
+
+
+def again(sent: Sent, item_prompt: str, state: str) -> Step:
+    """A photo not kept (yet): its hint waits for 1 or 2; else (refused, 重拍) the item is
+    asked again."""
+    prompt = () if sent.pending else (item_prompt,)
+    return Step((*sent.replies, *prompt), state, {"pending": sent.pending})
 
 
 def ask(pending: dict[str, Any]) -> str:

@@ -81,9 +81,8 @@ async def collect(ctx: Context) -> Step:
     index = int(ctx.slots["index"])
     name = items[index]["name"]
     sent = await papers.take(ctx)
-    if sent is not None and sent.file_id is None:  # a hint, a refusal, 重拍: this item again
-        prompt = () if sent.pending else (_prompt(items, index),)
-        return Step((*sent.replies, *prompt), SupplementState.ITEMS, {"pending": sent.pending})
+    if sent is not None and sent.file_id is None:
+        return papers.again(sent, _prompt(items, index), SupplementState.ITEMS)
     if sent is not None:
         items[index].update(state="received", file_id=sent.file_id)
         acknowledged = (*sent.replies, RECEIVED.format(item=name))
