@@ -44,8 +44,7 @@ HINTS = {
     Defect.OVEREXPOSED: "太亮了，字看不清，请避开强光（别开闪光灯）再拍一张",
     Defect.BLURRED: "照片有点糊，请拿稳手机、对好焦再拍一张",
     Defect.CUT_OFF: "有一部分没拍进去，请把整张纸都拍进来",
-    Defect.ROTATED: "照片是歪着或倒着的，已帮您转正",
-}
+}  # a turned photo needs no retake: it is straightened here
 KNOWN = frozenset(Defect)
 CLERK_WORDS = {  # what a clerk reads beside the photo
     Defect.TOO_SMALL: "太小", Defect.DARK: "太暗", Defect.OVEREXPOSED: "过亮",
@@ -94,7 +93,7 @@ def defects_of(stored: str) -> tuple[Defect, ...]:
 
 def retake_hints(defects: Sequence[Defect]) -> tuple[str, ...]:
     """What to tell the villager to retake (a turned photo is fixed here: no retake)."""
-    return tuple(HINTS[d] for d in defects if d is not Defect.ROTATED)
+    return tuple(HINTS[d] for d in defects if d in HINTS)
 
 
 def clerk_note(stored: str) -> str:
@@ -268,16 +267,10 @@ def _lines(ink: Mask) -> list[tuple[int, int, float, float]]:
     ys, xs = np.nonzero(ink)
     if len(ys) < 200:
         return []
-    best: tuple[float, NDArray[np.int64], float] | None = None
-    for slope in np.linspace(-0.09, 0.09, 19):
-        shifted = np.round(ys - slope * (xs - ink.shape[1] / 2)).astype(np.int64)
-        shifted -= shifted.min()
-        profile = np.bincount(shifted)
-        score = float(np.var(profile))
-        if best is None or score > best[0]:
-            best = score, shifted, float(slope)
-    assert best is not None
-    _, shifted, _ = best
+    sheared = [np.round(ys - slope * (xs - ink.shape[1] / 2)).astype(np.int64)
+               for slope in np.linspace(-0.09, 0.09, 19)]
+    shifted = max((rows - rows.min() for rows in sheared),
+                  key=lambda rows: float(np.var(np.bincount(rows))))
     profile = np.bincount(shifted)
     full = profile > max(3.0, 0.08 * float(np.percentile(profile, 95)))
     lines = []
