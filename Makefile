@@ -31,6 +31,7 @@ bench: install nlu-venv ## speed, memory and accuracy figures (NLU, then /wechat
 	$(BIN)/python -m bench.notices
 	$(BIN)/python -m bench.console
 	$(BIN)/python -m bench.media
+	$(BIN)/python -m bench.photos
 	$(BIN)/python -m bench.logins
 
 bench-pipelines: install nlu-venv ## the same figures for every pipeline in bench/pipelines/

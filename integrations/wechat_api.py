@@ -115,10 +115,13 @@ class WeChatApi:
                         raise IntegrationError(PROVIDER, code, str(body.get("errmsg", "")))
                     if (response.content_length or 0) > max_bytes:
                         raise IntegrationError(PROVIDER, "too_large", "media too large")
-                    content = await response.content.read(max_bytes + 1)
-                    if len(content) > max_bytes:
-                        raise IntegrationError(PROVIDER, "too_large", "media too large")
-                    return content
+                    # read(n) answers what has arrived so far: a photo comes in many chunks
+                    content = bytearray()
+                    async for chunk in response.content.iter_chunked(64 * 1024):
+                        content += chunk
+                        if len(content) > max_bytes:
+                            raise IntegrationError(PROVIDER, "too_large", "media too large")
+                    return bytes(content)
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
                 raise ServiceUnavailable(PROVIDER, "unreachable", type(exc).__name__) from exc
         raise IntegrationError(PROVIDER, 40001, "access token refused twice")

@@ -8,15 +8,18 @@ import time
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
+from PIL import Image, ImageOps
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.app import create_app
 from bot.storage.tables import AuditEntry, Case, DomainEvent, StoredFile
 from bot.web.simulator import FAKE_WECHAT_URL
 from tests.conftest import TEST_DATABASE_URL
+from tests.media import paper_photo
 from tests.test_wechat import post, reply_text, signed_query, text_xml, wechat_settings
 
-JPEG = b"\xff\xd8\xff\xe0" + b"photo of a hukou book" * 200
+JPEG = paper_photo().content  # a good photo of a paper: the photo check passes it
 ID_NUMBER = "11010519491231002X"
 CLERK_TOKEN = "clerk-token-for-tests-0123456789"
 CLERK = {"Authorization": f"Bearer {CLERK_TOKEN}"}
@@ -300,6 +303,34 @@ async def test_bad_photos_are_refused_and_the_item_asked_again(app_client):
     assert "太大" in big and "第1/3项" in big
     not_image = await phone.sends_photo(b"MZ this is a program", "application/octet-stream")
     assert "只能收照片" in not_image and "第1/3项" in not_image
+
+
+async def test_a_blurred_photo_gets_its_hint_and_a_turned_one_is_stored_upright(
+        app_client, sessions):
+    client, settings = app_client
+    phone = Phone(client, "o_photo_check")
+    await fill_in_applicant(phone)
+    hint = await phone.sends_photo(paper_photo("blurred").content)
+    assert "照片有点糊，请拿稳手机、对好焦再拍一张" in hint and "1 重拍 2 就用这张" in hint
+    assert "第2/3项" not in hint  # nothing kept yet
+    assert "请重拍一张" in await phone.says("1")
+    turned = paper_photo("rotated")
+    kept = await phone.sends_photo(turned.content)  # the retake, taken on its side
+    assert "已帮您转正" in kept and "收到【老人户口簿或居民身份证】的照片" in kept
+    assert "太暗了，请到亮的地方再拍一张" in await phone.sends_photo(paper_photo("dark").content)
+    assert "第3/3项" in await phone.says("2")  # 就用这张
+    await phone.says("2")
+    assert "申请已受理" in await phone.says("1")
+    async with sessions() as session:
+        blurred, upright, dark = list(await session.scalars(
+            select(StoredFile).order_by(StoredFile.id)))
+        case = await session.scalar(select(Case).options(selectinload(Case.materials)))
+    assert [m.file_id for m in case.materials] == [upright.id, dark.id, None]
+    assert (blurred.photo_defects, upright.photo_defects, dark.photo_defects) == (
+        "blurred", "rotated", "dark")
+    stored = Image.open(io.BytesIO((settings.files_dir / upright.location).read_bytes()))
+    as_taken = Image.open(io.BytesIO(turned.content)).rotate(turned.turn, expand=True)
+    assert ImageOps.exif_transpose(stored).tobytes() == as_taken.tobytes()
 
 
 async def test_cancel_in_the_middle_deletes_the_draft(app_client):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.storage.tables import AuditEntry, Handoff, StoredFile
 from bot.web.console_base import CONSOLE
 from tests import test_console
-from tests.media import photo_jpeg, voice_amr
+from tests.media import paper_photo, photo_jpeg, voice_amr
 from tests.test_apply import JPEG, Phone, fill_in_applicant
 from tests.test_console_desk import asks_for_a_person, signed_in
 
@@ -97,6 +97,21 @@ async def test_a_materials_photo_opens_from_its_case_for_its_window_only(app_cli
     finally:
         await li.close()
         await zhou.close()
+
+
+async def test_a_photo_kept_despite_its_hint_is_noted_for_the_clerk(app_client):
+    villager = Phone(app_client, "o_kept_anyway")
+    await fill_in_applicant(villager)
+    assert "1 重拍 2 就用这张" in await villager.sends_photo(paper_photo("blurred").content)
+    reply = await villager.says("2")
+    while "受理编号：" not in reply:
+        reply = await villager.says("1")
+    [li] = await signed_in(app_client, "li")
+    try:
+        page = await li.get(f"/console/cases/{reply.split('受理编号：')[1].split()[0]}")
+    finally:
+        await li.close()
+    assert "（照片模糊：村民看过重拍提示，仍用了这张）" in page
 
 
 async def test_chat_photos_go_after_the_transcripts_keeping_but_a_cases_photo_stays(

@@ -73,6 +73,7 @@ async def test_wrong_credentials_are_an_integration_error(redis, session):
 
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2048  # the start of a JPEG
+PHONE_PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 12_000  # 3 MB: many chunks
 
 
 async def test_media_a_villager_sent_is_downloaded(redis, session):
@@ -80,6 +81,8 @@ async def test_media_a_villager_sent_is_downloaded(redis, session):
         fake.state.media["m-1"] = (PHOTO, "image/jpeg")
         api = WeChatApi(session, redis, fake.app_id, fake.secret, fake.url)
         assert await api.download_media("m-1", max_bytes=10_000) == PHOTO
+        fake.state.media["m-2"] = (PHONE_PHOTO, "image/jpeg")
+        assert await api.download_media("m-2", max_bytes=10_000_000) == PHONE_PHOTO  # whole
         with pytest.raises(IntegrationError) as caught:
             await api.download_media("m-1", max_bytes=1_000)
         assert caught.value.code == "too_large"

@@ -19,6 +19,16 @@ class MediaRefused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class KeptPaper:
+    """A photo (or PDF) of a paper, kept: its file, and what the photo check asks of the
+    villager (the hints for a retake; none when it is fine)."""
+
+    file_id: int
+    hints: tuple[str, ...] = ()
+    turned: bool = False  # lying on its side or upside down, and straightened
+
+
+@dataclass(frozen=True, slots=True)
 class MaterialItem:
     name: str
     state: str  # "received" (photo or file kept), "at_window" (到窗口再交), "none" (没有)

@@ -2,18 +2,35 @@
 what 补正 asked for.
 
 The photo comes from the channel's media source (WeChat's temporary media API), is checked
-and kept by the file store, and recorded as a row the case's checklist points to.
+(bot/cases/photo_check.py: straightened if it lies on its side, its defects noted) and kept
+by the file store, and recorded as a row the case's checklist points to.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Protocol
 
-from bot.cases.application import MaterialItem, MediaRefused, NewCase, Receipt
+from bot.cases.application import KeptPaper, MaterialItem, MediaRefused, NewCase, Receipt
+from bot.cases.photo_check import (
+    Defect,
+    NotAPhoto,
+    PhotoCheck,
+    check_photo,
+    defects_of,
+    retake_hints,
+)
 from bot.cases.service import CaseService
 from bot.cases.status import Status
-from bot.storage.files import MAX_UPLOAD_BYTES, PAPERS, VOICE, FileStore, UploadRefused
+from bot.storage.files import (
+    MAX_UPLOAD_BYTES,
+    PAPERS,
+    VOICE,
+    FileStore,
+    UploadRefused,
+    check_upload,
+)
 from integrations import audio
 from integrations.asr import Recognizer
 from integrations.errors import IntegrationError
@@ -67,10 +84,32 @@ class CaseIntake:
         except IntegrationError as failed:
             raise MediaRefused(TOO_LARGE if failed.code == "too_large" else NOT_RECEIVED) from None
         try:
+            check = None if voice else await self._check(content)
+            if check is not None and check.upright is not None:
+                content = check.upright
             saved = await self._files.save(content, VOICE if voice else PAPERS)
         except UploadRefused as refused:
             raise MediaRefused(str(refused)) from None
-        return await self._cases.record_file(saved, media_id)
+        return await self._cases.record_file(saved, media_id, check.stored if check else "")
+
+    @staticmethod
+    async def _check(content: bytes) -> PhotoCheck | None:
+        """The photo check of a photo (None for a PDF); UploadRefused for what is no paper
+        (an oversized or unknown file, an image that does not open)."""
+        if not check_upload(content, PAPERS).startswith("image/"):
+            return None
+        try:
+            return await asyncio.to_thread(check_photo, content)
+        except NotAPhoto as unreadable:
+            raise UploadRefused(str(unreadable)) from None
+
+    async def keep_paper(self, media_id: str) -> KeptPaper:
+        """A photo (or PDF) of a paper the villager sent, kept (see keep_media), with the
+        photo check's hints for a retake."""
+        file_id = await self.keep_media(media_id)
+        stored = await self._cases.stored_file(file_id)
+        found = defects_of(stored.photo_defects) if stored else ()
+        return KeptPaper(file_id, retake_hints(found), Defect.ROTATED in found)
 
     async def submit(self, application: NewCase) -> Receipt:
         return CaseService.receipt(await self._cases.submit(application))

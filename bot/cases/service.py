@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from bot import chinatime
 from bot.cases.application import CaseError, MaterialItem, NewCase, Receipt
 from bot.cases.identity import id_number_problem, normalize, phone_problem
+from bot.cases.photo_check import clerk_note
 from bot.cases.search import CaseQuery, search_query
 from bot.cases.status import Status, move_problem
 from bot.catalogue.model import Catalogue
@@ -202,13 +203,15 @@ class CaseService:
     def receipt(case: Case) -> Receipt:
         return Receipt(case.receipt_no, case.due_date, case.due_assumed, case.promised_days)
 
-    async def record_file(self, saved: SavedFile, media_id: str | None = None) -> int:
-        """The database row of a kept upload; the id goes on the material item, the
-        transcript line or the handoff message."""
+    async def record_file(self, saved: SavedFile, media_id: str | None = None,
+                          photo_defects: str = "") -> int:
+        """The database row of a kept upload (with what the photo check found); the id goes
+        on the material item, the transcript line or the handoff message."""
         async with self._sessions.begin() as session:
             row = StoredFile(sha256=saved.sha256, size=saved.size,
                              content_type=saved.content_type, location=saved.location,
-                             created_at=self._clock(), media_id=media_id)
+                             created_at=self._clock(), media_id=media_id,
+                             photo_defects=photo_defects)
             session.add(row)
             await session.flush()
             return row.id
@@ -224,6 +227,13 @@ class CaseService:
             rows = await session.execute(select(StoredFile.id, StoredFile.content_type).where(
                 StoredFile.id.in_(file_ids)))
             return {row.id: row.content_type for row in rows}
+
+    async def photo_notes(self, file_ids: Collection[int]) -> dict[int, str]:
+        """For the clerk, what the photo check found in each photo that has a note."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(StoredFile.id, StoredFile.photo_defects).where(
+                StoredFile.id.in_(file_ids), StoredFile.photo_defects != ""))
+            return {row.id: clerk_note(row.photo_defects) for row in rows}
 
     async def stored_file(self, file_id: int) -> StoredFile | None:
         async with self._sessions() as session:

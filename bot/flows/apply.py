@@ -3,7 +3,8 @@
     start ─→ [VARIANT] ─→ WHO ─┬─ for myself ─────────────┐
                                └─ for someone (代办) ─→ AGENT_NAME
           ─→ NAME ─→ ID_NUMBER ─→ PHONE ─→ VILLAGE ─→ MATERIALS (one item at a time:
-             a photo/file, 1 到窗口再交, 2 没有) ─→ CONFIRM ─→ 1 submit ─→ END (receipt)
+             a photo/file, 1 到窗口再交, 2 没有; a photo the check faults waits for
+             1 重拍 2 就用这张, bot/flows/papers.py) ─→ CONFIRM ─→ 1 submit ─→ END (receipt)
                                                                   2 start the answers again
 
 Each answer is validated where it is given (ID check digit, phone format) and asked again
@@ -19,7 +20,7 @@ import unicodedata
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.cases.application import MaterialItem, MediaRefused, NewCase, Receipt
+from bot.cases.application import MaterialItem, NewCase, Receipt
 from bot.cases.identity import (
     id_number_problem,
     mask_id_number,
@@ -28,9 +29,10 @@ from bot.cases.identity import (
     phone_problem,
 )
 from bot.catalogue.model import Matter
-from bot.flows import END, FlowContext, Slots, Step, StepFn
+from bot.flows import END, FlowContext, Slots, Step, StepFn, papers
 from bot.flows.choice import choice_number
 from bot.flows.facts import facts_in, looks_like_name, name_beside, sender_phone, village_in
+from bot.flows.papers import PaperServices
 from bot.messages import Kind
 
 FLOW_NAME = "apply"
@@ -48,9 +50,7 @@ class ApplyState(StrEnum):
     CONFIRM = "confirm"
 
 
-class ApplyServices(Protocol):
-    async def keep_media(self, media_id: str) -> int: ...
-
+class ApplyServices(PaperServices, Protocol):
     async def submit(self, application: NewCase) -> Receipt: ...
 
 
@@ -83,7 +83,6 @@ DUE_ASSUMED = "\n（明年的放假安排还没公布，日期按周一到周五
 AT_WINDOW = "到窗口时请带上：{items}。\n"
 STILL_MISSING = "还缺：{items}。办理需要这些材料，请备齐后交到窗口。\n"
 REPLY_1_OR_2 = "请回复 1 或 2。"
-MEDIA_FAILED = "照片没收到：{reason}"
 STATE_WORDS = {"received": "已拍照", "at_window": "到窗口再交", "none": "没有"}
 def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[str, Any]]:
     items = [{"name": m.describe(), "short": m.name, "state": None, "file_id": None}
@@ -234,28 +233,24 @@ def _item_prompt(items: list[dict[str, Any]], index: int) -> str:
 async def collect_material(ctx: Context) -> Step:
     items = [dict(item) for item in ctx.slots["items"]]
     index = int(ctx.slots["index"])
-    message = ctx.message
-    if message.kind in (Kind.IMAGE, Kind.FILE) and message.media_id:
-        try:
-            file_id = await ctx.services.keep_media(message.media_id)
-        except MediaRefused as refused:
-            return Step((MEDIA_FAILED.format(reason=refused), _item_prompt(items, index)),
-                        ApplyState.MATERIALS)
-        items[index].update(state="received", file_id=file_id)
-        acknowledged = f"收到【{items[index]['short']}】的照片。"
+    sent = await papers.take(ctx)
+    if sent is not None and sent.file_id is None:
+        return papers.again(sent, _item_prompt(items, index), ApplyState.MATERIALS)
+    if sent is not None:
+        items[index].update(state="received", file_id=sent.file_id)
+        acknowledged = (*sent.replies, f"收到【{items[index]['short']}】的照片。")
     else:
-        choice = choice_number(message.text)
+        choice = choice_number(ctx.message.text)
         if choice not in (1, 2):
             return Step((_item_prompt(items, index),), ApplyState.MATERIALS)
         items[index]["state"] = "at_window" if choice == 1 else "none"
-        acknowledged = "好的，到窗口再交。" if choice == 1 else "好的，记下没有这项。"
+        acknowledged = ("好的，到窗口再交。" if choice == 1 else "好的，记下没有这项。",)
     index += 1
+    moved = {"items": items, "index": index, "pending": None}
     if index < len(items):
-        return Step((acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS,
-                    {"items": items, "index": index})
-    slots = {**ctx.slots, "items": items, "index": index}
-    return Step((acknowledged, _summary(ctx.matter(), slots)), ApplyState.CONFIRM,
-                {"items": items, "index": index})
+        return Step((*acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS, moved)
+    return Step((*acknowledged, _summary(ctx.matter(), {**ctx.slots, **moved})),
+                ApplyState.CONFIRM, moved)
 
 
 def _summary(matter: Matter, slots: Slots) -> str:
@@ -395,7 +390,9 @@ def prompt_again(current: str, ctx: Context) -> str:
     """The question to repeat after a side question, so the villager knows where they are."""
     state, slots = ApplyState(current), ctx.slots
     if state is ApplyState.MATERIALS:
-        return _item_prompt(slots["items"], int(slots["index"]))
+        pending = slots.get("pending")
+        return papers.ask(pending) if pending else _item_prompt(slots["items"],
+                                                                int(slots["index"]))
     if state is ApplyState.CONFIRM:
         return _summary(ctx.matter(), slots)
     if state is ApplyState.VARIANT:

@@ -1,7 +1,8 @@
 """Dialogue stage: the 补正 flow — hand in what the clerk asked for, from the phone.
 
     「补交」 ─→ [CASE: which application, when several wait] ─→ ITEMS (each item asked for:
-             a photo/file, or 1 到窗口再交) ─→ END: every item sent → back to 审核中, the
+             a photo/file, or 1 到窗口再交; a photo the check faults waits for
+             1 重拍 2 就用这张, bot/flows/papers.py) ─→ END: every item sent → back to 审核中, the
              promised clock runs again; some to bring → the case waits for the window
 """
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.cases.application import MaterialItem, MediaRefused
-from bot.flows import END, FlowContext, Slots, Step, StepFn
+from bot.cases.application import MaterialItem
+from bot.flows import END, FlowContext, Slots, Step, StepFn, papers
 from bot.flows.choice import choice_number
+from bot.flows.papers import PaperServices
 from bot.messages import Kind
 
 FLOW_NAME = "supplement"
@@ -23,9 +25,7 @@ class SupplementState(StrEnum):
     ITEMS = "items"
 
 
-class SupplementServices(Protocol):
-    async def keep_media(self, media_id: str) -> int: ...
-
+class SupplementServices(PaperServices, Protocol):
     async def waiting(self, user_id: str) -> list[tuple[str, list[str]]]: ...
 
     async def supplement(self, receipt_no: str, user_id: str,
@@ -44,7 +44,6 @@ ALL_SENT = "补交好了！申请 {receipt} 已回到「{status}」，接着办�
 SOME_AT_WINDOW = (
     "已记下。请把要带的材料交到窗口，交齐后接着办理。申请 {receipt} 现在是「{status}」。"
 )
-MEDIA_FAILED = "照片没收到：{reason}"
 
 
 async def start(ctx: Context) -> Step:
@@ -81,23 +80,21 @@ async def collect(ctx: Context) -> Step:
     items = [dict(item) for item in ctx.slots["items"]]
     index = int(ctx.slots["index"])
     name = items[index]["name"]
-    if ctx.message.kind in (Kind.IMAGE, Kind.FILE) and ctx.message.media_id:
-        try:
-            file_id = await ctx.services.keep_media(ctx.message.media_id)
-        except MediaRefused as refused:
-            return Step((MEDIA_FAILED.format(reason=refused), _prompt(items, index)),
-                        SupplementState.ITEMS)
-        items[index].update(state="received", file_id=file_id)
-        acknowledged = RECEIVED.format(item=name)
+    sent = await papers.take(ctx)
+    if sent is not None and sent.file_id is None:
+        return papers.again(sent, _prompt(items, index), SupplementState.ITEMS)
+    if sent is not None:
+        items[index].update(state="received", file_id=sent.file_id)
+        acknowledged = (*sent.replies, RECEIVED.format(item=name))
     elif choice_number(ctx.message.text) == 1:
         items[index]["state"] = "at_window"
-        acknowledged = AT_WINDOW.format(item=name)
+        acknowledged = (AT_WINDOW.format(item=name),)
     else:
         return Step((_prompt(items, index),), SupplementState.ITEMS)
     index += 1
     if index < len(items):
-        return Step((acknowledged, _prompt(items, index)), SupplementState.ITEMS,
-                    {"items": items, "index": index})
+        return Step((*acknowledged, _prompt(items, index)), SupplementState.ITEMS,
+                    {"items": items, "index": index, "pending": None})
     receipt = ctx.slots["receipt"]
     status = await ctx.services.supplement(
         receipt, ctx.message.user_id,
@@ -105,7 +102,7 @@ async def collect(ctx: Context) -> Step:
     every_one_sent = all(item["state"] == "received" for item in items)
     done = (ALL_SENT if every_one_sent else SOME_AT_WINDOW).format(receipt=receipt,
                                                                  status=status)
-    return Step((acknowledged, done), END)
+    return Step((*acknowledged, done), END)
 
 
 STEPS: dict[str, StepFn[SupplementServices]] = {
@@ -123,7 +120,9 @@ def looks_like_answer(state: str, kind: Kind, text: str) -> bool:
 def prompt_again(state: str, ctx: Context) -> str:
     if state == SupplementState.CASE:
         return "请回复数字选择要补交的申请。"
-    return _prompt(ctx.slots["items"], int(ctx.slots["index"]))
+    pending = ctx.slots.get("pending")
+    return papers.ask(pending) if pending else _prompt(ctx.slots["items"],
+                                                       int(ctx.slots["index"]))
 
 
 def remaining(slots: Slots) -> str:

@@ -79,6 +79,8 @@ class StoredFile(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # WeChat's media id where a villager sent it: each photo or voice is downloaded once
     media_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # what the photo check found, comma-separated (bot/cases/photo_check.py Defect values)
+    photo_defects: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class LastFour(FunctionElement[str]):

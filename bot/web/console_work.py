@@ -129,11 +129,12 @@ async def case_page(request: web.Request, who: Who) -> web.Response:
     case = await case_for(request, who)
     # the full ID number and phone are shown here only, and who looked is logged
     await services.accounts.audit(who.username, "case.view", f"case:{case.receipt_no}")
+    files = [m.file_id for m in case.materials if m.file_id]
     return render("case.html", who, case=case, matter=matter_name(services, case.matter_id),
                   case_status=Status(case.status), statuses=list(Status),
                   names=await services.accounts.names(),
-                  kinds=await services.cases.content_types(
-                      [m.file_id for m in case.materials if m.file_id]))
+                  kinds=await services.cases.content_types(files),
+                  notes=await services.cases.photo_notes(files))
 
 
 @page("clerk", "supervisor", "admin")

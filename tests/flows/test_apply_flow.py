@@ -6,22 +6,27 @@ from datetime import date
 
 import pytest
 
-from bot.cases.application import NewCase, Receipt
+from bot.cases.application import KeptPaper, MaterialItem, NewCase, Receipt
+from bot.cases.photo_check import Defect, defects_of, retake_hints
 from bot.flows import END
 from bot.flows import apply as apply_flow
-from tests.flows.conversation import play
+from tests.flows.conversation import photo, play
 
 ID_NUMBER = "11010519491231002X"
 
 
 class InMemoryIntake:
-    """Cases kept in a list; a photo is file 1, 2, 3…"""
+    """Cases kept in a list; a photo is file 1, 2, 3… and its media id says what the photo
+    check finds in it: 「blurred-1」 a blurred photo, 「turned-2」 one on its side."""
 
     def __init__(self) -> None:
         self.submitted: list[NewCase] = []
+        self.files: list[str] = []
 
-    async def keep_media(self, media_id: str) -> int:
-        return len(media_id)
+    async def keep_paper(self, media_id: str) -> KeptPaper:
+        self.files.append(media_id)
+        defects = defects_of(media_id.split("-")[0].replace("turned", "rotated"))
+        return KeptPaper(len(self.files), retake_hints(defects), Defect.ROTATED in defects)
 
     async def submit(self, application: NewCase) -> Receipt:
         self.submitted.append(application)
@@ -66,3 +71,33 @@ async def test_apply_conversations(name):
         assert case.applicant_name == "王秀英" and case.applicant_id_number == ID_NUMBER
     else:
         assert slots["name"] == "王秀英" and not intake.submitted
+
+
+async def test_a_blurred_photo_gets_its_hint_then_a_retake_is_kept():
+    intake = InMemoryIntake()
+    state, _ = await play(apply_flow, f"我要申请高龄补贴，我自己，王秀英，身份证{ID_NUMBER}，"
+                          "电话13812345678，红旗村", {"matter": "senior_allowance"}, [
+        (photo("blurred-1"), ("第1/3项", "照片有点糊，请拿稳手机、对好焦再拍一张",
+                              "1 重拍 2 就用这张")),
+        ("1", ("1 重拍 2 就用这张", "请重拍一张", "第1/3项")),  # the same item asked again
+        (photo("good-2"), ("第1/3项", "收到【老人户口簿或居民身份证】的照片", "第2/3项")),
+        (photo("dark-3"), ("第2/3项", "太暗了，请到亮的地方再拍一张", "1 重拍 2 就用这张")),
+        ("你好", ("1 重拍 2 就用这张", "太暗了")),  # neither: the choice asked again
+        ("2", ("1 重拍 2 就用这张", "就用这张", "第3/3项")),  # kept anyway
+        (photo("turned-4"), ("第3/3项", "已帮您转正", "请核对")),  # straightened, no retake
+        ("1", ("请核对", "申请已受理")),
+    ], intake)
+    assert state == END and intake.files == ["blurred-1", "good-2", "dark-3", "turned-4"]
+    [case] = intake.submitted
+    assert [m.file_id for m in case.materials] == [2, 3, 4]  # the retake, not the blurred one
+    assert all(isinstance(m, MaterialItem) and m.state == "received" for m in case.materials)
+
+
+async def test_a_retake_replaces_a_photo_waiting_for_the_choice():
+    intake = InMemoryIntake()
+    _, slots = await play(apply_flow, f"我要申请高龄补贴，我自己，王秀英，身份证{ID_NUMBER}，"
+                          "电话13812345678，红旗村", {"matter": "senior_allowance"}, [
+        (photo("cut_off-1"), ("第1/3项", "有一部分没拍进去", "1 重拍 2 就用这张")),
+        (photo("good-2"), ("1 重拍 2 就用这张", "收到", "第2/3项")),  # sent at once instead
+    ], intake)
+    assert slots["items"][0]["file_id"] == 2 and slots["pending"] is None
