@@ -150,7 +150,7 @@ async def test_a_saturday_slot_and_a_home_visit_booked_in_the_simulator(page):
     assert "请核对" in await say("张明 13800001234")
     assert "预约成功" in await say("1")
     assert "姓名和身份证号" in await say("俺娘88岁了走不动，能上门办高龄补贴不")
-    assert "住在哪里" in await say(f"王秀英 {MOTHER}")
+    assert "住在哪个村" in await say(f"王秀英 {MOTHER}")
     assert "联系电话" in await say("石桥村3组")
     assert "哪些时间家里有人" in await say("13800001234")
     assert "高龄，88岁" in await say("2")
