@@ -84,6 +84,10 @@ from bot.web import (
     simulator,
 )
 from integrations import wecom
+from integrations.asr.tencent import TencentAsr
+from integrations.fakes.asr import KEY_ID as FAKE_ASR_KEY
+from integrations.fakes.asr import SECRET as FAKE_ASR_SECRET
+from integrations.fakes.asr import start_fake_asr
 from integrations.fakes.wechat_api import start_fake_wechat
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
@@ -119,6 +123,13 @@ def services(settings: Settings, clock: Clock | None
                 app_id, secret, base = fake.app_id, fake.secret, fake.url
                 app[simulator.FAKE_WECHAT_URL] = fake.url
                 log.info("WeChat API: local fake on %s", fake.url)
+            recognizer = build_recognizer(settings, session)
+            if recognizer is None and settings.simulator and simulator.FAKE_WECHAT_URL in app:
+                # the simulator's voice messages are heard by a local fake, told the words
+                heard = await stack.enter_async_context(start_fake_asr())
+                app[simulator.FAKE_ASR] = heard.state
+                recognizer = TencentAsr(session, FAKE_ASR_KEY, FAKE_ASR_SECRET,
+                                        settings.asr_engine, heard.tencent_endpoint)
             api = WeChatApi(session, redis, app_id, secret, base)
             config = WeChatConfig(str(settings.wechat_token), app_id,
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
@@ -156,7 +167,7 @@ def services(settings: Settings, clock: Clock | None
             voice = VoiceMaker(synthesizer, api) if synthesizer else None
             listeners = VoicePreferences(redis) if voice else None
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
-                                      media=api, recognizer=build_recognizer(settings, session),
+                                      media=api, recognizer=recognizer,
                                       appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
                                       audit=AuditLog(sessions).record, review=review,

@@ -52,11 +52,13 @@ def catalog_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.catalogue.center import load_center
     from bot.catalogue.lint import facts, lint
     from bot.catalogue.outside import load_outside
+    from bot.catalogue.topics import load_topics
     from bot.notices.rules import load_notice_rules
     from bot.workdays import load_work_calendar
 
     catalogue = load_catalogue(settings.catalogue_dir)
     load_menu(settings.catalogue_dir)  # within WeChat's limits, every item meaning something
+    load_topics(settings.catalogue_dir, catalogue)  # every matter can be picked by number
     center = load_center(settings.catalogue_dir)
     calendar = load_work_calendar(settings.catalogue_dir)
     rules = load_booking_rules(settings.catalogue_dir, frozenset(m.id for m in catalogue))

@@ -29,10 +29,32 @@ async def for_recognition(content: bytes) -> bytes:
     return await _wav(content, "-ar", "16000")
 
 
+async def sample_voice(seconds: float) -> bytes:
+    """A voice message as WeChat sends it (AMR-NB, 8 kHz) holding a tone of that length: what
+    the simulator's phone "records" (the local fake speech recognition is told the words)."""
+    out, err, code = await _ffmpeg(b"", "-f", "lavfi", "-i",
+                                   f"sine=frequency=220:duration={seconds:.1f}", "-ar", "8000",
+                                   "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "12.2k",
+                                   "-f", "amr", "pipe:1")
+    if code != 0 or not out.startswith(b"#!AMR"):
+        raise IntegrationError(PROVIDER, code or "empty", err.decode(errors="replace")[-300:])
+    return out
+
+
 async def _wav(content: bytes, *options: str) -> bytes:
+    out, err, code = await _ffmpeg(content, "-i", "pipe:0", "-vn", "-ac", "1", *options,
+                                   "-c:a", "pcm_s16le", "-f", "wav", "pipe:1")
+    data = out.find(b"data", 12)
+    if code != 0 or not out.startswith(b"RIFF") or data < 0:
+        raise IntegrationError(PROVIDER, code or "empty", err.decode(errors="replace")[-300:])
+    # written to a pipe, the sizes in the header are left unknown: fill them in
+    return (out[:4] + struct.pack("<I", len(out) - 8) + out[8:data + 4]
+            + struct.pack("<I", len(out) - data - 8) + out[data + 8:])
+
+
+async def _ffmpeg(content: bytes, *arguments: str) -> tuple[bytes, bytes, int]:
     process = await asyncio.create_subprocess_exec(
-        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-        "-vn", "-ac", "1", *options, "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *arguments,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     try:
@@ -41,10 +63,4 @@ async def _wav(content: bytes, *options: str) -> bytes:
         process.kill()
         await process.wait()
         raise IntegrationError(PROVIDER, "timeout", "conversion took too long") from None
-    data = out.find(b"data", 12)
-    if process.returncode != 0 or not out.startswith(b"RIFF") or data < 0:
-        raise IntegrationError(PROVIDER, process.returncode or "empty",
-                               err.decode(errors="replace")[-300:])
-    # written to a pipe, the sizes in the header are left unknown: fill them in
-    return (out[:4] + struct.pack("<I", len(out) - 8) + out[8:data + 4]
-            + struct.pack("<I", len(out) - data - 8) + out[data + 8:])
+    return out, err, process.returncode or 0

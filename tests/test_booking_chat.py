@@ -68,7 +68,7 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     asked = await son.says("俺娘88了走不动，能上门办高龄补贴不")
     assert "需要上门的那位的姓名和身份证号" in asked and "给谁申请" not in asked
     assert "校验不通过" in await son.says("王秀英 110105193805120021")
-    assert "住在哪里" in await son.says(f"王秀英 {MOTHER}")
+    assert "住在哪个村" in await son.says(f"王秀英 {MOTHER}")
     far = await son.sends_location(39.9042, 116.4074, "北京市东城区")
     assert "超出本中心上门服务范围（20公里）" in far
     assert "回复数字" in await son.says("老街上")  # no village named: a numbered list
@@ -129,7 +129,7 @@ async def test_a_home_visit_told_in_pieces_in_any_order(app_client):
     assert "姓名和身份证号" in await son.says("她坐轮椅")
     assert "已记下姓名" in await son.says("王秀英")
     assert "办什么事" in await son.says(f"{MOTHER} 电话13812345678")
-    assert "住在哪里" in await son.says("养老认证")
+    assert "住在哪个村" in await son.says("养老认证")
     assert "1. 11月24日（周二）上午" in await son.says("石桥村3组")  # the phone was given
     summary = await son.says("2")
     assert "残疾，88岁" in summary and "地址：石桥村3组" in summary
@@ -207,7 +207,7 @@ async def test_home_visits_check_the_age_and_what_is_outside_the_area(app_client
     refused = await villager.says(f"刘桂兰 {YOUNGER}")
     assert "今年66岁" in refused and "80岁以上" in refused
     assert "帮办什么事" in await villager.says("3")  # ill instead: who she is was kept
-    assert "住在哪里" in await villager.says("养老认证")
+    assert "住在哪个村" in await villager.says("养老认证")
     nearby = await villager.sends_location(30.5800, 104.0700, "柏树村2组")
     assert "联系电话" in nearby
     await villager.says("13700002222")

@@ -123,6 +123,23 @@ async def test_a_villager_applies_with_a_photo_in_the_simulator(page, tmp_path):
     assert "受理编号" in await say("1")
 
 
+async def test_a_villager_asks_by_voice_in_the_simulator(page):
+    """Voice mode sends a voice message with no WeChat transcript: the bot hears it through
+    the local fake speech recognition and answers the words; a name it heard is read back."""
+    bots = page.locator(".row.bot")
+    await bots.first.wait_for()
+    await page.click("#voice")
+    say = chat(page)
+    assert "两寸近期免冠照片 2张" in await say("俺娘想申请高龄补贴都要带啥")
+    assert await page.locator(".row.me").last.inner_text() == "🎤 俺娘想申请高龄补贴都要带啥"
+    assert "给谁申请" in await say("我要申请高龄补贴")
+    assert "代办人" in await say("给我妈办")
+    assert "您说的是“李红”吗" in await say("李红")  # a name heard is said back
+
+    await page.click("#voice")  # back to the keyboard: typed text is text again
+    assert "申请人的姓名" in await say("1")
+
+
 async def test_a_saturday_slot_and_a_home_visit_booked_in_the_simulator(page):
     """Issue #5 is done when this works: a Saturday extended-hours slot for 残疾证 and a home
     visit for an 88-year-old mother, booked in the simulator, both seen in the clerk API."""
@@ -133,7 +150,7 @@ async def test_a_saturday_slot_and_a_home_visit_booked_in_the_simulator(page):
     assert "请核对" in await say("张明 13800001234")
     assert "预约成功" in await say("1")
     assert "姓名和身份证号" in await say("俺娘88岁了走不动，能上门办高龄补贴不")
-    assert "住在哪里" in await say(f"王秀英 {MOTHER}")
+    assert "住在哪个村" in await say(f"王秀英 {MOTHER}")
     assert "联系电话" in await say("石桥村3组")
     assert "哪些时间家里有人" in await say("13800001234")
     assert "高龄，88岁" in await say("2")

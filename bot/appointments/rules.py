@@ -71,6 +71,7 @@ class HomeVisitRules:
     longitude: float
     radius_km: float
     agents: tuple[Agent, ...]
+    purposes: tuple[str, ...] = ()  # matters offered by number for 「上门帮办什么事？」
 
     def agent_for(self, place: str) -> Agent | None:
         """The agent whose village is named in `place` (an address or a location label)."""
@@ -201,7 +202,8 @@ def _session(read: _Reader, data: dict[str, Any], path: str) -> Session:
                    read.number(data, "capacity", path), weekdays)
 
 
-def _home_visit(read: _Reader, data: dict[str, Any]) -> HomeVisitRules:
+def _home_visit(read: _Reader, data: dict[str, Any],
+                matter_ids: frozenset[str] | None) -> HomeVisitRules:
     path = "home_visit."
     area = read.mapping(data, "area", path)
     agents = []
@@ -213,6 +215,12 @@ def _home_visit(read: _Reader, data: dict[str, Any]) -> HomeVisitRules:
         agents.append(Agent(read.text(item, "id", where), read.text(item, "name", where),
                             str(item.get("role", "")), tuple(villages),
                             read.number(item, "per_half_day", where)))
+    purposes = data.get("purposes") or []
+    if not isinstance(purposes, list) or not all(isinstance(p, str) for p in purposes):
+        read.problem(f"{path}purposes", "应为事项编号列表")
+        purposes = []
+    for unknown in (p for p in purposes if matter_ids is not None and p not in matter_ids):
+        read.problem(f"{path}purposes", f"没有这个事项: {unknown}")
     halves = [read.mapping(data, key, path) for key in ("morning", "afternoon")]
     morning, afternoon = ((read.clock(h, "from", path), read.clock(h, "to", path))
                           for h in halves)
@@ -222,7 +230,7 @@ def _home_visit(read: _Reader, data: dict[str, Any]) -> HomeVisitRules:
         latitude=read.number(area, "latitude", f"{path}area.", -90, float),
         longitude=read.number(area, "longitude", f"{path}area.", -180, float),
         radius_km=read.number(area, "radius_km", f"{path}area.", 1, float),
-        agents=tuple(agents))
+        agents=tuple(agents), purposes=tuple(purposes))
 
 
 def _windows(read: _Reader, data: dict[str, Any], matter_ids: frozenset[str] | None
@@ -273,7 +281,7 @@ def load_booking_rules(directory: Path, matter_ids: frozenset[str] | None = None
                            read.number(no_show, "pause_days", "no_show.")),
         market_lunar=market.get("calendar") == "lunar", market_days=frozenset(market_days),
         closures=closures, windows=_windows(read, data, matter_ids),
-        home_visit=_home_visit(read, read.mapping(data, "home_visit", "")),
+        home_visit=_home_visit(read, read.mapping(data, "home_visit", ""), matter_ids),
         to_confirm=bool(data.get("to_confirm", False)))
     if read.problems:
         raise CatalogueError(read.problems)

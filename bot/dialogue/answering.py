@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.catalogue.model import Matter
+from bot.dialogue.base import NEXT_PAGE_CHOICE
 from bot.dialogue.flowing import FlowHandling
 from bot.dialogue.state import ANSWERED, ConversationState
 from bot.dialogue.words import ASK_CONFIDENCE, MATTER_CHOICE_INTENTS, QUESTION_INTENTS
@@ -73,9 +74,7 @@ class QuestionHandling(FlowHandling):
                         state: ConversationState, message: Incoming) -> list[str]:
         """Answer a question about a matter (or start applying for it), asking which first."""
         if matter_id is None:
-            self._clear_pending(state)
-            state.awaiting, state.pending_intent = "matter", intent.value
-            return [texts.ASK_WHICH_MATTER]
+            return self._ask_which_matter(intent, texts.ASK_WHICH_MATTER, state)
         matter = self._catalogue.get(matter_id)
         if matter is None:
             return self._not_understood(state)
@@ -147,6 +146,11 @@ class QuestionHandling(FlowHandling):
             return [texts.NO_SUCH_CHOICE]
         choice, awaiting = state.choices[number - 1], state.awaiting
         pending = Intent(state.pending_intent or Intent.ASK_MATERIALS)
+        if awaiting == "topic":
+            return self._topic_page(int(choice), 0, state)
+        if awaiting == "matter" and choice.startswith(NEXT_PAGE_CHOICE):
+            topic, page = choice.removeprefix(NEXT_PAGE_CHOICE).split(":")
+            return self._topic_page(int(topic), int(page), state)
         if awaiting == "matter":
             return await self._question(pending, choice, state, message)
         if awaiting == "variant" and state.matter:

@@ -1,5 +1,5 @@
 """Dialogue stage: the base of the dialogue's parts (bot/dialogue/manager.py routes to them):
-its collaborators, paging and the pending choice.
+its collaborators, paging, the pending choice and 「办哪件事？」 with its numbered topics.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from bot.catalogue.center import Center
 from bot.catalogue.menu import NO_MENU, Menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import OutsideTopic
+from bot.catalogue.topics import NO_TOPICS, PAGE, Topics
 from bot.dialogue.registry import RunningFlow, bound_flows
 from bot.dialogue.services import (
     CaseLookup,
@@ -22,11 +23,13 @@ from bot.dialogue.services import (
 from bot.dialogue.state import ConversationState, StateStore
 from bot.dialogue.words import KEPT_MEDIA, paginate
 from bot.flows import booking as booking_flow
-from bot.intents import texts
+from bot.intents import Intent, texts
 from bot.messages import Incoming, Kind
 from bot.nlu.understand import NluResult, Understanding
 from bot.review.service import ReviewReason
 from bot.security.lockout import Lockout
+
+NEXT_PAGE_CHOICE = "page:"  # a choice that turns a topic's page: page:<topic>:<page>
 
 
 class DialogueBase:
@@ -43,6 +46,7 @@ class DialogueBase:
                  review: ReviewDesk | None = None,
                  menu: Menu = NO_MENU,
                  voice: Voice | None = None,
+                 topics: Topics = NO_TOPICS,
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -59,6 +63,7 @@ class DialogueBase:
         self._review = review  # where questions the bot did not answer are noted
         self._menu = menu  # the official account's bottom menu (catalogue/menu.yml)
         self._voice = voice  # None: no speech synthesis configured, nothing read aloud
+        self._topics = topics  # what a matter is picked from by number (catalogue/topics.yml)
         self._clock = clock
 
     async def _keep_media(self, message: Incoming) -> int | None:
@@ -85,6 +90,31 @@ class DialogueBase:
         if state.misunderstood >= 2:
             return [texts.NOT_UNDERSTOOD_AGAIN.format(phone=self._center.phone)]
         return [texts.NOT_UNDERSTOOD]
+
+    def _ask_which_matter(self, intent: Intent, question: str,
+                          state: ConversationState) -> list[str]:
+        """「办哪件事？」: answered by the matter's name, or picked by number from the topics
+        (then from the topic's matters), so that digits alone reach any matter."""
+        self._clear_pending(state)
+        state.awaiting, state.pending_intent = "matter", intent.value
+        if not self._topics.topics:
+            return [question]
+        state.awaiting = "topic"
+        state.choices = [str(n) for n in range(1, len(self._topics.topics) + 1)]
+        options = "\n".join(f"{n}. {t.name}" for n, t in enumerate(self._topics.topics, 1))
+        return [f"{question}\n{texts.OR_PICK_TOPIC}\n{options}"]
+
+    def _topic_page(self, number: int, page: int, state: ConversationState) -> list[str]:
+        """One page of a topic's matters by number; the last number turns the page."""
+        matters = self._topics.matters_of(number, self._catalogue)
+        shown = matters[page * PAGE:(page + 1) * PAGE]
+        state.awaiting, state.choices = "matter", [m.id for m in shown]
+        lines = [f"{n}. {m.short_name}" for n, m in enumerate(shown, 1)]
+        if len(matters) > (page + 1) * PAGE:
+            state.choices.append(f"{NEXT_PAGE_CHOICE}{number}:{page + 1}")
+            lines.append(f"{len(state.choices)}. {texts.NEXT_PAGE}")
+        name = self._topics.topics[number - 1].name
+        return ["\n".join([f"【{name}】", *lines, texts.REPLY_WITH_NUMBER])]
 
     def _pages(self, text: str, state: ConversationState) -> list[str]:
         first, *rest = paginate(text)

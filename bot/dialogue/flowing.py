@@ -149,6 +149,8 @@ class FlowHandling(ProgressHandling):
     async def _side_question(self, message: Incoming, state: ConversationState,
                              flow_state: str) -> list[str]:
         """Answer a question asked in the middle of applying, then repeat where we were."""
+        if choice_number(message.text) is not None:  # a number where words are asked
+            return [f"{texts.NO_CHOICE_IN_FLOW}{self._where_we_were(message, state)}"]
         result = await self._understanding.understand(message.text)
         flow, flow_slots = (state.flow, state.flow_state), dict(state.slots)
         state.flow = None  # answer as outside the flow, then put the flow back
@@ -184,9 +186,7 @@ class FlowHandling(ProgressHandling):
         if intent is Intent.BOOK_HOME_VISIT:
             return await self._begin(home_visit_flow.FLOW_NAME, message, state, matter)
         if matter is None:
-            self._clear_pending(state)
-            state.awaiting, state.pending_intent = "matter", intent.value
-            return [texts.ASK_WHICH_MATTER_TO_BOOK]
+            return self._ask_which_matter(intent, texts.ASK_WHICH_MATTER_TO_BOOK, state)
         return await self._start_booking(matter, message, state)
 
     async def _start_booking(self, matter: Matter, message: Incoming,

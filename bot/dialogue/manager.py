@@ -35,6 +35,7 @@ from bot.dialogue.words import (
     EXACT_MATTER,
     FOLLOWUP,
     FOLLOWUP_CONFIDENCE,
+    MAIN_MENU_WORDS,
     MEDIA_WORDS,
     MIN_INTENT_CONFIDENCE,
     MORE_WORDS,
@@ -49,6 +50,7 @@ from bot.dialogue.words import (
     pending_choice,
 )
 from bot.flows import supplement as supplement_flow
+from bot.flows.choice import choice_number
 from bot.intents import Intent, guide, texts
 from bot.messages import Event, Incoming, Kind, Reply, Turn
 from bot.nlu.understand import NluResult
@@ -127,7 +129,7 @@ class Dialogue(QuestionHandling, ReadingAloud):
         if message.kind is not Kind.EVENT:
             return None
         if message.event in (Event.SUBSCRIBE, Event.SCAN):
-            return [texts.WELCOME.format(center=self._center.name)]
+            return self._main_menu(state, texts.WELCOME.format(center=self._center.name))
         if message.event is Event.MENU_CLICK:
             return await self._menu_tapped(message, state)
         return []  # unsubscribe, menu links, other events: nothing to say
@@ -138,7 +140,7 @@ class Dialogue(QuestionHandling, ReadingAloud):
         item = self._menu.item(message.event_key)
         tapped = replace(message, kind=Kind.TEXT, event=None, event_key="")
         if item is None:  # a key of an older menu, still on the phone
-            return [texts.WELCOME.format(center=self._center.name)]
+            return self._main_menu(state, texts.WELCOME.format(center=self._center.name))
         if item.command:
             return await self._respond(replace(tapped, text=item.command), state)
         if item.intent is Intent.HUMAN_HANDOFF:
@@ -150,6 +152,18 @@ class Dialogue(QuestionHandling, ReadingAloud):
         self._clear_pending(state)
         return await self._on_understood(
             tapped, NluResult("", item.intent, 1.0, None, 0.0), state)
+
+    def _main_menu(self, state: ConversationState, before: str = "") -> list[str]:
+        """What the bottom menu offers, by number: digits alone reach every part of the bot
+        (SMS has no menu to tap)."""
+        items = [item for button in self._menu.buttons for item in button.items]
+        if not items:
+            return [before or texts.GREETING]
+        self._clear_pending(state)
+        state.awaiting, state.choices = "main", [item.key for item in items]
+        options = (f"{n}. {item.name}" for n, item in enumerate(items, 1))
+        return ["\n".join([f"{before}\n{texts.MAIN_MENU}" if before else texts.MAIN_MENU,
+                           *options])]
 
     async def _during_handoff(self, message: Incoming, state: ConversationState) -> Replies:
         if self._handoffs is None or not (state.handoff_id or state.comment_for):
@@ -206,9 +220,17 @@ class Dialogue(QuestionHandling, ReadingAloud):
             choice = self._variant_named(command, state)
         if choice is None:
             return None
+        if state.awaiting == "main":  # the menu by number: as if the item were tapped
+            if not 1 <= choice <= len(state.choices):
+                return [texts.NO_SUCH_CHOICE]
+            return await self._menu_tapped(replace(message, kind=Kind.EVENT,
+                                                   event=Event.MENU_CLICK,
+                                                   event_key=state.choices[choice - 1]), state)
         return await self._on_choice(choice, state, message)  # 「0」: no such choice
 
     async def _understood(self, message: Incoming, state: ConversationState) -> list[str]:
+        if choice_number(message.text) is not None:  # a number, with nothing to choose
+            return self._main_menu(state, texts.NO_CHOICE_NOW)
         result = await self._understanding.understand(message.text)
         if result.skipped:
             return [texts.EMPTY_MESSAGE]
@@ -231,6 +253,8 @@ class Dialogue(QuestionHandling, ReadingAloud):
             return [texts.NOTICES_OFF if change.get("opted_out") else
                     texts.NOTICES_SMS_ONLY if change.get("mode") == "sms_only" else
                     texts.NOTICES_ON]
+        if command in MAIN_MENU_WORDS:
+            return self._main_menu(state)
         if command in MY_BOOKINGS_WORDS and self._appointments is not None:
             return await self._my_bookings(message)
         if command in DELETE_WORDS and self._handoffs is not None:
@@ -299,8 +323,9 @@ class Dialogue(QuestionHandling, ReadingAloud):
             promise = await self._open_handoff(message, state, "complaint")
             taken = texts.COMPLAINT_TAKEN.format(phone=center.phone)
             return [f"{taken}{promise}。" if promise else taken]
-        if intent is Intent.APPLY and matter is not None:
-            return await self._start_apply(matter, message, state)
+        if intent is Intent.APPLY:
+            return await self._start_apply(matter, message, state) if matter else \
+                self._ask_which_matter(intent, texts.ASK_WHICH_MATTER, state)
         if intent is Intent.CHECK_PROGRESS and self._cases is not None:
             return await self._progress(message.user_id, matter, state)
         if self._appointments is not None and intent in BOOKING_INTENTS:
@@ -310,14 +335,11 @@ class Dialogue(QuestionHandling, ReadingAloud):
             Intent.THANKS: texts.THANKS,
             Intent.GOODBYE: texts.GOODBYE,
             Intent.OUT_OF_SCOPE: texts.OUT_OF_SCOPE,
-            Intent.APPLY: texts.ASK_WHICH_MATTER,
             Intent.BOOK_APPOINTMENT: texts.BOOKING_NOT_YET,
             Intent.CANCEL_APPOINTMENT: texts.BOOKING_NOT_YET,
             Intent.BOOK_HOME_VISIT: texts.HOME_VISIT_NOT_YET,
             Intent.CHECK_PROGRESS: texts.PROGRESS_NOT_YET,
         }
-        if intent is Intent.APPLY:
-            state.awaiting, state.pending_intent = "matter", Intent.APPLY.value
         if intent in (Intent.AFFIRM, Intent.DENY):
             return [texts.NOTHING_TO_CANCEL if intent is Intent.DENY else texts.GREETING]
         return [fixed[intent].format(phone=center.phone, hours=hours)]

@@ -30,6 +30,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.catalogue.menu import load_menu
 from bot.catalogue.model import Catalogue
 from bot.catalogue.outside import load_outside
+from bot.catalogue.topics import load_topics
 from bot.config import Settings
 from bot.dialogue.manager import Dialogue
 from bot.dialogue.services import HandoffDesk, Preferences, ReviewDesk, Voice
@@ -132,14 +133,15 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
     `catalogue`: the one with the admins' edits
     (bot/catalogue/editing.py), else the files'."""
     store = files or LocalFileStore(settings.files_dir)
+    catalogue = catalogue or load_catalogue(settings.catalogue_dir)
     intake = CaseIntake(cases, store, media, recognizer) if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
-                    catalogue or load_catalogue(settings.catalogue_dir),
-                    load_center(settings.catalogue_dir), intake=intake, cases=cases,
+                    catalogue, load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
                     receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
-                    review=review, menu=load_menu(settings.catalogue_dir), voice=voice)
+                    review=review, menu=load_menu(settings.catalogue_dir), voice=voice,
+                    topics=load_topics(settings.catalogue_dir, catalogue))
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

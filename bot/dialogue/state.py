@@ -47,7 +47,7 @@ class ConversationState:
     matter: str | None = None  # the matter being talked about (follow-ups keep it)
     variant: str | None = None  # the chosen situation of that matter
     last_intent: str | None = None  # the last question asked, for 「那五保呢」
-    awaiting: str | None = None  # "matter", "variant" or "menu": what a digit answers
+    awaiting: str | None = None  # "topic", "matter", "variant", "menu": what a digit answers
     choices: list[str] = field(default_factory=list)  # what 1, 2, 3 … stand for
     pending_intent: str | None = None  # the question waiting for its matter or variant
     more_pages: list[str] = field(default_factory=list)  # rest of a long answer (「继续」)

@@ -47,6 +47,7 @@ CANCEL_HANDOFF_WORDS = frozenset({"取消人工", "不用人工了", "不要人�
 DELETE_WORDS = frozenset({"删除我的信息", "删除我的资料", "注销我的信息", "删除我的个人信息"})
 QUESTION = re.compile(r"[吗呢?？]$|怎么|什么|啥|多久|多少|哪里|哪儿|几点|能不能|要不要|带什么")
 NO_COMMENT_WORDS = frozenset({"没有", "没", "无", "不用了", "没了"})
+MAIN_MENU_WORDS = frozenset({"菜单", "主菜单", "目录", "能办什么", "帮助"})
 MY_BOOKINGS_WORDS = frozenset({"我的预约", "查预约", "查看预约", "预约记录", "我约的"})
 # A person asked for in so many words, whatever else the message says (「低保咋个突然停了，
 # 我想找个工作人员问问」): 首问负责, the request is honoured.

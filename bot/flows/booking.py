@@ -183,6 +183,9 @@ def _noted(facts: dict[str, str]) -> str:
 
 async def choose_day(ctx: Context) -> Step:
     desk, text = ctx.services, ctx.message.text
+    number = choice_number(text)  # a day offered by number stands for its words
+    if number is not None and 1 <= number <= len(texts.DAY_CHOICES):
+        text = texts.DAY_CHOICES[number - 1][1]
     facts = told(text, bare_name=False)
     when = understand_when(text, desk.bookings.today(), desk.bookings.rules.horizon_days)
     if when is None:

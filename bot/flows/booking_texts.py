@@ -1,7 +1,11 @@
 """Dialogue stage: what the booking flow says (bot/flows/booking.py), in one place."""
 
-ASK_DAY = ("哪天来？可以说“明天”“周六”“下周一下午”“赶集那天”，"
-           "或者说“随便”，我给您找最近的。")
+# The days offered by number (the words each number stands for), for those who cannot type
+DAY_CHOICES = (("最近能约的时间", "随便"), ("明天", "明天"), ("周六", "周六"),
+               ("赶集那天", "赶集那天"))
+ASK_DAY = ("哪天来？回复数字：\n" + "\n".join(f"{n}. {label}" for n, (label, _) in
+                                        enumerate(DAY_CHOICES, 1))
+           + "\n也可以直接说，比如“下周一下午”。")
 DAY_NOT_UNDERSTOOD = "没听懂是哪天。"
 CHOOSE_SLOT = "这些时间可以约，回复数字选一个：\n{options}\n也可以说别的日子。"
 NOTHING_FREE = "最近{days}天都约满了。请直接在上班时间来，或打电话 {phone}。"

@@ -6,8 +6,9 @@ what is still missing is asked:
 
     WHO (myself / a family member: the relation) ─→ REASON (age ≥ the threshold, disability,
     illness) ─→ PERSON (name and ID number; the age is checked from it) ─→ PURPOSE (unless
-    the matter is known) ─→ ADDRESS (text, or a WeChat location checked against the service
-    area) ─→ VILLAGE (numbered, when no village is named) ─→ PHONE ─→ TIMES (the agent's free
+    the matter is known; numbered from booking.yml, or said) ─→ ADDRESS (a village by number,
+    text, or a WeChat location checked against the service area) ─→ VILLAGE (numbered, when
+    no village is named) ─→ PHONE ─→ TIMES (the agent's free
     half-days, several may be chosen) ─→ CONFIRM ─→ 1 request ─→ END: who covers the village
     and that they will confirm the time
 
@@ -36,6 +37,7 @@ from bot.cases.identity import (
     normalize,
     phone_problem,
 )
+from bot.catalogue.model import Matter
 from bot.flows import END, FlowContext, Slots, Step, StepFn
 from bot.flows.booking import Appointments
 from bot.flows.choice import choice_number
@@ -63,8 +65,9 @@ ASK_WHO = "申请上门服务，给谁申请？\n1. 我自己\n2. 家里人（�
 ASK_REASON = ("为什么不方便到中心办？\n1. 年满{age}岁的老人\n2. 残疾人\n"
               "3. 生病或行动不便")
 ASK_PERSON = "请发{who}的姓名和身份证号，比如：张秀英 110101193805120023"
-ASK_PURPOSE = "上门帮办什么事？比如：高龄补贴、养老认证、残疾证。"
-ASK_ADDRESS = "住在哪里？请写村名和组，比如：石桥村3组；也可以点“+”发送位置。"
+ASK_PURPOSE = "上门帮办什么事？回复数字，或直接说：\n{options}"
+ASK_ADDRESS = ("住在哪个村？回复数字，或写村名和组（比如：石桥村3组），也可以点“+”发送位置：\n"
+               "{options}")
 ASK_VILLAGE = "是哪个村（社区）？回复数字：\n{options}"
 ASK_PHONE = "联系电话？上门前会先打这个电话。"
 ASK_TIMES = ("哪些时间家里有人？可以选几个，比如“1 3”：\n{options}")
@@ -101,9 +104,18 @@ def _person_prompt(slots: Slots) -> str:
     return ASK_PERSON.format(who="您" if slots.get("for_self") else "需要上门的那位")
 
 
-def _village_prompt(ctx: Context) -> str:
-    villages = ctx.services.visits.rules.villages()
-    return ASK_VILLAGE.format(options="\n".join(f"{n}. {v}" for n, v in enumerate(villages, 1)))
+def _numbered(names: list[str]) -> str:
+    return "\n".join(f"{n}. {name}" for n, name in enumerate(names, 1))
+
+
+def _village_prompt(ctx: Context, question: str = ASK_VILLAGE) -> str:
+    return question.format(options=_numbered(ctx.services.visits.rules.villages()))
+
+
+def _purposes(ctx: Context) -> list[Matter]:
+    """The matters 「上门帮办什么事？」 offers by number (booking.yml), as the catalogue is."""
+    return [m for matter_id in ctx.services.visits.rules.purposes
+            if (m := ctx.catalogue.get(matter_id)) is not None]
 
 
 # The slots in the order they are asked, each with whether it is still missing.
@@ -148,6 +160,10 @@ def _prompt(state: VisitState, ctx: Context, slots: Slots) -> str:
         return _person_prompt(slots)
     if state is VisitState.VILLAGE:
         return _village_prompt(ctx)
+    if state is VisitState.ADDRESS:
+        return _village_prompt(ctx, ASK_ADDRESS)
+    if state is VisitState.PURPOSE:
+        return ASK_PURPOSE.format(options=_numbered([m.short_name for m in _purposes(ctx)]))
     if state is VisitState.TIMES:
         return _times_options(slots["offered"])
     if state is VisitState.CONFIRM:
@@ -231,20 +247,36 @@ def _answer(ctx: Context, slots: dict[str, Any], current: VisitState,
         return _take_person(ctx, slots, Facts(), text)
     elif current is VisitState.PERSON and looks_like_name(text):
         slots["name"] = text
+    elif current in PICKED_BY_NUMBER and choice is not None:
+        return _picked(ctx, slots, current, choice)
     elif current is VisitState.PURPOSE and not slots.get("purpose") and 2 <= len(text) <= 100:
         slots["purpose"] = text
     elif current is VisitState.ADDRESS:
         return _address(ctx, slots, text)
-    elif current is VisitState.VILLAGE and choice is not None:
-        villages = ctx.services.visits.rules.villages()
-        if 1 <= choice <= len(villages):
-            slots["village"] = villages[choice - 1]
-        else:
-            return ["没有这个村。"]
     elif current is VisitState.PHONE and not found.phone:
         return [phone_problem(text) or "电话号码不对。"]
     elif current is VisitState.TIMES:
         return _times(slots, text)
+    return []
+
+
+PICKED_BY_NUMBER = frozenset({VisitState.PURPOSE, VisitState.ADDRESS, VisitState.VILLAGE})
+
+
+def _picked(ctx: Context, slots: dict[str, Any], current: VisitState, choice: int) -> list[str]:
+    """A matter or a village chosen by number (the address is then the village)."""
+    if current is VisitState.PURPOSE:
+        offered = _purposes(ctx)
+        if not 1 <= choice <= len(offered):
+            return ["没有这个选项。"]
+        slots["purpose"], slots["matter"] = offered[choice - 1].short_name, offered[choice - 1].id
+        return []
+    villages = ctx.services.visits.rules.villages()
+    if not 1 <= choice <= len(villages):
+        return ["没有这个村。"]
+    slots["village"] = villages[choice - 1]
+    if current is VisitState.ADDRESS:
+        slots["address"] = slots["village"]
     return []
 
 
@@ -325,8 +357,7 @@ def _step(state: VisitState) -> StepFn[Appointments]:
 
 STEPS: dict[str, StepFn[Appointments]] = {state: _step(state) for state, _ in MISSING}
 STEPS[VisitState.CONFIRM] = confirm
-PROMPTS = {VisitState.WHO: ASK_WHO, VisitState.PURPOSE: ASK_PURPOSE,
-           VisitState.ADDRESS: ASK_ADDRESS, VisitState.PHONE: ASK_PHONE}
+PROMPTS = {VisitState.WHO: ASK_WHO, VisitState.PHONE: ASK_PHONE}
 
 
 def looks_like_answer(current: str, kind: Kind, text: str) -> bool:

@@ -4,13 +4,12 @@ Short lines, numbered choices, plain words: many readers are elderly, on small p
 """
 
 WELCOME = (
-    "您好！这里是{center}。我可以帮您：\n"
-    "1. 查办事要带的材料（比如发“低保要带啥”）\n"
-    "2. 问办理流程、条件、时限、地点和收费\n"
-    "3. 查上班时间（发“几点上班”）\n"
-    "4. 找工作人员（发“转人工”）\n"
-    "直接打字或按住说话都可以。"
+    "您好！这里是{center}。办事要带什么材料、怎么办、去哪办、多久办好，"
+    "直接打字或按住说话问我就行，比如“低保要带啥”。"
 )
+MAIN_MENU = "回复数字也行："
+NO_CHOICE_NOW = "现在没有要选的。"
+NO_CHOICE_IN_FLOW = "这一步不用选数字，请直接写（或说）："
 GREETING = "您好！请问要办什么事？直接说就行，比如“高龄补贴要带啥”。"
 THANKS = "不客气！还有别的事，随时发消息问我。"
 GOODBYE = "好的，再见！有事随时找我们。"
@@ -33,6 +32,8 @@ CHOOSE_MATTER = "您问的是哪一个？"
 CONFIRM_MATTER = "您问的是这件事吗？"
 CONFIRM_OR_REPHRASE = "是的话回复 1 或“是”；不是的话，换个说法再说一遍。"
 REPLY_WITH_NUMBER = "回复数字就行。"
+OR_PICK_TOPIC = "也可以发数字选："
+NEXT_PAGE = "下一页"
 MATTER_MENU = (
     "想接着问【{name}】，回复数字：\n1 要带啥　2 怎么办　3 条件\n4 多久　5 在哪办　6 收费"
     "\n7 在手机上申请　8 预约时间来办"

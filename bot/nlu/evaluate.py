@@ -7,6 +7,7 @@ The file (tests/nlu/heldout.tsv) is never used for training: one question a line
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -138,9 +139,10 @@ class FirstReply(StrEnum):
 
 
 def names_matter(reply: str, matter: Matter) -> bool:
-    """The reply names the matter: its answer (【…】), or one of the numbered choices."""
-    return f"【{matter.short_name}" in reply or any(
-        f"{n}. {matter.short_name}" in reply for n in range(1, 10))
+    """The reply names the matter: its answer (【…】), or one of the numbered choices (the
+    name alone on its line, or with its gloss: 「5. 医保、社保」 is a topic, not 医保)."""
+    return f"【{matter.short_name}" in reply or re.search(
+        rf"^[1-9]\. {re.escape(matter.short_name)}(\(|$)", reply, re.MULTILINE) is not None
 
 
 def classify_first_reply(reply: str, expected: str | None, catalogue: Catalogue) -> FirstReply:

@@ -3,7 +3,10 @@
 The page builds real WeChat XML, signs it with the account's token in the browser and POSTs
 it to `/wechat`, exactly as WeChat's servers do; answers that come later by the customer-
 service API are read back from the local fake WeChat API. The bottom menu of
-catalogue/menu.yml is drawn as on a phone; a tap sends WeChat's CLICK event. Enabled only
+catalogue/menu.yml is drawn as on a phone; a tap sends WeChat's CLICK event. In voice mode
+what is typed is sent as a voice message without WeChat's transcript: a generated AMR
+sample, which the bot downloads and sends to the local fake speech recognition, told the
+words (the same path as a real recording to Tencent's or Aliyun's ASR). Enabled only
 when no real WECHAT_TOKEN is configured (or SIMULATOR=1): the page is given the token.
 """
 
@@ -16,8 +19,12 @@ from aiohttp import web
 
 from bot.catalogue.menu import Menu
 from bot.web.assets import asset
+from integrations.audio import sample_voice
+from integrations.fakes.asr import FakeAsrState
 
 FAKE_WECHAT_URL = web.AppKey("fake_wechat_url", str)
+FAKE_ASR = web.AppKey("fake_asr", FakeAsrState)
+SPOKEN_CHARACTERS_PER_SECOND = 4
 TOKEN = web.AppKey("simulator_token", str)
 MENU = web.AppKey("simulator_menu", Menu)
 
@@ -44,12 +51,30 @@ async def outbox(request: web.Request) -> web.Response:
 
 async def photo(request: web.Request) -> web.Response:
     """The phone's upload of a photo to WeChat (here: the local fake); answers its media id."""
+    return await _uploaded(request, await request.read(), request.content_type)
+
+
+async def voice(request: web.Request) -> web.Response:
+    """A voice message of the words typed: its sample uploaded as the phone would, the fake
+    speech recognition told what it will hear; answers the media id and the seconds."""
+    words = (await request.post()).get("text")
+    heard = request.app.get(FAKE_ASR)
+    if not isinstance(words, str) or not words.strip() or heard is None:
+        return web.json_response({"error": "no words, or no local speech recognition"},
+                                 status=400 if heard else 404)
+    seconds = min(60, max(1, round(len(words) / SPOKEN_CHARACTERS_PER_SECOND)))
+    answer = await _uploaded(request, await sample_voice(seconds), "audio/amr")
+    if answer.status == 200:
+        heard.will_hear(words.strip())
+    return answer
+
+
+async def _uploaded(request: web.Request, content: bytes, content_type: str) -> web.Response:
     base = request.app.get(FAKE_WECHAT_URL)
     if base is None:
         return web.json_response({"error": "no local WeChat API"}, status=404)
     async with aiohttp.ClientSession() as session, session.post(
-        f"{base}/fake/media", data=await request.read(),
-        headers={"Content-Type": request.content_type},
+        f"{base}/fake/media", data=content, headers={"Content-Type": content_type},
     ) as response:
         return web.json_response(await response.json())
 
@@ -79,3 +104,4 @@ def setup_routes(app: web.Application, token: str, menu: Menu) -> None:
     app.router.add_get("/simulator/outbox", outbox)
     app.router.add_post("/simulator/photo", photo)
     app.router.add_get("/simulator/media", media)
+    app.router.add_post("/simulator/voice", voice)

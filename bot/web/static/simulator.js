@@ -73,6 +73,20 @@ async function sendPhoto(file) {
              "</PicUrl><MediaId>" + cdata(mediaId) + "</MediaId><MsgId>" + msgId + "</MsgId>");
 }
 
+// Voice mode: the words typed go as a voice message with no WeChat transcript; the bot
+// hears them through speech recognition (here the local fake, told the words).
+let speaking = false;
+
+async function sendVoice(text) {
+  if (!text.trim()) return;
+  show("me", "🎤 " + text);
+  const upload = await fetch("/simulator/voice", {method: "POST", body: new URLSearchParams({text})});
+  if (!upload.ok) { note("语音发不出去(" + upload.status + ")"); return; }
+  msgId += 1;
+  await post("<MsgType>" + cdata("voice") + "</MsgType><MediaId>" + cdata((await upload.json()).media_id) +
+             "</MediaId><Format>" + cdata("amr") + "</Format><MsgId>" + msgId + "</MsgId>");
+}
+
 async function pollOutbox() {
   try {
     const sent = await (await fetch("/simulator/outbox?openid=" + encodeURIComponent(openid))).json();
@@ -91,7 +105,12 @@ document.getElementById("form").addEventListener("submit", async event => {
   const input = document.getElementById("text");
   const text = input.value;
   input.value = "";
-  await sendText(text);
+  await (speaking ? sendVoice(text) : sendText(text));
+});
+document.getElementById("voice").addEventListener("click", event => {
+  speaking = !speaking;
+  event.target.textContent = speaking ? "键盘" : "语音";
+  document.getElementById("text").placeholder = speaking ? "要说的话(作为语音发出)" : "说说您要办什么事";
 });
 document.getElementById("photo").addEventListener("change", async event => {
   const file = event.target.files[0];
