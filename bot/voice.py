@@ -52,8 +52,12 @@ class VoiceMaker:
 
     async def voice_media(self, text: str) -> list[str]:
         """`text` read aloud and uploaded: the media ids of its voice messages, in order.
-        Raises IntegrationError when synthesis or upload fails (the caller sends text)."""
-        return list(await asyncio.gather(*(self._one(part) for part in self.parts(text))))
+        Raises IntegrationError when synthesis or upload fails, or nothing is left to say
+        (only a link, an emoji): the caller sends the text."""
+        said = self.parts(text)
+        if not said:
+            raise IntegrationError("speech", "empty", "nothing to read aloud")
+        return list(await asyncio.gather(*(self._one(part) for part in said)))
 
     async def _one(self, part: str) -> str:
         return await self.media.upload_voice(await self._synthesizer.synthesize(part))

@@ -211,6 +211,8 @@ async def test_a_very_long_answer_is_at_most_four_voice_messages_each_under_a_mi
     media = await maker.voice_media("低保申请的材料很多，请您耐心听完。" * 60)
     assert len(media) == MAX_VOICE_MESSAGES and uploads.uploaded[-1] == MORE_IN_TEXT
     assert all(len(said) / 4 <= 60 for said in uploads.uploaded)
+    with pytest.raises(IntegrationError, match="nothing to read"):  # the text goes instead
+        await maker.voice_media("https://example.cn 👍")
 
 
 # --- the story over /wechat ----------------------------------------------------------------
