@@ -4,6 +4,7 @@ answers come back through the in-process notice worker and the real SMS adapters
 same fake, which lists what the phone received."""
 
 import dataclasses
+import logging
 import re
 from datetime import datetime
 
@@ -164,7 +165,8 @@ async def test_a_retried_callback_is_answered_once(center):
     assert len({e.payload["text"] for e in events}) == len(events)  # nothing twice
 
 
-async def test_wrong_token_and_malformed_bodies_are_refused_and_change_nothing(center):
+async def test_wrong_token_and_malformed_bodies_are_refused_and_change_nothing(center, caplog):
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
     url = f"/sms/uplink/{center.provider}/"
     body = center.sms.uplink(center.provider, VILLAGER, "低保要带啥")
     assert (await center.client.post(url + "wrong-" + "x" * 16, json=body)).status == 403
@@ -173,6 +175,7 @@ async def test_wrong_token_and_malformed_bodies_are_refused_and_change_nothing(c
     assert (await center.client.post(url + TOKEN, json=[{}] * 201)).status == 413
     assert (await center.client.post("/sms/uplink/other/" + TOKEN, json=body)).status == 404
     assert await center.replies_queued() == 0
+    assert TOKEN not in caplog.text and f"{url}*** " in caplog.text  # the access log
 
 
 async def test_the_daily_cap_ends_with_one_short_sms(remote_settings, real_redis, sessions,
@@ -245,3 +248,22 @@ def test_each_providers_sender_is_read_as_one_mainland_number():
     assert tencent_uplink(same).key == tencent_uplink(dict(same)).key != \
         tencent_uplink({**same, "time": 1764554401}).key
     assert tencent_uplink({**same, "nationcode": "1"}) is None
+
+
+async def test_an_sms_that_came_while_the_nlu_was_away_is_pushed_again_and_answered(
+        remote_settings, real_redis, sessions, tmp_path):
+    """503 to the provider, and the mark removed: its next push, to any worker, is handled."""
+    from bot.nlu.runtime import free_port
+
+    async with start_fake_sms(SMS_TEMPLATES) as sms:
+        working = app_settings(remote_settings, sms, "aliyun", tmp_path)
+        away = dataclasses.replace(working, nlu_url=f"http://127.0.0.1:{free_port()}",
+                                   notice_worker=False)
+        body = sms.uplink("aliyun", VILLAGER, "低保要多久")
+        async with TestClient(TestServer(create_app(away, clock=lambda: MONDAY))) as client:
+            status, ack = await SmsPhone(client, sms, sessions, "aliyun").send("", body)
+            assert (status, ack["code"]) == (503, 1)
+        async with TestClient(TestServer(create_app(working, clock=lambda: MONDAY))) as client:
+            phone = SmsPhone(client, sms, sessions, "aliyun")
+            assert (await phone.send("", body))[0] == 200
+            assert "34个工作日" in phone.joined(await phone.new_messages())
