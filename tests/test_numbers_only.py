@@ -70,6 +70,26 @@ async def test_a_bare_number_brings_the_menu_by_number(app_client):
     assert "上班时间" in await villager.says("3")  # the third item, as if tapped
 
 
+async def test_applying_and_reading_progress_by_numbers(app_client):
+    villager = Villager(app_client, "o_digits_apply")
+    await villager.taps("MENU_APPLY")
+    assert "1. 高龄补贴" in await villager.says("2")
+    assert "给谁申请" in await villager.says("1")
+    assert "姓名" in await villager.says("1")
+    assert "身份证号" in await villager.says("王秀英")
+    assert "电话" in await villager.says(id_number(date(1938, 5, 12)))
+    assert "1. 石桥村" in await villager.says("13800001234")  # the village by number
+    reply = await villager.says("1")
+    for _ in range(10):  # each paper: 1 到窗口再交
+        if "请核对" in reply:
+            break
+        reply = await villager.says("1")
+    assert "村（社区）：石桥村" in reply
+    receipt = await villager.says("1")
+    number = receipt.split("受理编号：")[1][:13]
+    assert number in await villager.taps("MENU_PROGRESS")
+
+
 async def test_booking_a_saturday_by_numbers(app_client):
     villager = Villager(app_client, "o_digits_book")
     await villager.taps("MENU_BOOK")

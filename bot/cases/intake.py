@@ -48,11 +48,15 @@ class MediaSource(Protocol):
 
 class CaseIntake:
     def __init__(self, cases: CaseService, files: FileStore, media: MediaSource | None,
-                 recognizer: Recognizer | None = None) -> None:
+                 recognizer: Recognizer | None = None, villages: tuple[str, ...] = ()) -> None:
         self._cases = cases
         self._files = files
         self._media = media
         self._recognizer = recognizer  # speech to text (ASR_PROVIDER); None: WeChat's only
+        self._villages = villages  # the township's, offered by number where one is asked
+
+    def villages(self) -> tuple[str, ...]:
+        return self._villages
 
     async def hear(self, media_id: str) -> str:
         """The words of a voice message WeChat did not transcribe, by our own speech

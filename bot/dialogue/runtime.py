@@ -134,7 +134,8 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
     (bot/catalogue/editing.py), else the files'."""
     store = files or LocalFileStore(settings.files_dir)
     catalogue = catalogue or load_catalogue(settings.catalogue_dir)
-    intake = CaseIntake(cases, store, media, recognizer) if cases else None
+    villages = tuple(appointments.bookings.rules.home_visit.villages()) if appointments else ()
+    intake = CaseIntake(cases, store, media, recognizer, villages) if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
                     catalogue, load_center(settings.catalogue_dir), intake=intake, cases=cases,

@@ -53,6 +53,8 @@ class ApplyState(StrEnum):
 class ApplyServices(PaperServices, Protocol):
     async def submit(self, application: NewCase) -> Receipt: ...
 
+    def villages(self) -> tuple[str, ...]: ...  # offered by number for 「住哪个村」
+
 
 Context = FlowContext[ApplyServices]
 
@@ -63,6 +65,7 @@ ASK_NAME = "申请人的姓名？"
 ASK_ID_NUMBER = "申请人的身份证号？（18位）"
 ASK_PHONE = "联系电话？（办好了会通知这个号码）"
 ASK_VILLAGE = "申请人住哪个村（社区）？"
+ASK_VILLAGE_NUMBERED = "申请人住哪个村（社区）？回复数字，或写村名：\n{options}"
 BAD_NAME = "姓名请写2到10个汉字。"
 BAD_ID = "身份证号应为18位（最后一位可以是X），请再核对一下"
 ITEM_PROMPT = (
@@ -97,15 +100,17 @@ async def start(ctx: Context) -> Step:
     """A new application for the opening slots' matter, taking what the message that asked
     says already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
     return _fresh(ctx.matter(), ctx.slots.get("variant"), ctx.message.text,
-                  sender_phone(ctx.message))
+                  sender_phone(ctx.message), ctx.services.villages())
 
 
 def _fresh(matter: Matter, variant: str | None, said: str = "",
-           phone: str | None = None) -> Step:
+           phone: str | None = None, villages: tuple[str, ...] = ()) -> Step:
     """A new application with a fresh draft, taking what `said` tells (and the phone an
-    SMS comes from)."""
+    SMS comes from); the villages offered by number are kept with it, so that a number
+    means what was shown."""
     slots: dict[str, Any] = {"matter": matter.id, "variant": variant, "phone": phone,
-                             "draft": secrets.token_hex(8), "items": [], "index": 0}
+                             "draft": secrets.token_hex(8), "items": [], "index": 0,
+                             "villages": list(villages)}
     step = _advance(matter, slots, _absorb(said, slots))
     if step.next_state == ApplyState.VARIANT:  # its question names the matter already
         return step
@@ -143,7 +148,7 @@ def _advance(matter: Matter, slots: dict[str, Any], notes: list[str]) -> Step:
         return Step((*notes, f"申请【{matter.name}】。{matter.variant_question}\n{options}"),
                     ApplyState.VARIANT, slots)
     if missing is not None:
-        return Step((*notes, PROMPTS[missing]), missing, slots)
+        return Step((*notes, _prompt(missing, slots)), missing, slots)
     if not slots["items"]:  # everything about the applicant told: the papers, one by one
         slots["items"] = _items_for(matter, slots.get("variant"), bool(slots["agent"]))
         slots["index"] = 0
@@ -182,6 +187,28 @@ def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _prompt(state: ApplyState, slots: Slots) -> str:
+    villages = slots.get("villages") or []
+    if state is ApplyState.VILLAGE and villages:
+        return ASK_VILLAGE_NUMBERED.format(
+            options="\n".join(f"{n}. {v}" for n, v in enumerate(villages, 1)))
+    return PROMPTS[state]
+
+
+def _village(text: str, slots: dict[str, Any]) -> list[str]:
+    """The village by the number offered, or its name written."""
+    villages, number = slots.get("villages") or [], choice_number(text)
+    if number is not None and villages:
+        if not 1 <= number <= len(villages):
+            return [f"请回复 1 到 {len(villages)} 的数字，或写村名。"]
+        slots["village"] = villages[number - 1]
+    elif 2 <= len(text) <= 30 and number is None:
+        slots["village"] = text
+    else:
+        return ["请写村（社区）的名字。"]
+    return []
+
+
 async def _answer(ctx: Context, current: ApplyState) -> Step:
     """The message's facts, then the bare answer to the question asked."""
     matter, slots = ctx.matter(), dict(ctx.slots)
@@ -213,10 +240,7 @@ async def _answer(ctx: Context, current: ApplyState) -> Step:
     elif current is ApplyState.PHONE and not slots.get("phone"):
         notes.append(phone_problem(text) or "电话号码不对。")
     elif current is ApplyState.VILLAGE and not slots.get("village"):
-        if 2 <= len(text) <= 30:
-            slots["village"] = text
-        else:
-            notes.append("请写村（社区）的名字。")
+        notes += _village(text, slots)
     return _advance(matter, slots, notes)
 
 
@@ -267,7 +291,7 @@ async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
     if choice == 2:
         restarted = _fresh(ctx.matter(), ctx.slots.get("variant"),
-                           phone=sender_phone(ctx.message))
+                           phone=sender_phone(ctx.message), villages=ctx.services.villages())
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
     if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
@@ -397,4 +421,4 @@ def prompt_again(current: str, ctx: Context) -> str:
         return _summary(ctx.matter(), slots)
     if state is ApplyState.VARIANT:
         return "请回复数字选择情形。"
-    return PROMPTS[state]
+    return _prompt(state, slots)

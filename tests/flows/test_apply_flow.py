@@ -23,6 +23,9 @@ class InMemoryIntake:
         self.submitted: list[NewCase] = []
         self.files: list[str] = []
 
+    def villages(self) -> tuple[str, ...]:
+        return ("石桥村", "河坝村")
+
     async def keep_paper(self, media_id: str) -> KeptPaper:
         self.files.append(media_id)
         defects = defects_of(media_id.split("-")[0].replace("turned", "rotated"))
