@@ -84,11 +84,16 @@ from bot.web import (
     simulator,
 )
 from integrations import wecom
+from integrations.asr import Recognizer
 from integrations.asr.tencent import TencentAsr
-from integrations.fakes.asr import KEY_ID as FAKE_ASR_KEY
-from integrations.fakes.asr import SECRET as FAKE_ASR_SECRET
+from integrations.fakes.asr import KEY_ID as FAKE_KEY
+from integrations.fakes.asr import SECRET as FAKE_SECRET
 from integrations.fakes.asr import start_fake_asr
+from integrations.fakes.tts import start_fake_tts
 from integrations.fakes.wechat_api import start_fake_wechat
+from integrations.tts import Synthesizer
+from integrations.tts.tencent import DEFAULT_VOICE as TENCENT_VOICE
+from integrations.tts.tencent import TencentTts
 from integrations.wechat_api import DEFAULT_API_BASE, WeChatApi
 
 log = logging.getLogger(__name__)
@@ -96,6 +101,27 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 Clock = Callable[[], datetime]
 WEBHOOK = web.AppKey("webhook", WeChatWebhook)
+
+
+async def speech(settings: Settings, app: web.Application, stack: AsyncExitStack,
+                 session: aiohttp.ClientSession) -> tuple[Recognizer | None, Synthesizer | None]:
+    """Speech recognition and synthesis as configured; for the simulator on the fake WeChat
+    API (`make run`), local fakes of Tencent's stand in for those not configured: a voice
+    message is heard as the words typed, an answer read aloud is real audio."""
+    recognizer, synthesizer = build_recognizer(settings, session), \
+        build_synthesizer(settings, session)
+    if not (settings.simulator and simulator.FAKE_WECHAT_URL in app):
+        return recognizer, synthesizer
+    if recognizer is None:
+        heard = await stack.enter_async_context(start_fake_asr())
+        app[simulator.FAKE_ASR] = heard.state
+        recognizer = TencentAsr(session, FAKE_KEY, FAKE_SECRET, settings.asr_engine,
+                                heard.tencent_endpoint)
+    if synthesizer is None:
+        spoken = await stack.enter_async_context(start_fake_tts())
+        synthesizer = TencentTts(session, FAKE_KEY, FAKE_SECRET, TENCENT_VOICE,
+                                 spoken.tencent_endpoint)
+    return recognizer, synthesizer
 
 
 def services(settings: Settings, clock: Clock | None
@@ -123,13 +149,7 @@ def services(settings: Settings, clock: Clock | None
                 app_id, secret, base = fake.app_id, fake.secret, fake.url
                 app[simulator.FAKE_WECHAT_URL] = fake.url
                 log.info("WeChat API: local fake on %s", fake.url)
-            recognizer = build_recognizer(settings, session)
-            if recognizer is None and settings.simulator and simulator.FAKE_WECHAT_URL in app:
-                # the simulator's voice messages are heard by a local fake, told the words
-                heard = await stack.enter_async_context(start_fake_asr())
-                app[simulator.FAKE_ASR] = heard.state
-                recognizer = TencentAsr(session, FAKE_ASR_KEY, FAKE_ASR_SECRET,
-                                        settings.asr_engine, heard.tencent_endpoint)
+            recognizer, synthesizer = await speech(settings, app, stack, session)
             api = WeChatApi(session, redis, app_id, secret, base)
             config = WeChatConfig(str(settings.wechat_token), app_id,
                                   str(settings.wechat_aes_key) if settings.wechat_aes_key
@@ -163,7 +183,6 @@ def services(settings: Settings, clock: Clock | None
                 catalogue)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
-            synthesizer = build_synthesizer(settings, session)
             voice = VoiceMaker(synthesizer, api) if synthesizer else None
             listeners = VoicePreferences(redis) if voice else None
             dialogue = build_dialogue(settings, understanding, redis, cases=cases, files=files,
@@ -297,11 +316,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     clerk_appointments.setup_routes(app)
     clerk_notices.setup_routes(app)
     callback_token = str(settings.sms_receipt_token) if settings.sms_receipt_token else None
+    if callback_token is None and settings.simulator:  # the simulator's SMS tab posts to it
+        callback_token = secrets.token_urlsafe(18)
     sms_receipts.setup_routes(app, callback_token, settings.sms_receipt_allow)
     sms.setup_routes(app, callback_token, settings.sms_receipt_allow)
     console.setup_routes(app)
     console_teaching.setup_routes(app)
     if settings.simulator:
         simulator.setup_routes(app, str(settings.wechat_token),
-                               load_menu(settings.catalogue_dir))
+                               load_menu(settings.catalogue_dir), callback_token,
+                               settings.sms_log if settings.sms_provider == "console" else None)
     return app

@@ -138,6 +138,39 @@ async def test_a_villager_asks_by_voice_in_the_simulator(page):
 
     await page.click("#voice")  # back to the keyboard: typed text is text again
     assert "申请人的姓名" in await say("1")
+    # read aloud by the local fake speech synthesis: a player for real audio
+    assert "[语音]" in await say("念给我听")
+    source = await page.locator(".row.bot audio").first.get_attribute("src")
+    played = await page.request.get(str(page.server.make_url(source)))
+    assert played.ok and played.headers["content-type"].startswith("audio/")
+
+
+async def test_a_villager_texts_the_center_from_the_sms_tab(remote_settings, sessions,
+                                                            tmp_path):
+    """The SMS tab posts as Aliyun's 上行 push would; the answers, sent by the notice worker
+    through the console SMS provider, come back to the tab within the SMS limits."""
+    settings = simulator_settings(remote_settings, tmp_path, notice_worker=True,
+                                  sms_log=tmp_path / "sms.log")
+    async with browser_on(settings) as (server, browser):
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(str(server.make_url("/simulator")))
+        await page.click("#tab-sms")
+        texts = page.locator("#sms-chat .row.bot")
+
+        async def texted(words, expected):
+            before = await texts.count()
+            await page.fill("#sms-text", words)
+            await page.press("#sms-text", "Enter")
+            await page.wait_for_function(
+                "([before, expected]) => [...document.querySelectorAll('#sms-chat .row.bot')]"
+                ".slice(before).some(row => row.textContent.includes(expected))",
+                arg=[before, expected], timeout=30_000)
+            return [await row.inner_text() for row in (await texts.all())[before:]]
+
+        assert await page.locator("#chat").is_hidden()
+        await texted("低保要带啥", "农村低保")
+        answer = await texted("1", "户口簿")
+        assert all(len(text) <= 70 for text in answer), answer
 
 
 async def test_a_saturday_slot_and_a_home_visit_booked_in_the_simulator(page):

@@ -2,18 +2,18 @@
 const chat = document.getElementById("chat");
 let token = "", openid = "", msgId = Date.now(), seenOutbox = 0;
 
-function show(who, text) {
+function show(who, text, into = chat) {
   const row = document.createElement("div");
   row.className = "row " + who;
   const bubble = document.createElement("div");
   bubble.className = "bubble";
   bubble.textContent = text;
   row.appendChild(bubble);
-  chat.appendChild(row);
-  chat.scrollTop = chat.scrollHeight;
+  into.appendChild(row);
+  into.scrollTop = into.scrollHeight;
 }
 
-// A voice message the bot sent (TTS_PROVIDER set): a player for its temporary media.
+// A voice message the bot sent (read aloud by TTS, a local fake under make run): a player.
 function showVoice(mediaId) {
   show("bot", "[语音]");
   const player = document.createElement("audio");
@@ -22,11 +22,11 @@ function showVoice(mediaId) {
   chat.lastChild.firstChild.appendChild(player);
 }
 
-function note(text) {
+function note(text, into = chat) {
   const div = document.createElement("div");
   div.className = "note";
   div.textContent = text;
-  chat.appendChild(div);
+  into.appendChild(div);
 }
 
 async function sha1(text) {
@@ -155,10 +155,59 @@ function drawMenu(buttons) {
   }
 }
 
+// The SMS tab: a basic phone. What it sends is posted in Aliyun's 上行 format to the bot's
+// uplink, as Aliyun's push would be; what the bot texts back is read from the console SMS log.
+const smsChat = document.getElementById("sms-chat");
+let smsToken = "", phone = "", smsSeen = 0, smsSequence = Date.now();
+
+async function sendSms(text) {
+  if (!text.trim()) return;
+  show("me", text, smsChat);
+  smsSequence += 1;
+  const sent = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 19).replace("T", " ");
+  const response = await fetch("/sms/uplink/aliyun/" + smsToken, {method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify([{phone_number: phone, content: text, send_time: sent,
+                           sign_name: "", dest_code: "", sequence_id: smsSequence}])});
+  if (!response.ok) note("短信没发出去(" + response.status + ")", smsChat);
+}
+
+async function pollSms() {
+  try {
+    const texts = await (await fetch("/simulator/sms?phone=" + phone)).json();
+    for (const text of texts.slice(smsSeen)) show("bot", text, smsChat);
+    smsSeen = texts.length;
+  } catch (error) { /* the next poll tries again */ }
+}
+
+function openTab(name) {
+  document.getElementById("wechat").hidden = name !== "wechat";
+  document.getElementById("sms").hidden = name !== "sms";
+  document.getElementById("tab-wechat").classList.toggle("on", name === "wechat");
+  document.getElementById("tab-sms").classList.toggle("on", name === "sms");
+}
+
+document.getElementById("tab-wechat").addEventListener("click", () => openTab("wechat"));
+document.getElementById("tab-sms").addEventListener("click", () => openTab("sms"));
+document.getElementById("sms-form").addEventListener("submit", async event => {
+  event.preventDefault();
+  const input = document.getElementById("sms-text");
+  const text = input.value;
+  input.value = "";
+  await sendSms(text);
+});
+
 (async () => {
   const config = await (await fetch("/simulator/config")).json();
   token = config.token;
   openid = config.openid;
+  if (config.sms_token) {
+    smsToken = config.sms_token;
+    phone = config.phone;
+    document.getElementById("tab-sms").hidden = false;
+    document.getElementById("sms-phone").textContent = "这台手机的号码：" + phone + "（短信发给中心）";
+    setInterval(pollSms, 1500);
+  }
   drawMenu(config.menu);
   note("模拟器:消息按微信的格式签名后发给 /wechat");
   await post("<MsgType>" + cdata("event") + "</MsgType><Event>" + cdata("subscribe") + "</Event>");
