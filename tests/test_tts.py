@@ -327,8 +327,10 @@ async def test_nothing_to_read_yet_and_no_voice_configured(voice_app, remote_set
     client, _ = voice_app
     kind, text = await Listener(client, "o_new").asks("念给我听")
     assert kind == "text" and "还没有可以念的内容" in text
+    # no TTS configured and no simulator (whose demo would speak through a local fake)
     settings = dataclasses.replace(wechat_settings(remote_settings), wechat_rate_limit=1000,
-                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "f")
+                                   database_url=TEST_DATABASE_URL, files_dir=tmp_path / "f",
+                                   simulator=False)
     plain = TestClient(TestServer(create_app(settings)))
     await plain.start_server()
     try:

@@ -22,7 +22,7 @@ from integrations.sms import SINGLE
 # WeChat's ways of sending things, said for a phone that can only send text.
 WECHAT_ONLY = (
     ("请拍照发过来；或回复 1", "短信发不了照片，请回复 1"),
-    ("；也可以点“+”发送位置。", "。"),
+    ("，也可以点“+”发送位置", ""),
     ("这个微信号", "这个号码"),
 )
 LINK = re.compile(r"https?://\S+")
