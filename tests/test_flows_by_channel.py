@@ -1,20 +1,26 @@
 """Issue #16 item 4, each flow as one conversation over WeChat and over SMS: the same words
 typed, the same answers read (by SMS: every message ≤ 70 characters, parts put together).
 Choices are answered by number; what the villager types besides is a question, a name, an
-ID number, a phone number — and, for applying, the village."""
+ID number, a phone number — and, for applying, the village. The conversations `…_by_numbers`
+type nothing but digits, a name, an ID number and a phone number: WeChat's menu is tapped,
+and by SMS a number brings the menu by number."""
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.catalogue.menu import load_menu
+from bot.config import Settings
 from bot.web import console_base
 from bot.web.simulator import FAKE_WECHAT_URL
 from integrations.fakes.sms import start_fake_sms
 from tests.test_apply import ID_NUMBER, Phone
 from tests.test_booking_chat import MOTHER
 from tests.test_notices import SMS_TEMPLATES, until
+from tests.test_numbers_only import SENDABLE
 from tests.test_sms_channel import MONDAY, VILLAGER, SmsPhone, app_settings
+from tests.test_wechat import event_xml, post, reply_text
 
 CONTACT = "13912345678"  # typed where a phone is asked; the SMS villager writes from it
 
@@ -111,3 +117,89 @@ async def test_handoff_and_rating(phone):
     assert "回复数字为我们打分：1 非常满意" in await phone.notices()
     assert "谢谢您的评价" in await phone.says("1")
     assert "记下了" in await phone.says("等的时间有点长")
+
+
+# Issue #16 item 4 over both channels: digits only (and a name, an ID number, a phone number).
+MENU_KEYS = [item.key for button in load_menu(Settings.from_env({}).catalogue_dir).buttons
+             for item in button.items]
+
+
+async def opens(phone, key):
+    """A menu item: tapped on WeChat; by SMS, which has no menu, a number with nothing to
+    choose brings the menu by number, and the item's number opens it."""
+    if isinstance(phone, WeChatPhone):
+        _, body = await post(phone.client, event_xml("CLICK", user=phone.user, key=key))
+        return reply_text(body)
+    assert "回复数字也行" in await phone.says("1")
+    return await phone.says(str(MENU_KEYS.index(key) + 1))
+
+
+async def sends(phone, text):
+    assert SENDABLE.fullmatch(text), f"typed more than numbers: {text}"
+    return await phone.says(text)
+
+
+async def test_ask_by_numbers(phone):
+    assert "1. 低保、救助" in await opens(phone, "MENU_GUIDE")
+    assert "1. 最低生活保障" in await sends(phone, "1")
+    assert "1. 农村低保" in await sends(phone, "1")
+    assert "户主居民身份证" in await sends(phone, "1")
+
+
+async def test_apply_then_progress_by_numbers(phone):
+    await opens(phone, "MENU_APPLY")
+    assert "1. 高龄补贴" in await sends(phone, "2")
+    await sends(phone, "1")
+    await sends(phone, "1")  # for myself
+    assert "身份证号" in await sends(phone, "王秀英")
+    reply = await sends(phone, ID_NUMBER)
+    if "电话" in reply:  # by SMS the number written from is the contact
+        reply = await sends(phone, CONTACT)
+    assert "1. 石桥村" in reply
+    reply = await sends(phone, "1")
+    for _ in range(10):  # each paper: 1 到窗口再交
+        if "请核对" in reply:
+            break
+        reply = await sends(phone, "1")
+    receipt = await sends(phone, "1")
+    number = receipt.split("受理编号：")[1][:13]
+    assert number in await opens(phone, "MENU_PROGRESS")
+
+
+async def test_book_by_numbers(phone):
+    await opens(phone, "MENU_BOOK")
+    assert "1. 残疾人证" in await sends(phone, "3")
+    assert "3. 周六" in await sends(phone, "1")
+    assert "（周六）" in await sends(phone, "3")
+    reply = await sends(phone, "1")
+    if "姓名和手机号" in reply:
+        reply = await sends(phone, f"李红 {CONTACT}")
+    elif "姓名" in reply:  # by SMS only the name is missing
+        reply = await sends(phone, "李红")
+    assert "回复 1 确认预约" in reply
+    assert "预约成功" in await sends(phone, "1")
+
+
+async def test_home_visit_by_numbers(phone):
+    assert "2. 家里人" in await opens(phone, "MENU_HOME_VISIT")
+    await sends(phone, "2")
+    assert "姓名和身份证号" in await sends(phone, "1")
+    assert "1. 高龄补贴" in await sends(phone, f"王秀英 {MOTHER}")
+    reply = await sends(phone, "1")
+    assert "1. 石桥村" in reply
+    reply = await sends(phone, "1")
+    if "联系电话" in reply:
+        reply = await sends(phone, CONTACT)
+    summary = await sends(phone, "1")
+    assert "地址：石桥村" in summary
+    assert "编号：SM" in await sends(phone, "1")
+
+
+async def test_handoff_and_rating_by_numbers(phone):
+    assert "已为您转人工" in await opens(phone, "MENU_HUMAN")
+    desk = phone.client.server.app[console_base.CONSOLE].handoffs
+    [waiting] = await desk.queue(None)
+    await desk.claim(waiting.id, "li")
+    await desk.close(waiting.id, "li")
+    assert "回复数字为我们打分" in await phone.notices()
+    assert "谢谢您的评价" in await sends(phone, "1")
