@@ -86,8 +86,13 @@ async def test_a_clerk_opens_the_photo_and_voice_a_villager_sent(app_client, des
         full = await opened.value
         await full.wait_for_function("() => document.getElementById('photo').complete")
         assert await full.evaluate("document.getElementById('photo').naturalWidth") == 320
-        await full.click("#rotate")
-        await full.click("#rotate")
+        # once turned on its side (the turn's animation over), the landscape photo leaves
+        # 「旋转」 free to be clicked again
+        await full.evaluate("""() => new Promise(done => {
+            const photo = document.getElementById('photo');
+            photo.addEventListener('transitionend', done, {once: true});
+            document.getElementById('rotate').click(); })""")
+        await full.click("#rotate", timeout=5_000)
         assert "rotate(180deg)" in await full.evaluate(
             "document.getElementById('photo').style.transform")
         # the voice plays: Chromium decodes it and knows how long it is

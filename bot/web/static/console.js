@@ -43,6 +43,12 @@ document.addEventListener("click", (event) => {
   const turns = (Number(image.dataset.turns || 0) + 1) % 4;
   image.dataset.turns = String(turns);
   image.style.transform = "rotate(" + turns * 90 + "deg)";
+  // A turn does not move the layout: on its side the photo would reach over the buttons
+  // above it (and 「旋转」 could not be clicked again); room is made for it instead.
+  const sideways = turns % 2 === 1;
+  const [wide, high] = [image.offsetWidth, image.offsetHeight];
+  image.style.margin = sideways ? Math.max(0, (wide - high) / 2) + "px " +
+    Math.max(0, (high - wide) / 2) + "px" : "";
 });
 // 「常用回复」 fills the reply box, to be edited before sending
 const saved = document.getElementById("saved-reply");
