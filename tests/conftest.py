@@ -12,6 +12,16 @@ from bot.nlu.runtime import free_port
 from bot.nlu.service import NluProcess
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Train the model, when a selected test needs the NLU service and none is trained, before
+    the first test rather than inside one: training takes minutes on a slow machine (over five
+    in CI), and the per-test timeout is for tests, not for building what they run on."""
+    if session.config.option.collectonly:
+        return
+    if any("nlu_service" in getattr(item, "fixturenames", ()) for item in session.items):
+        ensure_model(Settings.from_env({}))
+
+
 @pytest.fixture(scope="session")
 def nlu_settings(tmp_path_factory) -> Settings:
     log = tmp_path_factory.mktemp("nlu") / "rasa.log"
