@@ -118,6 +118,6 @@ async def sessions(database):
             "TRUNCATE cases, case_materials, case_status_changes, domain_events, stored_files, "
             "service_slots, bookings, home_visits, notices, notice_attempts, notice_preferences, "
             "clerks, handoffs, handoff_messages, saved_replies, audit_log, review_questions, "
-            "training_examples, matter_revisions "
+            "training_examples, matter_revisions, agents "
             "RESTART IDENTITY CASCADE"))
     return database

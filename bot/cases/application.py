@@ -49,6 +49,8 @@ class NewCase:
     agent_name: str | None = None
     draft_key: str | None = None
     relation: str | None = None  # the applicant to the one who messaged: 本人, 母亲…
+    agent_id: int | None = None  # a registered agent filing it (bot/agents)
+    consent: str | None = None  # how the applicant agreed to that: "sms_code" / "letter"
 
 
 @dataclass(frozen=True, slots=True)

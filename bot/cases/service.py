@@ -27,6 +27,7 @@ from bot.storage.db import write_events_once
 from bot.storage.files import FileStore, SavedFile
 from bot.storage.finding import PAGE_SIZE, Page, fetch_page
 from bot.storage.tables import (
+    Agent,
     Case,
     CaseMaterial,
     CaseStatusChange,
@@ -82,7 +83,8 @@ class CaseService:
                 user_id=new.user_id, applicant_name=new.applicant_name.strip(),
                 applicant_id_number=normalize(new.applicant_id_number),
                 phone=normalize(new.phone), village=new.village.strip(),
-                agent_name=new.agent_name, relation=new.relation,
+                agent_name=new.agent_name, relation=new.relation, agent_id=new.agent_id,
+                consent=new.consent,
                 status=Status.ACCEPTED.value, accepted_at=now,
                 due_date=due.day if due else None, due_assumed=bool(due and due.assumed),
                 promised_days=days,
@@ -97,7 +99,7 @@ class CaseService:
                 async with self._sessions.begin() as session:
                     session.add(case)
                     await session.flush()
-                    session.add(self._event(case, None, "", []))
+                    session.add_all(await self._events(session, case, None, "", []))
                 return await self.get(case.receipt_no)
             except IntegrityError:
                 if new.draft_key and (existing := await self._by_draft(new.draft_key)):
@@ -131,7 +133,7 @@ class CaseService:
             session.add(CaseStatusChange(case_id=case.id, from_status=current.value,
                                          to_status=target.value, actor=actor, reason=reason,
                                          missing=list(missing), at=now))
-            session.add(self._event(case, current, reason, list(missing)))
+            session.add_all(await self._events(session, case, current, reason, list(missing)))
         return await self.get(receipt_no)
 
     async def supplement(self, receipt_no: str, user_id: str,
@@ -158,7 +160,8 @@ class CaseService:
                 session.add(CaseStatusChange(case_id=case.id, from_status="needs_materials",
                                              to_status=case.status, actor="申请人",
                                              reason=reason, missing=[], at=now))
-                session.add(self._event(case, Status.NEEDS_MATERIALS, reason, []))
+                session.add_all(await self._events(session, case, Status.NEEDS_MATERIALS,
+                                                   reason, []))
         return await self.get(receipt_no)
 
     async def waiting_for_materials(self, user_id: str) -> list[Case]:
@@ -174,18 +177,19 @@ class CaseService:
         """A reminder event for each case waiting `days` days or more in 待补正, once per
         pause (dedup_key)."""
         today = self.today()  # the same day paused_since was written with
+        events = []
         async with self._sessions() as session:
             waiting = list(await session.scalars(
                 select(Case).where(Case.status == Status.NEEDS_MATERIALS.value,
                                    Case.paused_since <= today - timedelta(days=days))
                 .options(selectinload(Case.changes))))
-        events = []
-        for case in waiting:
-            asked = case.changes[-1].missing if case.changes else []
-            event = self._event(case, Status.NEEDS_MATERIALS, "", list(asked))
-            event.kind, event.dedup_key = "case.waiting_reminder", \
-                f"waiting:{case.receipt_no}:{case.paused_since}"
-            events.append(event)
+            for case in waiting:
+                asked = case.changes[-1].missing if case.changes else []
+                for n, event in enumerate(await self._events(
+                        session, case, Status.NEEDS_MATERIALS, "", list(asked))):
+                    event.kind, event.dedup_key = "case.waiting_reminder", \
+                        f"waiting:{case.receipt_no}:{case.paused_since}:{n}"
+                    events.append(event)
         return await write_events_once(self._sessions, events)
 
     def _run_clock(self, case: Case, current: Status, target: Status, today: date) -> None:
@@ -356,13 +360,27 @@ class CaseService:
                 select(Case.receipt_no).where(Case.draft_key == draft_key))
         return await self.get(receipt) if receipt else None
 
-    def _event(self, case: Case, previous: Status | None, reason: str,
-               missing: list[str]) -> DomainEvent:
-        return DomainEvent(
-            kind="case.status_changed", case_id=case.id, created_at=self._clock(),
-            payload={"receipt_no": case.receipt_no, "matter": case.matter_id,
-                     "from": previous.value if previous else None, "to": case.status,
-                     "reason": reason, "missing": missing,
-                     "due_date": case.due_date.isoformat() if case.due_date else None,
-                     "user_id": case.user_id, "channel": case.channel, "phone": case.phone,
-                     "result": case.result})
+    async def _events(self, session: AsyncSession, case: Case, previous: Status | None,
+                      reason: str, missing: list[str]) -> list[DomainEvent]:
+        """The event of a change, one per villager to tell: for a case a registered agent
+        filed, the applicant by SMS at their phone (unless it is the agent's own) and the
+        agent (by WeChat once bound), each told the same."""
+        payload: dict[str, object] = {
+            "receipt_no": case.receipt_no, "matter": case.matter_id,
+            "from": previous.value if previous else None, "to": case.status,
+            "reason": reason, "missing": missing,
+            "due_date": case.due_date.isoformat() if case.due_date else None,
+            "user_id": case.user_id, "channel": case.channel, "phone": case.phone,
+            "result": case.result}
+        agent = await session.get(Agent, case.agent_id) if case.agent_id else None
+        if agent is not None:
+            told = [] if case.phone == agent.phone else [
+                payload | {"user_id": case.phone, "channel": "sms", "via_agent": True}]
+            told.append(payload | {"user_id": agent.user_id or agent.phone,
+                                   "channel": "wechat" if agent.user_id else "sms",
+                                   "phone": agent.phone, "person": case.applicant_name,
+                                   "for_agent": True})
+        else:
+            told = [payload]
+        return [DomainEvent(kind="case.status_changed", case_id=case.id,
+                            created_at=self._clock(), payload=each) for each in told]

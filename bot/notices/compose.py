@@ -24,6 +24,9 @@ SAID_IN_THE_ANSWER = frozenset({"case.accepted", "booking.created", "booking.cha
                                 "booking.cancelled"})
 
 
+AGENT_COPY = "【代办：{person}】{text}"
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
     kind: str
@@ -63,7 +66,7 @@ class Composer:
         openid = user_id if payload.get("channel") == WECHAT and user_id else None
         if template is None or not (openid or phone):
             return None
-        if payload.get("channel") == SMS and user_id == phone \
+        if payload.get("channel") == SMS and user_id == phone and not payload.get("via_agent") \
                 and notice_kind(kind, payload) in SAID_IN_THE_ANSWER:
             return None
         matter = self._catalogue.get(str(payload.get("matter") or ""))
@@ -78,9 +81,11 @@ class Composer:
             "when": str(payload.get("when") or ""), "visit": str(payload.get("visit_no") or ""),
             "person": str(payload.get("person") or ""), "agent": str(payload.get("agent") or ""),
             "address": str(payload.get("address") or ""),
-            "text": str(payload.get("text") or ""),
+            "text": str(payload.get("text") or ""), "code": str(payload.get("code") or ""),
         }
         values["outcome"] = (f"请带身份证到{values['place']}领取"
                              if payload.get("result") == "可领取" else "结果已送达")
-        return Draft(template.kind, user_id, openid, phone, values,
-                     fill(template.sms, values), template.urgent)
+        text = fill(template.sms, values)
+        if payload.get("for_agent"):  # the agent's copy says whose case it is
+            text = AGENT_COPY.format(person=values["person"], text=text)
+        return Draft(template.kind, user_id, openid, phone, values, text, template.urgent)

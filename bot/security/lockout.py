@@ -54,6 +54,9 @@ LOGIN = Policy("login", {"user_ip": Limit(5, 15 * 60), "user": Limit(30, 15 * 60
 # A villager mistyping their phone gets an hour's pause; one receipt number, guessed at
 # from many accounts, takes five wrong tries a day.
 RECEIPT = Policy("receipt", {"user": Limit(3, 3600), "receipt": Limit(5, 24 * 3600)})
+# An agent's binding code (8 digits, 3 days): five wrong tries an hour an account, and a
+# hundred an hour for everyone together, so that many accounts cannot share the guessing.
+AGENT_CODE = Policy("agent_code", {"user": Limit(5, 3600), "everyone": Limit(100, 3600)})
 
 
 PAIR = "\x1f"  # between a pair's two values; the second (an address) never holds it

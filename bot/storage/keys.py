@@ -35,6 +35,11 @@ def console_session(id_digest: str) -> str:
     return f"bm:console:session:{id_digest}"
 
 
+def console_form(nonce: str) -> str:
+    """A console form already sent (its one-time nonce): sent again, it does nothing."""
+    return f"bm:console:form:{nonce}"
+
+
 def wechat_duplicate(message_key: str) -> str:
     return f"bianmin:wx:dedup:{message_key}"
 
@@ -75,6 +80,11 @@ def sms_uplink(message_key: str) -> str:
 
 def notice_sent_mark(key: str) -> str:
     return f"bm:notice:cs:{key}"
+
+
+def agent_consent(draft: str) -> str:
+    """hash: the consent code sent to an applicant for one draft (digest, tries), with TTL."""
+    return f"bm:agent:consent:{draft}"
 
 
 def lockout(secret: str, kind: str) -> str:

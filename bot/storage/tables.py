@@ -14,6 +14,8 @@
     notice_attempts        the delivery log: each try, its channel, provider, outcome, id
     notice_preferences     per villager: WeChat first or SMS only, opted out
     clerks                 console users: role, window, scrypt password hash
+    agents                 village agents (代办员): their villages, the WeChat account bound
+                           with a one-time code; cases they filed point to them
     handoffs               转人工: window, who claimed it, promised time, rating
     handoff_messages       what the villager and the clerk said after the handoff
     audit_log              every console action: who, what, when, before and after
@@ -131,6 +133,11 @@ class Case(Base):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     village: Mapped[str] = mapped_column(String(64))
     agent_name: Mapped[str | None] = mapped_column(String(64))  # 代办员 applying for them
+    # a registered agent who filed it: they get its notices too (the applicant keeps theirs)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    # how the applicant agreed to the agent filing: "sms_code" (a code sent to their phone,
+    # told to the agent) or "letter" (the signed 授权委托书, photographed)
+    consent: Mapped[str | None] = mapped_column(String(16))
     # who the applicant is to the one who messaged (本人, 母亲, 父亲…), where they said
     relation: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -345,6 +352,25 @@ class Clerk(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # bumped by a new password or disabling: sessions of an older generation are refused
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Agent(Base):
+    """A village agent (代办员), registered by a clerk; bound to a WeChat account by a
+    one-time code (only its hash is kept)."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20))
+    villages: Mapped[list[str]] = mapped_column(JSON)
+    user_id: Mapped[str | None] = mapped_column(String(128), unique=True)  # bound openid
+    bound_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
