@@ -31,6 +31,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import chinatime
+from bot.agents.service import AgentService
 from bot.appointments.rules import load_booking_rules
 from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
@@ -178,9 +180,11 @@ def services(settings: Settings, clock: Clock | None
             handoffs = build_handoffs(settings, sessions, redis, appointments,
                                       wecom_poster(settings, session), clock)
             review = ReviewService(sessions, clock) if clock else ReviewService(sessions)
+            # one for the console (registering agents, the village view)
+            agents = AgentService(sessions, clock or chinatime.now)
             app[console_base.CONSOLE] = await console_services(
                 settings, sessions, redis, cases, appointments, handoffs, files, review, editor,
-                catalogue)
+                catalogue, agents)
             app[clerk_api.MATTERS] = frozenset(m.id for m in app[console_base.CONSOLE].catalogue)
             app[clerk_api.ACCOUNTS] = app[console_base.CONSOLE].accounts
             voice = VoiceMaker(synthesizer, api) if synthesizer else None
@@ -226,8 +230,8 @@ def wecom_poster(settings: Settings, session: aiohttp.ClientSession) -> WeComPos
 async def console_services(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                            redis: Redis, cases: CaseService, appointments: Appointments,
                            handoffs: HandoffService, files: FileStore, review: ReviewService,
-                           editor: CatalogueEditor, catalogue: Catalogue
-                           ) -> console_base.ConsoleServices:
+                           editor: CatalogueEditor, catalogue: Catalogue,
+                           agents: AgentService) -> console_base.ConsoleServices:
     accounts = Accounts(sessions, redis)
     password = secrets.token_urlsafe(12)
     # A fresh install: one admin, its password shown once (by the worker that wrote it).
@@ -242,7 +246,7 @@ async def console_services(settings: Settings, sessions: async_sessionmaker[Asyn
         accounts, handoffs, cases, appointments.bookings, appointments.visits,
         catalogue, load_center(settings.catalogue_dir), sessions,
         redis, publish, StateStore(redis, settings.transcript_days), files,
-        SavedReplies(sessions), review, editor)
+        SavedReplies(sessions), review, editor, agents)
 
 
 def catalogue_editor(settings: Settings, sessions: async_sessionmaker[AsyncSession],

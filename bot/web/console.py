@@ -13,6 +13,8 @@
                                   editing a matter in console_teaching.py
     /console/review               教机器人 (console_teaching.py)
     /console/catalogue/{m}/notice 一次性告知单 to print (console_print.py)
+    /console/agents               代办员: register, binding codes, stop (console_agents.py)
+    /console/villages             村里待送达 per village, and each village's sheet to print
     /console/audit                who did what
 
 Every POST carries the session's CSRF token (403 without it); no session: the login page
@@ -49,6 +51,7 @@ from bot.storage import keys
 from bot.storage.tables import Handoff
 from bot.web.assets import asset
 from bot.web.bodies import BadBody, Reply, parse
+from bot.web.console_agents import setup_agent_routes
 from bot.web.console_base import (
     CONSOLE,
     COOKIE,
@@ -433,3 +436,4 @@ def setup_routes(app: web.Application) -> None:
     add.add_post("/console/catalogue/publish", publish)
     add.add_get("/console/audit", audit_page)
     setup_desk_routes(app)
+    setup_agent_routes(app)

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
+from bot.agents.service import AgentService
 from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.service import BookingService
 from bot.cases.service import CaseService
@@ -72,6 +73,7 @@ class ConsoleServices:
     replies: SavedReplies  # each window's 常用回复
     review: ReviewService  # 「教机器人」: questions to review, training examples
     editor: CatalogueEditor  # admins' edits of matters, as revisions
+    agents: AgentService  # village agents (代办员); the one instance, for other stages too
 
     def window_of(self, matter_id: str | None) -> str:
         return matter_window(self.bookings.rules, matter_id)
@@ -79,6 +81,11 @@ class ConsoleServices:
     def window_name(self, window_id: str) -> str:
         window = self.bookings.rules.window(window_id)
         return window.name if window else "综合窗口"
+
+    def villages(self) -> list[str]:
+        """The township's villages: those the home visits cover, as the dialogue offers
+        them (bot/dialogue/runtime.py), each once."""
+        return list(dict.fromkeys(self.bookings.rules.home_visit.villages()))
 
 
 CONSOLE = web.AppKey("console", ConsoleServices)

@@ -41,6 +41,12 @@ def chinese_day(day: date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
+def owed(case: Case) -> list[str]:
+    """What a case in 待补正 waits for: the list its last move asked for (none otherwise)."""
+    waiting = Status(case.status) is Status.NEEDS_MATERIALS and case.changes
+    return list(case.changes[-1].missing) if waiting else []
+
+
 def _window(services: ConsoleServices, matter_id: str | None) -> tuple[str, str]:
     """(name, place) of the window that takes a matter's cases."""
     window = services.bookings.rules.window(services.window_of(matter_id))
@@ -83,8 +89,7 @@ async def case_receipt(request: web.Request, who: Who) -> web.Response:
         variant=variant.name if variant else "", id_number=mask_id_number(
             case.applicant_id_number),
         materials=[(m.name, MATERIAL_WORDS.get(m.state, m.state)) for m in case.materials],
-        owed=list(case.changes[-1].missing) if status is Status.NEEDS_MATERIALS and
-        case.changes else [],
+        owed=owed(case),
         accepted=chinese_day(chinatime.day_of(case.accepted_at)), due=_due(case, matter),
         window=window, place=place, printed=chinese_day(services.bookings.today()),
         progress=[line.format(receipt=case.receipt_no, phone=services.center.phone,

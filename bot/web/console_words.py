@@ -36,13 +36,15 @@ ACTION_WORDS = {
     "reply.add": "添加常用回复", "reply.remove": "删除常用回复",
     "catalogue.publish": "发布事项更新", "review.teach": "把问题教给机器人",
     "review.approve": "采用例句", "review.reject": "不采用例句", "matter.edit": "修改事项",
-    "matter.restore": "恢复事项的旧版本",
+    "matter.restore": "恢复事项的旧版本", "agent.add": "登记代办员",
+    "agent.code": "重新生成代办员绑定码", "agent.enable": "启用代办员",
+    "agent.disable": "停用代办员", "village.print": "打印村里待送达清单",
 }
 TARGET_WORDS = {"case": "申请", "handoff": "人工服务", "booking": "预约", "visit": "上门服务",
                 "clerk": "工作人员", "user": "登录名", "ip": "地址", "user_ip": "登录名和地址",
                 "receipt": "受理编号", "guesser": "查件人", "catalogue": "事项目录",
                 "reply": "常用回复", "question": "机器人没答上的问题", "example": "例句",
-                "matter": "事项"}
+                "matter": "事项", "agent": "代办员", "village": "村（社区）"}
 FIELD_WORDS = {"status": "状态", "active": "账号", "role": "角色", "window": "窗口",
                "handoff": "人工服务", "when": "时间", "proposed": "另约时间", "ip": "地址",
                "tries": "试了几次", "seconds": "锁定秒数", "file": "文件编号",
@@ -51,7 +53,8 @@ FIELD_WORDS = {"status": "状态", "active": "账号", "role": "角色", "window
                "conditions": "办理条件", "time_limit": "办理时限", "fee": "收费",
                "to_confirm": "整个事项待核实", "revision": "版本", "time_immediate": "即办",
                "time_working_days": "时限工作日数", "time_days": "时限自然日数",
-               "time_note": "时限说明", "time_source": "时限出处", "fee_source": "收费出处"}
+               "time_note": "时限说明", "time_source": "时限出处", "fee_source": "收费出处",
+               "name": "姓名", "phone": "电话", "villages": "负责的村"}
 CHECKBOXES = frozenset({"to_confirm", "time_immediate"})
 INTENT_WORDS: dict[str, str] = {
     Intent.ASK_MATERIALS: "要带什么材料", Intent.ASK_PROCEDURE: "怎么办理",
