@@ -180,7 +180,7 @@ def services(settings: Settings, clock: Clock | None
             handoffs = build_handoffs(settings, sessions, redis, appointments,
                                       wecom_poster(settings, session), clock)
             review = ReviewService(sessions, clock) if clock else ReviewService(sessions)
-            # one for the console (registering agents, the village view)
+            # one for the console and the dialogue (binding, the agent menu, consent)
             agents = AgentService(sessions, clock or chinatime.now)
             app[console_base.CONSOLE] = await console_services(
                 settings, sessions, redis, cases, appointments, handoffs, files, review, editor,
@@ -194,7 +194,7 @@ def services(settings: Settings, clock: Clock | None
                                       appointments=appointments,
                                       preferences=notices, handoffs=handoffs,
                                       audit=AuditLog(sessions).record, review=review,
-                                      catalogue=catalogue, voice=listeners)
+                                      catalogue=catalogue, voice=listeners, agents=agents)
             if settings.notice_worker:
                 worker = build_notice_worker(settings, sessions, redis, session, api, cases,
                                              appointments, store=notices,

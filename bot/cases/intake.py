@@ -12,6 +12,8 @@ import asyncio
 import logging
 from typing import Protocol
 
+from bot.agents.consent import ConsentCheck, ConsentCodes
+from bot.agents.service import AgentCard, AgentService
 from bot.cases.application import KeptPaper, MaterialItem, MediaRefused, NewCase, Receipt
 from bot.cases.photo_check import (
     Defect,
@@ -48,8 +50,12 @@ class MediaSource(Protocol):
 
 class CaseIntake:
     def __init__(self, cases: CaseService, files: FileStore, media: MediaSource | None,
-                 recognizer: Recognizer | None = None, villages: tuple[str, ...] = ()) -> None:
+                 recognizer: Recognizer | None = None, villages: tuple[str, ...] = (),
+                 agents: AgentService | None = None, consent: ConsentCodes | None = None
+                 ) -> None:
         self._cases = cases
+        self._agents = agents  # registered village agents; None: every sender is a villager
+        self._consent = consent
         self._files = files
         self._media = media
         self._recognizer = recognizer  # speech to text (ASR_PROVIDER); None: WeChat's only
@@ -57,6 +63,18 @@ class CaseIntake:
 
     def villages(self) -> tuple[str, ...]:
         return self._villages
+
+    async def agent_of(self, user_id: str) -> AgentCard | None:
+        return await self._agents.agent_of(user_id) if self._agents else None
+
+    async def ask_consent(self, draft: str, *, phone: str, person: str, agent: str,
+                          matter: str) -> None:
+        if self._consent is None:
+            raise RuntimeError("consent codes are not configured")  # no agents without them
+        await self._consent.send(draft, phone=phone, person=person, agent=agent, matter=matter)
+
+    async def check_consent(self, draft: str, code: str) -> ConsentCheck:
+        return await self._consent.check(draft, code) if self._consent else ConsentCheck.GONE
 
     async def hear(self, media_id: str) -> str:
         """The words of a voice message WeChat did not transcribe, by our own speech

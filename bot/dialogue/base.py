@@ -13,6 +13,7 @@ from bot.catalogue.outside import OutsideTopic
 from bot.catalogue.topics import NO_TOPICS, PAGE, Topics
 from bot.dialogue.registry import RunningFlow, bound_flows
 from bot.dialogue.services import (
+    AgentDesk,
     CaseLookup,
     HandoffDesk,
     Intake,
@@ -47,6 +48,8 @@ class DialogueBase:
                  menu: Menu = NO_MENU,
                  voice: Voice | None = None,
                  topics: Topics = NO_TOPICS,
+                 agents: AgentDesk | None = None,
+                 agent_codes: Lockout | None = None,
                  clock: chinatime.Clock = chinatime.now) -> None:
         self._understanding = understanding
         self._store = store
@@ -64,6 +67,8 @@ class DialogueBase:
         self._menu = menu  # the official account's bottom menu (catalogue/menu.yml)
         self._voice = voice  # None: no speech synthesis configured, nothing read aloud
         self._topics = topics  # what a matter is picked from by number (catalogue/topics.yml)
+        self._agents = agents  # registered village agents (bot/agents); None: none here
+        self._agent_codes = agent_codes  # tries at their binding codes
         self._clock = clock
 
     async def _keep_media(self, message: Incoming) -> int | None:
@@ -129,4 +134,4 @@ class DialogueBase:
     @staticmethod
     def _clear_pending(state: ConversationState) -> None:
         state.awaiting, state.choices, state.pending_intent = None, [], None
-        state.more_pages = []
+        state.more_pages, state.for_villager = [], False

@@ -50,11 +50,12 @@ class FlowHandling(ProgressHandling):
     """Flows started, stepped through and left (the flows by name: bot/dialogue/registry.py)."""
 
     async def _begin(self, name: str, message: Incoming, state: ConversationState,
-                     matter: Matter | None = None) -> list[str]:
-        """Start flow `name` with the message that asked for it, about `matter` if known."""
+                     matter: Matter | None = None, for_villager: bool = False) -> list[str]:
+        """Start flow `name` with the message that asked for it, about `matter` if known
+        (`for_villager`: an agent applying for a villager)."""
         opening = {"matter": matter.id if matter else None,
                    "variant": state.variant if matter and matter.variant(state.variant or "")
-                   else None}
+                   else None, "for_villager": for_villager}
         step = await self._flows[name].start(message, opening, self._catalogue)
         return self._enter(state, step, name)
 
@@ -125,12 +126,13 @@ class FlowHandling(ProgressHandling):
     async def _start_apply(self, matter: Matter, message: Incoming,
                            state: ConversationState) -> list[str]:
         """The apply flow, taking what the message that asked for it says already."""
+        for_villager = state.for_villager
         self._clear_pending(state)
         state.matter = matter.id
         if apply_flow.FLOW_NAME not in self._flows:  # no case storage here
             state.awaiting, state.choices = "menu", [i.value for i in guide.MENU_INTENTS]
             return [texts.APPLY_NOT_YET.format(name=matter.short_name, place=matter.place)]
-        return await self._begin(apply_flow.FLOW_NAME, message, state, matter)
+        return await self._begin(apply_flow.FLOW_NAME, message, state, matter, for_villager)
 
     async def _flow_step(self, message: Incoming, state: ConversationState) -> list[str]:
         running = self._flows[str(state.flow)]

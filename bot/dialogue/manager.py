@@ -1,10 +1,11 @@
 """Dialogue stage: one normalized message in, the bot's replies out — an ordered router.
 
     message ─→ 念给我听 / 以后都用语音 (aloud.py) ─→ event ─→ a handoff under way ─→ not
-      text (voice not recognised, photo, place, link) ─→ a flow under way ─→ fixed words
-      (补交, 退订, 我的预约) ─→ a receipt number ─→ 算了 / 继续 ─→ a pending numbered
-      choice ─→ the NLU: questions answered from the catalogue, other intents (hours,
-      handoff, complaint, apply, booking, progress…)
+      text (voice not recognised, photo, place, link) ─→ a flow under way ─→ an agent's
+      words (绑定, 代办: agents.py) ─→ fixed words (补交, 退订, 我的预约) ─→ a receipt
+      number ─→ 算了 / 继续 ─→ a pending numbered choice ─→ the NLU: questions answered
+      from the catalogue, other intents (hours, handoff, complaint, apply, booking,
+      progress…)
 
 Each part is `(message, state) → replies | None`; the first that answers wins. The parts
 live by concern: handoffs.py (转人工), progress.py (办到哪了), flowing.py (the flows and side
@@ -25,6 +26,7 @@ from dataclasses import replace
 
 from bot.cases.identity import normalize
 from bot.catalogue.outside import outside_topic
+from bot.dialogue.agents import AgentHandling
 from bot.dialogue.aloud import ReadingAloud
 from bot.dialogue.answering import QuestionHandling
 from bot.dialogue.state import ANSWERED, ConversationState
@@ -66,7 +68,7 @@ def command_of(message: Incoming) -> str:
     return unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
 
 
-class Dialogue(QuestionHandling, ReadingAloud):
+class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
     """The router: each message to the first part that takes it."""
 
     async def handle(self, message: Incoming) -> Turn:
@@ -119,7 +121,8 @@ class Dialogue(QuestionHandling, ReadingAloud):
     async def _respond(self, message: Incoming, state: ConversationState) -> list[str]:
         """The first part that takes the message answers it; the NLU reads what none took."""
         for part in (self._event, self._during_handoff, self._not_text, self._in_a_flow,
-                     self._keyword, self._receipt, self._cancel_or_more, self._choice):
+                     self._agent_words, self._keyword, self._receipt, self._cancel_or_more,
+                     self._choice):
             replies = await part(message, state)
             if replies is not None:
                 return replies
@@ -220,6 +223,8 @@ class Dialogue(QuestionHandling, ReadingAloud):
             choice = self._variant_named(command, state)
         if choice is None:
             return None
+        if state.awaiting == "agent" and 1 <= choice <= len(state.choices):
+            return await self._agent_item(state.choices[choice - 1], message, state)
         if state.awaiting == "main":  # the menu by number: as if the item were tapped
             if not 1 <= choice <= len(state.choices):
                 return [texts.NO_SUCH_CHOICE]

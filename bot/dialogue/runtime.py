@@ -20,6 +20,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import chinatime
+from bot.agents.consent import ConsentCodes
+from bot.agents.service import AgentService
 from bot.appointments.home_visits import HomeVisitService
 from bot.appointments.rules import load_booking_rules
 from bot.appointments.service import BookingService
@@ -38,7 +40,7 @@ from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
 from bot.nlu.understand import Understanding
-from bot.security.lockout import RECEIPT, Audit, Lockout
+from bot.security.lockout import AGENT_CODE, RECEIPT, Audit, Lockout
 from bot.storage import keys
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
 from bot.workdays import load_work_calendar
@@ -125,24 +127,30 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
                    audit: Audit | None = None,
                    review: ReviewDesk | None = None,
                    catalogue: Catalogue | None = None,
-                   voice: Voice | None = None) -> Dialogue:
+                   voice: Voice | None = None,
+                   agents: AgentService | None = None) -> Dialogue:
     """The dialogue; with `cases` it also takes applications and answers 「办到哪了」 (by
     receipt number too, given the `audit` log its lockouts write to), with `appointments`
     it books window times and home visits; with `review` the questions it did not answer
-    are noted for the clerks to teach it; with `voice` it reads answers aloud when asked.
+    are noted for the clerks to teach it; with `voice` it reads answers aloud when asked;
+    with `agents` (and `audit`) village agents bind and file for villagers.
     `catalogue`: the one with the admins' edits
     (bot/catalogue/editing.py), else the files'."""
     store = files or LocalFileStore(settings.files_dir)
     catalogue = catalogue or load_catalogue(settings.catalogue_dir)
     villages = tuple(appointments.bookings.rules.home_visit.villages()) if appointments else ()
-    intake = CaseIntake(cases, store, media, recognizer, villages) if cases else None
+    consent = ConsentCodes(redis, agents.sessions) if agents else None
+    intake = CaseIntake(cases, store, media, recognizer, villages, agents, consent) \
+        if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
+    agent_codes = Lockout(redis, AGENT_CODE, audit) if audit and agents else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
                     catalogue, load_center(settings.catalogue_dir), intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
                     receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
                     review=review, menu=load_menu(settings.catalogue_dir), voice=voice,
-                    topics=load_topics(settings.catalogue_dir, catalogue))
+                    topics=load_topics(settings.catalogue_dir, catalogue),
+                    agents=agents if agent_codes else None, agent_codes=agent_codes)
 
 
 def build_case_service(settings: Settings, sessions: async_sessionmaker[AsyncSession],

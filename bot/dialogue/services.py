@@ -5,14 +5,15 @@ them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.agents.service import AgentCard, Undelivered
 from bot.flows import apply as apply_flow
 from bot.flows import supplement as supplement_flow
 from bot.handoff.service import Opened
-from bot.storage.tables import Case
+from bot.storage.tables import Case, HomeVisit
 
 
 class Intake(apply_flow.ApplyServices, supplement_flow.SupplementServices, Protocol):
@@ -64,6 +65,24 @@ class CaseLookup(Protocol):
 
     async def find_for(self, receipt_no: str, *, user_id: str | None = None,
                        phone_last4: str | None = None) -> Case | None: ...
+
+
+class AgentDesk(Protocol):
+    """Village agents: binding, and what waits in their villages (bot/agents/service.py)."""
+
+    async def bind(self, user_id: str, code: str) -> AgentCard | None: ...
+
+    async def agent_of(self, user_id: str) -> AgentCard | None: ...
+
+    async def village_cases(self, villages: Collection[str], *,
+                            statuses: Sequence[str] = ..., limit: int = ...) -> list[Case]: ...
+
+    async def village_visits(self, villages: Collection[str],
+                             limit: int = ...) -> list[HomeVisit]: ...
+
+    async def undelivered(self, villages: Collection[str] | None = ...,
+                          since: datetime | None = ..., limit: int = ...
+                          ) -> list[Undelivered]: ...
 
 
 class ReviewDesk(Protocol):

@@ -50,6 +50,7 @@ class ConversationState:
     awaiting: str | None = None  # "topic", "matter", "variant", "menu": what a digit answers
     choices: list[str] = field(default_factory=list)  # what 1, 2, 3 … stand for
     pending_intent: str | None = None  # the question waiting for its matter or variant
+    for_villager: bool = False  # an agent's 「替村民申请」, waiting for its matter
     more_pages: list[str] = field(default_factory=list)  # rest of a long answer (「继续」)
     misunderstood: int = 0  # consecutive messages the bot did not understand
     handoff_requested: bool = False

@@ -57,7 +57,8 @@ class Flow(Protocol[FlowServices]):
     """What a flow module declares (bot/flows/apply.py and the others are such modules):
     its name, how it starts, the step of each state, and how the dialogue treats a message
     in it. Every flow starts the same way: `start(ctx)` with the message that asked for it
-    and the opening slots (`matter`, `variant`, both may be None)."""
+    and the opening slots (`matter`, `variant`, both may be None; `for_villager`, an agent
+    applying for a villager)."""
 
     @property
     def FLOW_NAME(self) -> str: ...

@@ -2,11 +2,16 @@
 
     start ─→ [VARIANT] ─→ WHO ─┬─ for myself ─────────────┐
                                └─ for someone (代办) ─→ AGENT_NAME
-          ─→ NAME ─→ ID_NUMBER ─→ PHONE ─→ VILLAGE ─→ MATERIALS (one item at a time:
+          ─→ NAME ─→ ID_NUMBER ─→ PHONE ─→ VILLAGE ─→ [CONSENT: a registered agent filing
+             for a villager ─┬─ 1 a code by SMS to the applicant ─→ CONSENT_CODE ─┐
+                             └─ 2 no phone: the signed 授权委托书 ─→ CONSENT_LETTER ─┘]
+          ─→ MATERIALS (one item at a time:
              a photo/file, 1 到窗口再交, 2 没有; a photo the check faults waits for
              1 重拍 2 就用这张, bot/flows/papers.py) ─→ CONFIRM ─→ 1 submit ─→ END (receipt)
                                                                   2 start the answers again
 
+A bound agent (bot/agents) is not asked their name, and is offered their own villages; a
+family member applying for someone sends the 授权委托书 among the materials instead.
 Each answer is validated where it is given (ID check digit, phone format) and asked again
 with the reason. 「算了」, 「还差什么」 and side questions are the dialogue manager's; the draft
 is the flow's slots, kept with the conversation for days, and resumes where it stopped.
@@ -20,6 +25,8 @@ import unicodedata
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.agents.consent import ConsentCheck
+from bot.agents.service import AgentCard
 from bot.cases.application import MaterialItem, NewCase, Receipt
 from bot.cases.identity import (
     id_number_problem,
@@ -46,6 +53,9 @@ class ApplyState(StrEnum):
     ID_NUMBER = "id_number"
     PHONE = "phone"
     VILLAGE = "village"
+    CONSENT = "consent"
+    CONSENT_CODE = "consent_code"
+    CONSENT_LETTER = "consent_letter"
     MATERIALS = "materials"
     CONFIRM = "confirm"
 
@@ -54,6 +64,13 @@ class ApplyServices(PaperServices, Protocol):
     async def submit(self, application: NewCase) -> Receipt: ...
 
     def villages(self) -> tuple[str, ...]: ...  # offered by number for 「住哪个村」
+
+    async def agent_of(self, user_id: str) -> AgentCard | None: ...  # a bound 代办员
+
+    async def ask_consent(self, draft: str, *, phone: str, person: str, agent: str,
+                          matter: str) -> None: ...  # a code by SMS to the applicant
+
+    async def check_consent(self, draft: str, code: str) -> ConsentCheck: ...
 
 
 Context = FlowContext[ApplyServices]
@@ -86,31 +103,61 @@ DUE_ASSUMED = "\n（明年的放假安排还没公布，日期按周一到周五
 AT_WINDOW = "到窗口时请带上：{items}。\n"
 STILL_MISSING = "还缺：{items}。办理需要这些材料，请备齐后交到窗口。\n"
 REPLY_1_OR_2 = "请回复 1 或 2。"
+ASK_CONSENT = (
+    "申请人同意由您代办吗？请选一种方式确认：\n1. 给申请人手机 {phone} 发验证码，"
+    "申请人把验证码告诉您\n2. 申请人没有手机：拍申请人签字（或按手印）的授权委托书"
+)
+CODE_SENT = "验证码已发到 {phone}。请申请人看短信，把6位验证码告诉您，您发过来。"
+CODE_ASK = "请发申请人收到的6位验证码；没收到回复 1 再发一次，回复 2 改拍授权委托书。"
+CODE_WRONG = "验证码不对，请再核对一下。" + CODE_ASK
+CODE_GONE = "验证码已过期或错的次数太多，请回复 1 再发一次，或回复 2 改拍授权委托书。"
+CONSENTED = "申请人已同意由您代办。"
+ASK_LETTER = "请拍申请人签字（或按手印）的授权委托书发过来。"
+LETTER_KEPT = "收到授权委托书。"
+CONSENT_WORDS = {"sms_code": "短信验证码", "letter": "授权委托书"}
 STATE_WORDS = {"received": "已拍照", "at_window": "到窗口再交", "none": "没有"}
-def _items_for(matter: Matter, variant: str | None, agent: bool) -> list[dict[str, Any]]:
+def _items_for(matter: Matter, slots: Slots) -> list[dict[str, Any]]:
+    """The matter's materials; for someone else, the 授权委托书 too — already received
+    where the agent sent it as the consent, not asked where the applicant agreed by code."""
     items = [{"name": m.describe(), "short": m.name, "state": None, "file_id": None}
-             for m in matter.materials_for(variant)]
-    if agent:
+             for m in matter.materials_for(slots.get("variant"))]
+    if slots.get("agent") and slots.get("consent") != "sms_code":
+        letter = slots.get("letter")
         items.append({"name": f"{AUTHORIZATION}（{AUTHORIZATION_NOTE}）", "short": AUTHORIZATION,
-                      "state": None, "file_id": None})
+                      "state": "received" if letter else None, "file_id": letter})
     return items
 
 
 async def start(ctx: Context) -> Step:
     """A new application for the opening slots' matter, taking what the message that asked
     says already (「我要给我娘王秀英申请高龄补贴，身份证…，电话…，红旗村」)."""
+    agent = await ctx.services.agent_of(ctx.message.user_id)
+    known = _as_agent(agent, ctx.services.villages())
+    if agent is not None and ctx.slots.get("for_villager"):  # 代办菜单 「替村民申请」
+        known["agent"] = True
     return _fresh(ctx.matter(), ctx.slots.get("variant"), ctx.message.text,
-                  sender_phone(ctx.message), ctx.services.villages())
+                  sender_phone(ctx.message), known)
+
+
+def _as_agent(agent: AgentCard | None, villages: tuple[str, ...]) -> dict[str, Any]:
+    """What a bound agent need not be asked: their name, and their villages to pick from."""
+    if agent is None:
+        return {"villages": list(villages)}
+    return {"agent_id": agent.id, "agent_name": agent.name,
+            "villages": list(agent.villages or villages)}
+
+
+AGENT_SLOTS = ("agent_id", "agent_name", "villages")
 
 
 def _fresh(matter: Matter, variant: str | None, said: str = "",
-           phone: str | None = None, villages: tuple[str, ...] = ()) -> Step:
+           phone: str | None = None, known: Slots | None = None) -> Step:
     """A new application with a fresh draft, taking what `said` tells (and the phone an
-    SMS comes from); the villages offered by number are kept with it, so that a number
-    means what was shown."""
+    SMS comes from, and what is `known` of a bound agent); the villages offered by number
+    are kept with it, so that a number means what was shown."""
     slots: dict[str, Any] = {"matter": matter.id, "variant": variant, "phone": phone,
                              "draft": secrets.token_hex(8), "items": [], "index": 0,
-                             "villages": list(villages)}
+                             "villages": [], **(known or {})}
     step = _advance(matter, slots, _absorb(said, slots))
     if step.next_state == ApplyState.VARIANT:  # its question names the matter already
         return step
@@ -137,6 +184,8 @@ def _missing(matter: Matter, slots: Slots) -> ApplyState | None:
                        (ApplyState.PHONE, "phone"), (ApplyState.VILLAGE, "village")):
         if not slots.get(key):
             return state
+    if slots["agent"] and slots.get("agent_id") and not slots.get("consent"):
+        return ApplyState.CONSENT
     return None
 
 
@@ -150,8 +199,8 @@ def _advance(matter: Matter, slots: dict[str, Any], notes: list[str]) -> Step:
     if missing is not None:
         return Step((*notes, _prompt(missing, slots)), missing, slots)
     if not slots["items"]:  # everything about the applicant told: the papers, one by one
-        slots["items"] = _items_for(matter, slots.get("variant"), bool(slots["agent"]))
-        slots["index"] = 0
+        slots["items"] = _items_for(matter, slots)
+        slots["index"] = _unanswered(slots["items"], 0)
         intro = f"接下来交材料，一共{len(slots['items'])}项，一项一项来。"
         return Step((*notes, intro, _item_prompt(slots["items"], 0)), ApplyState.MATERIALS,
                     slots)
@@ -188,6 +237,8 @@ def _absorb(text: str, slots: dict[str, Any]) -> list[str]:
 
 
 def _prompt(state: ApplyState, slots: Slots) -> str:
+    if state is ApplyState.CONSENT:
+        return ASK_CONSENT.format(phone=mask_phone(slots["phone"]))
     villages = slots.get("villages") or []
     if state is ApplyState.VILLAGE and villages:
         return ASK_VILLAGE_NUMBERED.format(
@@ -250,6 +301,56 @@ def _step(state: ApplyState) -> StepFn[ApplyServices]:
     return step
 
 
+async def consent(ctx: Context) -> Step:
+    """How the applicant agrees to the agent filing: a code to their phone, or the letter."""
+    choice = choice_number(ctx.message.text)
+    if choice == 1:
+        return await _send_code(ctx)
+    if choice == 2:
+        return Step((ASK_LETTER,), ApplyState.CONSENT_LETTER)
+    return Step((REPLY_1_OR_2, _prompt(ApplyState.CONSENT, ctx.slots)), ApplyState.CONSENT)
+
+
+async def _send_code(ctx: Context) -> Step:
+    slots = ctx.slots
+    await ctx.services.ask_consent(slots["draft"], phone=slots["phone"], person=slots["name"],
+                                   agent=slots["agent_name"], matter=slots["matter"])
+    return Step((CODE_SENT.format(phone=mask_phone(slots["phone"])),), ApplyState.CONSENT_CODE)
+
+
+async def consent_code(ctx: Context) -> Step:
+    """The code the applicant read to the agent; 1 sends another, 2 takes the letter."""
+    text = unicodedata.normalize("NFKC", ctx.message.text).strip()
+    if re.fullmatch(r"\d{6}", text):
+        checked = await ctx.services.check_consent(ctx.slots["draft"], text)
+        if checked is ConsentCheck.RIGHT:
+            return _advance(ctx.matter(), {**ctx.slots, "consent": "sms_code"}, [CONSENTED])
+        return Step((CODE_WRONG if checked is ConsentCheck.WRONG else CODE_GONE,),
+                    ApplyState.CONSENT_CODE)
+    choice = choice_number(text)
+    if choice == 1:
+        return await _send_code(ctx)
+    if choice == 2:
+        return Step((ASK_LETTER,), ApplyState.CONSENT_LETTER)
+    return Step((CODE_ASK,), ApplyState.CONSENT_CODE)
+
+
+async def consent_letter(ctx: Context) -> Step:
+    """The photo of the signed 授权委托书: checked like any paper, then the first material."""
+    sent = await papers.take(ctx)
+    if sent is None:
+        return Step((ASK_LETTER,), ApplyState.CONSENT_LETTER)
+    if sent.file_id is None:
+        return papers.again(sent, ASK_LETTER, ApplyState.CONSENT_LETTER)
+    slots = {**ctx.slots, "consent": "letter", "letter": sent.file_id, "pending": None}
+    return _advance(ctx.matter(), slots, [*sent.replies, LETTER_KEPT])
+
+
+def _unanswered(items: list[dict[str, Any]], index: int) -> int:
+    """The first item from `index` on not yet answered (the letter sent as the consent is)."""
+    return next((n for n in range(index, len(items)) if items[n]["state"] is None), len(items))
+
+
 def _item_prompt(items: list[dict[str, Any]], index: int) -> str:
     return ITEM_PROMPT.format(number=index + 1, total=len(items), item=items[index]["name"])
 
@@ -269,7 +370,7 @@ async def collect_material(ctx: Context) -> Step:
             return Step((_item_prompt(items, index),), ApplyState.MATERIALS)
         items[index]["state"] = "at_window" if choice == 1 else "none"
         acknowledged = ("好的，到窗口再交。" if choice == 1 else "好的，记下没有这项。",)
-    index += 1
+    index = _unanswered(items, index + 1)
     moved = {"items": items, "index": index, "pending": None}
     if index < len(items):
         return Step((*acknowledged, _item_prompt(items, index)), ApplyState.MATERIALS, moved)
@@ -280,7 +381,9 @@ async def collect_material(ctx: Context) -> Step:
 def _summary(matter: Matter, slots: Slots) -> str:
     materials = "\n".join(f"{n}. {item['short']}：{STATE_WORDS[item['state']]}"
                           for n, item in enumerate(slots["items"], 1))
-    agent = f"\n代办人：{slots['agent_name']}" if slots.get("agent_name") else ""
+    agent = f"\n代办人：{slots['agent_name']}" if slots.get("agent") else ""
+    if slots.get("consent"):
+        agent += f"（申请人同意：{CONSENT_WORDS[slots['consent']]}）"
     return CONFIRM.format(matter=matter.name, name=slots["name"],
                           id_number=mask_id_number(slots["id_number"]),
                           phone=mask_phone(slots["phone"]), village=slots["village"],
@@ -291,7 +394,8 @@ async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
     if choice == 2:
         restarted = _fresh(ctx.matter(), ctx.slots.get("variant"),
-                           phone=sender_phone(ctx.message), villages=ctx.services.villages())
+                           phone=sender_phone(ctx.message),
+                           known={key: ctx.slots.get(key) for key in AGENT_SLOTS})
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
     if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
@@ -307,7 +411,9 @@ async def confirm(ctx: Context) -> Step:
         matter_id=matter.id, channel=ctx.message.channel.value, user_id=ctx.message.user_id,
         applicant_name=slots["name"], applicant_id_number=slots["id_number"],
         phone=slots["phone"], village=slots["village"], variant_id=slots.get("variant"),
-        agent_name=slots.get("agent_name"), draft_key=slots["draft"],
+        agent_name=slots.get("agent_name") if slots.get("agent") else None,
+        agent_id=slots.get("agent_id") if slots.get("agent") else None,
+        consent=slots.get("consent"), draft_key=slots["draft"],
         relation=slots.get("relation") or ("本人" if not slots.get("agent") else None),
         materials=[MaterialItem(i["short"], i["state"], i["file_id"]) for i in slots["items"]],
     ))
@@ -344,6 +450,9 @@ ASKED: tuple[tuple[ApplyState, tuple[str, ...]], ...] = (
 )
 
 
+ASKED_STATES = frozenset({ApplyState.VARIANT, *(state for state, _ in ASKED)})
+
+
 def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
     """「上一步」 while telling who applies: the last fact told is asked again."""
     states = [state for state, _ in ASKED]
@@ -375,6 +484,9 @@ STEPS: dict[str, StepFn[ApplyServices]] = {
     **{state: _step(state) for state in (
         ApplyState.VARIANT, ApplyState.WHO, ApplyState.AGENT_NAME, ApplyState.NAME,
         ApplyState.ID_NUMBER, ApplyState.PHONE, ApplyState.VILLAGE)},
+    ApplyState.CONSENT: consent,
+    ApplyState.CONSENT_CODE: consent_code,
+    ApplyState.CONSENT_LETTER: consent_letter,
     ApplyState.MATERIALS: collect_material,
     ApplyState.CONFIRM: confirm,
 }
@@ -390,13 +502,15 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
     form the question asked for; a question carrying no number is asked of the bot."""
     state = ApplyState(current)
     if kind in (Kind.IMAGE, Kind.FILE):
-        return state is ApplyState.MATERIALS
+        return state in (ApplyState.MATERIALS, ApplyState.CONSENT_LETTER)
     plain_text = unicodedata.normalize("NFKC", text).strip()
+    if state is ApplyState.CONSENT_CODE and re.fullmatch(r"\d{6}", plain_text):
+        return True
     found = facts_in(plain_text)
     numbers = bool(found.id_number or found.phone)
     if plain_text.endswith(("吗", "?", "？", "呢")) and not numbers:
         return False
-    if state not in (ApplyState.MATERIALS, ApplyState.CONFIRM) and (
+    if state in ASKED_STATES and (
             numbers or found.relation or found.name or found.speaker or village_in(plain_text)):
         return True
     if state in (ApplyState.NAME, ApplyState.AGENT_NAME):
@@ -413,10 +527,14 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
 def prompt_again(current: str, ctx: Context) -> str:
     """The question to repeat after a side question, so the villager knows where they are."""
     state, slots = ApplyState(current), ctx.slots
+    pending = slots.get("pending")
     if state is ApplyState.MATERIALS:
-        pending = slots.get("pending")
         return papers.ask(pending) if pending else _item_prompt(slots["items"],
                                                                 int(slots["index"]))
+    if state is ApplyState.CONSENT_LETTER:
+        return papers.ask(pending) if pending else ASK_LETTER
+    if state is ApplyState.CONSENT_CODE:
+        return CODE_ASK
     if state is ApplyState.CONFIRM:
         return _summary(ctx.matter(), slots)
     if state is ApplyState.VARIANT:

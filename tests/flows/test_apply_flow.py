@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from bot.agents.consent import ConsentCheck
+from bot.agents.service import AgentCard
 from bot.cases.application import KeptPaper, MaterialItem, NewCase, Receipt
 from bot.cases.photo_check import Defect, defects_of, retake_hints
 from bot.flows import END
@@ -19,9 +21,23 @@ class InMemoryIntake:
     """Cases kept in a list; a photo is file 1, 2, 3… and its media id says what the photo
     check finds in it: 「blurred-1」 a blurred photo, 「turned-2」 one on its side."""
 
-    def __init__(self) -> None:
+    def __init__(self, agent: AgentCard | None = None) -> None:
         self.submitted: list[NewCase] = []
         self.files: list[str] = []
+        self.agent = agent  # the sender is this bound agent
+        self.codes_sent: list[tuple[str, str]] = []  # (phone, code)
+
+    async def agent_of(self, user_id: str) -> AgentCard | None:
+        return self.agent
+
+    async def ask_consent(self, draft: str, *, phone: str, person: str, agent: str,
+                          matter: str) -> None:
+        self.codes_sent.append((phone, f"{len(self.codes_sent) + 1:06d}"))
+
+    async def check_consent(self, draft: str, code: str) -> ConsentCheck:
+        if not self.codes_sent:
+            return ConsentCheck.GONE
+        return ConsentCheck.RIGHT if code == self.codes_sent[-1][1] else ConsentCheck.WRONG
 
     def villages(self) -> tuple[str, ...]:
         return ("石桥村", "河坝村")
@@ -104,3 +120,65 @@ async def test_a_retake_replaces_a_photo_waiting_for_the_choice():
         (photo("good-2"), ("1 重拍 2 就用这张", "收到", "第2/3项")),  # sent at once instead
     ], intake)
     assert slots["items"][0]["file_id"] == 2 and slots["pending"] is None
+
+
+AGENT = AgentCard(7, "赵建国", "13900007777", ("柏树村", "高峰村"))
+
+
+async def test_a_bound_agent_files_for_a_villager_who_agrees_by_a_code_to_her_phone():
+    """The agent's name is not asked, their villages are offered, the applicant's consent is
+    a code sent to her phone (a wrong one refused, the latest one taken), and no 授权委托书 is
+    asked for then."""
+    intake = InMemoryIntake(AGENT)
+    state, _ = await play(apply_flow, "我要申请高龄补贴", {
+        "matter": "senior_allowance", "for_villager": True}, [
+        ("王秀英", ("申请人的姓名", "身份证")),
+        (ID_NUMBER, ("身份证", "联系电话")),
+        ("13812345678", ("联系电话", "1. 柏树村", "2. 高峰村")),
+        ("2", ("1. 柏树村", "申请人同意由您代办吗", "138****5678")),
+        ("1", ("申请人同意", "验证码已发到 138****5678")),
+        ("1", ("验证码已发到", "验证码已发到")),  # not received: another one
+        ("000001", ("验证码已发到", "验证码不对")),  # the first one no longer counts
+        ("000002", ("验证码不对", "申请人已同意由您代办", "一共3项")),
+        ("1", ("第1/3项", "第2/3项")), ("1", ("第2/3项", "第3/3项")),
+        ("1", ("第3/3项", "代办人：赵建国（申请人同意：短信验证码）", "村（社区）：高峰村")),
+        ("1", ("请核对", "申请已受理")),
+    ], intake)
+    assert state == END
+    assert [phone for phone, _ in intake.codes_sent] == ["13812345678"] * 2
+    case = intake.submitted[0]
+    assert (case.agent_id, case.agent_name, case.consent) == (7, "赵建国", "sms_code")
+    assert "授权委托书" not in [item.name for item in case.materials]
+
+
+async def test_a_villager_without_a_phone_agrees_by_the_signed_letter_photographed():
+    intake = InMemoryIntake(AGENT)
+    state, _ = await play(apply_flow, f"帮王秀英申请高龄补贴，身份证{ID_NUMBER}，"
+                                      "电话13900007777，柏树村", {"matter": "senior_allowance"}, [
+        ("2", ("给谁申请", "申请人的姓名")),
+        ("王秀英", ("申请人的姓名", "申请人同意由您代办吗")),
+        ("2", ("申请人同意", "授权委托书")),
+        (photo("blurred-1"), ("授权委托书", "1 重拍 2 就用这张")),
+        (photo("fine-2"), ("1 重拍", "收到授权委托书", "一共4项")),
+        ("1", ("第1/4项", "第2/4项")), ("1", ("第2/4项", "第3/4项")),
+        ("1", ("第3/4项", "请核对", "授权委托书：已拍照", "申请人同意：授权委托书")),
+        ("1", ("请核对", "申请已受理")),
+    ], intake)
+    assert state == END
+    case = intake.submitted[0]
+    assert case.consent == "letter" and not intake.codes_sent
+    assert MaterialItem("授权委托书", "received", 2) in case.materials
+
+
+async def test_an_agent_applying_for_themselves_is_no_agent_of_the_case():
+    intake = InMemoryIntake(AGENT)
+    await play(apply_flow, f"我要申请高龄补贴，给我自己，赵建国，身份证{ID_NUMBER}", {
+        "matter": "senior_allowance"}, [
+        ("13900007777", ("联系电话", "1. 柏树村")),
+        ("1", ("1. 柏树村", "一共3项")),
+        ("1", ("第1/3项", "第2/3项")), ("1", ("第2/3项", "第3/3项")),
+        ("1", ("第3/3项", "请核对")),
+        ("1", ("请核对", "申请已受理")),
+    ], intake)
+    case = intake.submitted[0]
+    assert (case.agent_id, case.agent_name, case.consent) == (None, None, None)
