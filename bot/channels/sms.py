@@ -43,7 +43,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.sms_receipts import ACKS, CallbackGate, IpNetwork, read_items
+from bot.channels.sms_receipts import ACKS, CallbackGate, IpNetwork
 from bot.channels.sms_text import room, split_for_sms
 from bot.dialogue.manager import Dialogue
 from bot.messages import Channel, Incoming, Kind
@@ -128,9 +128,7 @@ class SmsUplink:
     async def receive(self, request: web.Request) -> web.Response:
         name = request.match_info["provider"]
         ack = ACKS[name]
-        if not self._gate.admits(request):
-            return web.json_response(ack.refused("forbidden"), status=403)
-        items = read_items(await request.read(), ack)
+        items = await self._gate.items(request, ack)
         if isinstance(items, web.Response):
             return items
         found = [PARSERS[name](item) if isinstance(item, dict) else None for item in items]

@@ -79,7 +79,14 @@ class CallbackGate:
         self._token = token.encode()
         self._allowed = allowed
 
-    def admits(self, request: web.Request) -> bool:
+    async def items(self, request: web.Request, ack: Ack) -> list[Any] | web.Response:
+        """The callback's items, or the answer refusing it: 403 to a sender not admitted,
+        400 or 413 to a body that is no list of items."""
+        if not self._admits(request):
+            return web.json_response(ack.refused("forbidden"), status=403)
+        return _read_items(await request.read(), ack)
+
+    def _admits(self, request: web.Request) -> bool:
         if hmac.compare_digest(request.match_info["token"].encode(), self._token) \
                 and self._allowed_source(client_address(request)):
             return True
@@ -96,7 +103,7 @@ class CallbackGate:
         return any(address in network for network in self._allowed)
 
 
-def read_items(body: bytes, ack: Ack) -> list[Any] | web.Response:
+def _read_items(body: bytes, ack: Ack) -> list[Any] | web.Response:
     """A callback's JSON as a list of items, or the answer refusing it (400, 413)."""
     try:
         data = json.loads(body)  # past client_max_size the app answered 413 already
@@ -115,9 +122,7 @@ class ReceiptRoutes:
     async def receive(self, request: web.Request) -> web.Response:
         name = request.match_info["provider"]
         ack = ACKS[name]
-        if not self._gate.admits(request):
-            return web.json_response(ack.refused("forbidden"), status=403)
-        items = read_items(await request.read(), ack)
+        items = await self._gate.items(request, ack)
         if isinstance(items, web.Response):
             return items
         receipts = [PARSERS[name](item) for item in items if isinstance(item, dict)]

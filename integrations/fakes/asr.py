@@ -19,10 +19,11 @@ import secrets
 import struct
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Generic, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -30,6 +31,13 @@ from integrations.signing import aliyun_signature, tc3_signature
 
 KEY_ID, SECRET, APP_KEY = "fake-asr-key", "fake-asr-secret", "fake-appkey"
 ENGINES = frozenset({"16k_zh", "16k_zh_dialect", "16k_zh-PY"})
+
+
+class HasTokens(Protocol):
+    tokens: dict[str, float]  # Aliyun NLS token → expiry
+
+
+FakeState = TypeVar("FakeState", bound=HasTokens)
 
 
 @dataclass
@@ -131,10 +139,6 @@ def create_token(request: web.Request, tokens: dict[str, float], key_id: str = K
                                         "UserId": "fake"}, "RequestId": "fake"})
 
 
-async def aliyun_token(request: web.Request) -> web.Response:
-    return create_token(request, request.app[STATE].tokens)
-
-
 async def aliyun_asr(request: web.Request) -> web.Response:
     state = request.app[STATE]
 
@@ -155,9 +159,12 @@ async def aliyun_asr(request: web.Request) -> web.Response:
 
 
 @dataclass
-class FakeAsr:
+class SpeechFake(Generic[FakeState]):
+    """A running fake speech service (this one or the fake TTS): its state and endpoints."""
+
     url: str
-    state: FakeAsrState
+    state: FakeState
+    aliyun_path: str  # the Aliyun service's own path; the token call is shared
 
     @property
     def tencent_endpoint(self) -> str:
@@ -169,22 +176,39 @@ class FakeAsr:
 
     @property
     def aliyun_endpoint(self) -> str:
-        return f"{self.url}/aliyun-asr"
+        return f"{self.url}{self.aliyun_path}"
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @asynccontextmanager
-async def start_fake_asr(port: int = 0) -> AsyncIterator[FakeAsr]:
-    state = FakeAsrState()
-    app = web.Application(client_max_size=8 * 1024 * 1024)
-    app[STATE] = state
+async def serve_speech_fake(state: FakeState, key: web.AppKey[FakeState], tencent: Handler,
+                            aliyun_path: str, aliyun: Handler, port: int = 0,
+                            max_body: int = 1024 ** 2) -> AsyncIterator[SpeechFake[FakeState]]:
+    """Serve a fake speech service on 127.0.0.1: Tencent's API, Aliyun's token call (its
+    tokens in `state.tokens`) and Aliyun's service at `aliyun_path`."""
+    app = web.Application(client_max_size=max_body)
+    app[key] = state
+
+    async def token(request: web.Request) -> web.Response:
+        return create_token(request, request.app[key].tokens)
+
     app.router.add_post("/tencent/", tencent)
-    app.router.add_get("/aliyun-meta/", aliyun_token)
-    app.router.add_post("/aliyun-asr", aliyun_asr)
+    app.router.add_get("/aliyun-meta/", token)
+    app.router.add_post(aliyun_path, aliyun)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
-        yield FakeAsr(f"http://127.0.0.1:{runner.addresses[0][1]}", state)
+        yield SpeechFake(f"http://127.0.0.1:{runner.addresses[0][1]}", state, aliyun_path)
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def start_fake_asr(port: int = 0) -> AsyncIterator[SpeechFake[FakeAsrState]]:
+    async with serve_speech_fake(FakeAsrState(), STATE, tencent, "/aliyun-asr", aliyun_asr,
+                                 port, 8 * 1024 * 1024) as fake:
+        yield fake

@@ -26,7 +26,14 @@ from typing import Any
 import imageio_ffmpeg
 from aiohttp import web
 
-from integrations.fakes.asr import KEY_ID, SECRET, create_token, tencent_error, tencent_refusal
+from integrations.fakes.asr import (
+    KEY_ID,
+    SECRET,
+    SpeechFake,
+    serve_speech_fake,
+    tencent_error,
+    tencent_refusal,
+)
 
 APP_KEY = "fake-tts-appkey"
 CHARS_PER_SECOND = 4.0
@@ -98,10 +105,6 @@ async def tencent(request: web.Request) -> web.Response:
         "Subtitles": [], "RequestId": "fake"}})
 
 
-async def aliyun_token(request: web.Request) -> web.Response:
-    return create_token(request, request.app[STATE].tokens)
-
-
 async def aliyun_tts(request: web.Request) -> web.Response:
     state = request.app[STATE]
 
@@ -127,40 +130,11 @@ async def aliyun_tts(request: web.Request) -> web.Response:
     return web.Response(body=await _spoken(state, text), content_type="audio/mpeg")
 
 
-@dataclass
-class FakeTts:
-    url: str
-    state: FakeTtsState
-
-    @property
-    def tencent_endpoint(self) -> str:
-        return f"{self.url}/tencent/"
-
-    @property
-    def aliyun_token_endpoint(self) -> str:
-        return f"{self.url}/aliyun-meta/"
-
-    @property
-    def aliyun_endpoint(self) -> str:
-        return f"{self.url}/aliyun-tts"
-
-
 @asynccontextmanager
-async def start_fake_tts(port: int = 0) -> AsyncIterator[FakeTts]:
-    state = FakeTtsState()
-    app = web.Application()
-    app[STATE] = state
-    app.router.add_post("/tencent/", tencent)
-    app.router.add_get("/aliyun-meta/", aliyun_token)
-    app.router.add_post("/aliyun-tts", aliyun_tts)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield FakeTts(f"http://127.0.0.1:{runner.addresses[0][1]}", state)
-    finally:
-        await runner.cleanup()
+async def start_fake_tts(port: int = 0) -> AsyncIterator[SpeechFake[FakeTtsState]]:
+    async with serve_speech_fake(FakeTtsState(), STATE, tencent, "/aliyun-tts", aliyun_tts,
+                                 port) as fake:
+        yield fake
 
 
-__all__ = ["APP_KEY", "KEY_ID", "SECRET", "FakeTts", "FakeTtsState", "start_fake_tts"]
+__all__ = ["APP_KEY", "KEY_ID", "SECRET", "FakeTtsState", "start_fake_tts"]
