@@ -318,7 +318,7 @@ async def test_each_status_change_of_the_application_story_reaches_the_phone(
                               missing=["高龄老人生活补贴审批表"])
             [missing] = await until(lambda: _texts(sms))
             assert missing == (f"【示例镇便民服务中心】您的高龄补贴申请（{receipt_no}）还需补交："
-                               "高龄老人生活补贴审批表。可在公众号发“补交”拍照上传，或带到窗口。")
+                               "高龄老人生活补贴审批表。可在微信公众号发“补交”拍照上传，或带到窗口。")
             for target in ("reviewing", "reported"):
                 await clerk_moves(client, receipt_no, to=target)
             await clerk_moves(client, receipt_no, to="completed", result="可领取")
