@@ -107,11 +107,13 @@ async def test_an_agent_files_for_an_old_villager_and_carries_what_did_not_reach
     await clerk_moves(client, receipt_no, to="reviewing")
     await clerk_moves(client, receipt_no, to="needs_materials", missing=["户口簿"])
     notices = await wechat_received(client, "o_agent_zhao", 2)  # accepted, then 补正
-    assert {n.get("template_id") for n in notices} == {"TPL_CASE_ACCEPTED",
-                                                        "TPL_CASE_NEEDS_MATERIALS"}
+    assert sorted((n["template_id"], n["data"]["first"]["value"], n["data"]["keyword3"]["value"])
+                  for n in notices) == [("TPL_AGENT_CASE", "代办件有新进展：王秀英", "已受理"),
+                                        ("TPL_AGENT_CASE", "代办件有新进展：王秀英", "待补正")]
 
-    async def her_notice():
-        got = [text for text in sms.received(OLD_VILLAGER) if "还需补交：户口簿" in text]
+    async def her_notice():  # her 「补交」 would find nothing: the case's chat is the agent's
+        got = [text for text in sms.received(OLD_VILLAGER)
+               if "还需补交：户口簿。请交给代办员赵建国" in text]
         return got or None
 
     assert await until(her_notice)  # the applicant keeps getting her own, by SMS
@@ -146,6 +148,13 @@ async def test_binding_codes_cannot_be_guessed_and_a_stopped_agent_has_no_menu(c
     assert "8位绑定码" in await guesser.says("绑定")
     agent = Phone(client, "o_agent_zhao")
     assert "绑定好了" in await agent.says(f"绑定 {code}")
+    assert "1. 替村民申请" in await agent.says("代办")
+    assert "本村现在没有在办的件" in await agent.says("2")
+    assert "本村现在没有等补正的件" in await agent.says("3")  # the menu stays for a number
+    assert "替村民申请哪件事" in await agent.says("1")
+    assert "上班" in await agent.says("你们几点上班")  # left: the next application is theirs
+    assert "给谁申请" in await agent.says("我要申请高龄补贴")
+    assert "确定不申请了吗" not in await agent.says("算了")  # nothing told yet: just left
     assert "1. 替村民申请" in await agent.says("代办")
     await agents.set_active(registered.id, False)
     assert "您还不是登记的代办员" in await agent.says("2")  # the menu shown before is gone

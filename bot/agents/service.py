@@ -31,6 +31,8 @@ from bot.storage.tables import Agent, Case, DomainEvent, HomeVisit, Notice
 
 CODE_DIGITS = 8
 CODE_VALID = timedelta(days=3)
+# Failed notices older than this are no longer listed to carry: nothing marks one carried.
+CARRY_WITHIN = timedelta(days=30)
 OPEN_CASES = tuple(status.value for status in Status if not status.closed)
 
 
@@ -118,7 +120,8 @@ class AgentService:
                 raise AgentError("没有这个代办员")
             agent.active = active
             if not active:
-                agent.user_id = agent.bound_at = agent.code_hash = None
+                agent.user_id = agent.bound_at = None
+                agent.code_hash = agent.code_expires_at = None
         return await self.get(agent_id)
 
     async def get(self, agent_id: int) -> Agent:
@@ -180,36 +183,31 @@ class AgentService:
     async def undelivered(self, villages: Collection[str] | None = None,
                           since: datetime | None = None, limit: int = 200
                           ) -> list[Undelivered]:
-        """Failed notices about a case or a home visit, with the village they are for
-        (`villages`: only those), newest first."""
-        query = (select(Notice, DomainEvent).join(DomainEvent, Notice.event_id == DomainEvent.id)
-                 .where(Notice.status == "failed").order_by(Notice.id.desc()).limit(limit))
-        if since is not None:
-            query = query.where(Notice.created_at >= since)
+        """Failed notices to a villager about a case or a home visit, with the village they
+        are for (`villages`: only those), newest first, sent `since` (default: the last
+        CARRY_WITHIN). An agent's own copy that failed is no villager's: not listed."""
+        since = since or self._clock() - CARRY_WITHIN
+        failed = (Notice.status == "failed", Notice.created_at >= since,
+                  DomainEvent.payload["for_agent"].as_string().is_(None))
+        by_case = (select(Notice, Case).join(DomainEvent, Notice.event_id == DomainEvent.id)
+                   .join(Case, Case.id == DomainEvent.case_id).where(*failed))
+        by_visit = (select(Notice, HomeVisit)
+                    .join(DomainEvent, Notice.event_id == DomainEvent.id)
+                    .join(HomeVisit,
+                          HomeVisit.visit_no == DomainEvent.payload["visit_no"].as_string())
+                    .where(*failed))
+        if villages is not None:
+            by_case = by_case.where(Case.village.in_(list(villages)))
+            by_visit = by_visit.where(HomeVisit.village.in_(list(villages)))
         async with self.sessions() as session:
-            rows = (await session.execute(query)).all()
-            case_ids = {event.case_id for _, event in rows if event.case_id}
-            visit_nos = {str(event.payload.get("visit_no")) for _, event in rows
-                         if event.payload.get("visit_no")}
-            cases = {c.id: c for c in await session.scalars(
-                select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
-            visits = {v.visit_no: v for v in await session.scalars(
-                select(HomeVisit).where(HomeVisit.visit_no.in_(visit_nos)))} if visit_nos else {}
-        found = []
-        for notice, event in rows:
-            case = cases.get(event.case_id or 0)
-            visit = visits.get(str(event.payload.get("visit_no") or ""))
-            if case is not None:
-                item = Undelivered(notice, case.village, case.applicant_name, case.phone,
-                                   case.receipt_no, case.matter_id)
-            elif visit is not None:
-                item = Undelivered(notice, visit.village, visit.person_name, visit.phone,
-                                   visit.visit_no, visit.matter_id)
-            else:
-                continue
-            if villages is None or item.village in villages:
-                found.append(item)
-        return found
+            cases = (await session.execute(by_case.order_by(Notice.id.desc()).limit(limit))).all()
+            visits = (await session.execute(
+                by_visit.order_by(Notice.id.desc()).limit(limit))).all()
+        found = [Undelivered(notice, case.village, case.applicant_name, case.phone,
+                             case.receipt_no, case.matter_id) for notice, case in cases]
+        found += [Undelivered(notice, visit.village, visit.person_name, visit.phone,
+                              visit.visit_no, visit.matter_id) for notice, visit in visits]
+        return sorted(found, key=lambda item: item.notice.id, reverse=True)[:limit]
 
     async def agent_for_village(self, village: str) -> Agent | None:
         """The active agent covering a village (the first registered, where several do)."""

@@ -185,10 +185,11 @@ class CaseService:
                 .options(selectinload(Case.changes))))
             for case in waiting:
                 asked = case.changes[-1].missing if case.changes else []
-                for n, event in enumerate(await self._events(
-                        session, case, Status.NEEDS_MATERIALS, "", list(asked))):
+                for event in await self._events(session, case, Status.NEEDS_MATERIALS, "",
+                                                list(asked)):
+                    agent_copy = ":agent" if event.payload.get("for_agent") else ""
                     event.kind, event.dedup_key = "case.waiting_reminder", \
-                        f"waiting:{case.receipt_no}:{case.paused_since}:{n}"
+                        f"waiting:{case.receipt_no}:{case.paused_since}{agent_copy}"
                     events.append(event)
         return await write_events_once(self._sessions, events)
 
@@ -363,8 +364,8 @@ class CaseService:
     async def _events(self, session: AsyncSession, case: Case, previous: Status | None,
                       reason: str, missing: list[str]) -> list[DomainEvent]:
         """The event of a change, one per villager to tell: for a case a registered agent
-        filed, the applicant by SMS at their phone (unless it is the agent's own) and the
-        agent (by WeChat once bound), each told the same."""
+        filed, the applicant by SMS at their phone (unless it is the agent's own) and, while
+        the agent is in service, the agent (by WeChat once bound)."""
         payload: dict[str, object] = {
             "receipt_no": case.receipt_no, "matter": case.matter_id,
             "from": previous.value if previous else None, "to": case.status,
@@ -373,14 +374,16 @@ class CaseService:
             "user_id": case.user_id, "channel": case.channel, "phone": case.phone,
             "result": case.result}
         agent = await session.get(Agent, case.agent_id) if case.agent_id else None
-        if agent is not None:
-            told = [] if case.phone == agent.phone else [
-                payload | {"user_id": case.phone, "channel": "sms", "via_agent": True}]
-            told.append(payload | {"user_id": agent.user_id or agent.phone,
-                                   "channel": "wechat" if agent.user_id else "sms",
-                                   "phone": agent.phone, "person": case.applicant_name,
-                                   "for_agent": True})
-        else:
+        if agent is None:
             told = [payload]
+        else:
+            told = [] if case.phone == agent.phone else [
+                payload | {"user_id": case.phone, "channel": "sms", "via_agent": True,
+                           "agent": agent.name}]
+            if agent.active:
+                told.append(payload | {"user_id": agent.user_id or agent.phone,
+                                       "channel": "wechat" if agent.user_id else "sms",
+                                       "phone": agent.phone, "person": case.applicant_name,
+                                       "for_agent": True})
         return [DomainEvent(kind="case.status_changed", case_id=case.id,
                             created_at=self._clock(), payload=each) for each in told]

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot import chinatime
-from bot.appointments.home_visits import HalfDay, VisitStatus
+from bot.appointments.home_visits import visit_half
 from bot.cases.identity import mask_phone
 from bot.cases.status import Status
 from bot.dialogue.base import DialogueBase
@@ -86,20 +85,25 @@ class AgentHandling(DialogueBase):
             replies = self._ask_which_matter(Intent.APPLY, texts.AGENT_WHICH_MATTER, state)
             state.for_villager = True
             return replies
-        villages = agent.villages
+        listed = await self._agent_list(item, message.user_id, agent.villages)
+        state.awaiting, state.choices = "agent", [key for key, _ in MENU]  # another number
+        return [f"{listed}\n{texts.AGENT_MENU_AGAIN}"]
+
+    async def _agent_list(self, item: str, user_id: str, villages: tuple[str, ...]) -> str:
+        assert self._agents is not None
         if item == "visits":
-            return [await self._bookings_and_visits(message.user_id, villages)]
+            return await self._bookings_and_visits(user_id, villages)
         if item == "undelivered":
             found = await self._agents.undelivered(villages)
             lines = [f"{n}. {u.person}（{mask_phone(u.phone)}）{u.reference}：{u.notice.text}"
                      for n, u in enumerate(found[:SHOWN], 1)]
-            return ["\n".join([texts.AGENT_UNDELIVERED, *lines]) if lines
-                    else texts.AGENT_NONE_UNDELIVERED]
+            return "\n".join([texts.AGENT_UNDELIVERED, *lines]) if lines \
+                else texts.AGENT_NONE_UNDELIVERED
         waiting = item == "waiting"
         cases = await self._agents.village_cases(
             villages, statuses=(Status.NEEDS_MATERIALS.value,) if waiting else
             tuple(s.value for s in Status if not s.closed))
-        return [self._case_lines(cases, waiting)]
+        return self._case_lines(cases, waiting)
 
     def _case_lines(self, cases: list[Case], waiting: bool) -> str:
         if not cases:
@@ -137,10 +141,7 @@ class AgentHandling(DialogueBase):
             return texts.AGENT_NONE_VISITS
         lines = []
         for n, visit in enumerate(visits[:SHOWN], 1):
-            if visit.status == VisitStatus.SCHEDULED and visit.slot is not None:
-                starts = chinatime.local(visit.slot.starts_at)
-                when = "已安排" + HalfDay(starts.date(), "am" if starts.hour < 12 else "pm").label
-            else:
-                when = "待安排"
+            half = visit_half(visit)
+            when = f"已安排{half.label}" if half else "待安排"
             lines.append(f"{n}. {visit.person_name}（{visit.village}）{visit.purpose}：{when}")
         return "\n".join([texts.AGENT_VISITS, *lines])

@@ -119,14 +119,20 @@ class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
                      if not only_asks_for_a_person(text)), "")
 
     async def _respond(self, message: Incoming, state: ConversationState) -> list[str]:
-        """The first part that takes the message answers it; the NLU reads what none took."""
+        """The first part that takes the message answers it; the NLU reads what none took.
+        An agent's 「替村民申请」 lasts while its matter is picked by number: any other
+        message (「几点上班」) ends it, once it was read."""
         for part in (self._event, self._during_handoff, self._not_text, self._in_a_flow,
                      self._agent_words, self._keyword, self._receipt, self._cancel_or_more,
                      self._choice):
             replies = await part(message, state)
             if replies is not None:
+                if part != self._choice or state.awaiting not in ("topic", "matter"):
+                    state.for_villager = False
                 return replies
-        return await self._understood(message, state)
+        replies = await self._understood(message, state)
+        state.for_villager = False
+        return replies
 
     async def _event(self, message: Incoming, state: ConversationState) -> Replies:
         if message.kind is not Kind.EVENT:

@@ -112,6 +112,11 @@ CODE_ASK = "请发申请人收到的6位验证码；没收到回复 1 再发一�
 CODE_WRONG = "验证码不对，请再核对一下。" + CODE_ASK
 CODE_GONE = "验证码已过期或错的次数太多，请回复 1 再发一次，或回复 2 改拍授权委托书。"
 CONSENTED = "申请人已同意由您代办。"
+CODE_OWN_PHONE = (
+    "{phone} 是您自己的号码，验证码要发到申请人本人的手机。请发申请人的手机号；"
+    "申请人没有手机请回复 2 拍授权委托书。"
+)
+AGENT_STOPPED = "您的代办员身份已停用，这份代办申请不能提交了。有疑问请联系中心。"
 ASK_LETTER = "请拍申请人签字（或按手印）的授权委托书发过来。"
 LETTER_KEPT = "收到授权委托书。"
 CONSENT_WORDS = {"sms_code": "短信验证码", "letter": "授权委托书"}
@@ -143,11 +148,11 @@ def _as_agent(agent: AgentCard | None, villages: tuple[str, ...]) -> dict[str, A
     """What a bound agent need not be asked: their name, and their villages to pick from."""
     if agent is None:
         return {"villages": list(villages)}
-    return {"agent_id": agent.id, "agent_name": agent.name,
+    return {"agent_id": agent.id, "agent_name": agent.name, "agent_phone": agent.phone,
             "villages": list(agent.villages or villages)}
 
 
-AGENT_SLOTS = ("agent_id", "agent_name", "villages")
+AGENT_SLOTS = ("agent_id", "agent_name", "agent_phone", "villages")
 
 
 def _fresh(matter: Matter, variant: str | None, said: str = "",
@@ -184,9 +189,15 @@ def _missing(matter: Matter, slots: Slots) -> ApplyState | None:
                        (ApplyState.PHONE, "phone"), (ApplyState.VILLAGE, "village")):
         if not slots.get(key):
             return state
-    if slots["agent"] and slots.get("agent_id") and not slots.get("consent"):
-        return ApplyState.CONSENT
+    if slots["agent"] and slots.get("agent_id") and slots.get("consented") != _consented(slots):
+        return ApplyState.CONSENT  # not given yet, or given for another phone or person
     return None
+
+
+def _consented(slots: Slots) -> str:
+    """Whom a consent is for: a code, the applicant at that phone; a letter, the person."""
+    person = f"{slots.get('name')}|{slots.get('id_number')}"
+    return f"{person}|{slots.get('phone')}" if slots.get("consent") == "sms_code" else person
 
 
 def _advance(matter: Matter, slots: dict[str, Any], notes: list[str]) -> Step:
@@ -201,9 +212,8 @@ def _advance(matter: Matter, slots: dict[str, Any], notes: list[str]) -> Step:
     if not slots["items"]:  # everything about the applicant told: the papers, one by one
         slots["items"] = _items_for(matter, slots)
         slots["index"] = _unanswered(slots["items"], 0)
-        intro = f"接下来交材料，一共{len(slots['items'])}项，一项一项来。"
-        return Step((*notes, intro, _item_prompt(slots["items"], 0)), ApplyState.MATERIALS,
-                    slots)
+        if slots["index"] < len(slots["items"]):  # some situations ask for no paper
+            notes = [*notes, f"接下来交材料，一共{len(slots['items'])}项，一项一项来。"]
     if int(slots["index"]) < len(slots["items"]):
         return Step((*notes, _item_prompt(slots["items"], int(slots["index"]))),
                     ApplyState.MATERIALS, slots)
@@ -302,8 +312,16 @@ def _step(state: ApplyState) -> StepFn[ApplyServices]:
 
 
 async def consent(ctx: Context) -> Step:
-    """How the applicant agrees to the agent filing: a code to their phone, or the letter."""
+    """How the applicant agrees to the agent filing: a code to their phone, or the letter.
+    A phone number sent instead corrects the applicant's."""
+    found = facts_in(unicodedata.normalize("NFKC", ctx.message.text))
+    if found.phone:
+        slots = {**ctx.slots, "phone": normalize(found.phone)}
+        return Step((_prompt(ApplyState.CONSENT, slots),), ApplyState.CONSENT, slots)
     choice = choice_number(ctx.message.text)
+    if choice == 1 and ctx.slots["phone"] == ctx.slots.get("agent_phone"):
+        return Step((CODE_OWN_PHONE.format(phone=mask_phone(ctx.slots["phone"])),),
+                    ApplyState.CONSENT)
     if choice == 1:
         return await _send_code(ctx)
     if choice == 2:
@@ -324,7 +342,8 @@ async def consent_code(ctx: Context) -> Step:
     if re.fullmatch(r"\d{6}", text):
         checked = await ctx.services.check_consent(ctx.slots["draft"], text)
         if checked is ConsentCheck.RIGHT:
-            return _advance(ctx.matter(), {**ctx.slots, "consent": "sms_code"}, [CONSENTED])
+            slots = {**ctx.slots, "consent": "sms_code"}
+            return _advance(ctx.matter(), {**slots, "consented": _consented(slots)}, [CONSENTED])
         return Step((CODE_WRONG if checked is ConsentCheck.WRONG else CODE_GONE,),
                     ApplyState.CONSENT_CODE)
     choice = choice_number(text)
@@ -343,7 +362,11 @@ async def consent_letter(ctx: Context) -> Step:
     if sent.file_id is None:
         return papers.again(sent, ASK_LETTER, ApplyState.CONSENT_LETTER)
     slots = {**ctx.slots, "consent": "letter", "letter": sent.file_id, "pending": None}
-    return _advance(ctx.matter(), slots, [*sent.replies, LETTER_KEPT])
+    for item in slots.get("items") or []:  # a letter sent again after a correction
+        if item["short"] == AUTHORIZATION:
+            item.update(state="received", file_id=sent.file_id)
+    return _advance(ctx.matter(), {**slots, "consented": _consented(slots)},
+                    [*sent.replies, LETTER_KEPT])
 
 
 def _unanswered(items: list[dict[str, Any]], index: int) -> int:
@@ -392,10 +415,12 @@ def _summary(matter: Matter, slots: Slots) -> str:
 
 async def confirm(ctx: Context) -> Step:
     choice = choice_number(ctx.message.text)
-    if choice == 2:
+    if choice == 2:  # a bound agent stays the agent, filing for the same villager or not
+        known = {key: ctx.slots.get(key) for key in AGENT_SLOTS}
+        if ctx.slots.get("agent_id") and ctx.slots.get("agent"):
+            known["agent"] = True
         restarted = _fresh(ctx.matter(), ctx.slots.get("variant"),
-                           phone=sender_phone(ctx.message),
-                           known={key: ctx.slots.get(key) for key in AGENT_SLOTS})
+                           phone=sender_phone(ctx.message), known=known)
         return Step(("好的，重新填写。", *restarted.replies), restarted.next_state,
                     {**restarted.slots, "draft": ctx.slots["draft"]})
     if choice != 1:  # 「电话错了，是139…」: corrected, and shown again
@@ -404,9 +429,12 @@ async def confirm(ctx: Context) -> Step:
         corrected["agent"] = ctx.slots["agent"]  # the materials asked depend on it
         if corrected == dict(ctx.slots):
             return Step((REPLY_1_OR_2,), ApplyState.CONFIRM)
-        return Step((*notes, _summary(ctx.matter(), corrected)), ApplyState.CONFIRM,
-                    corrected)
+        return _advance(ctx.matter(), corrected, notes)  # another phone asks consent again
     slots, matter = ctx.slots, ctx.matter()
+    if slots.get("agent") and slots.get("agent_id"):  # stopped since the draft began?
+        agent = await ctx.services.agent_of(ctx.message.user_id)
+        if agent is None or agent.id != slots["agent_id"]:
+            return Step((AGENT_STOPPED,), END)
     receipt = await ctx.services.submit(NewCase(
         matter_id=matter.id, channel=ctx.message.channel.value, user_id=ctx.message.user_id,
         applicant_name=slots["name"], applicant_id_number=slots["id_number"],
@@ -458,15 +486,20 @@ def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
     states = [state for state, _ in ASKED]
     if current not in states:
         return None  # the situation, the materials, the confirmation: not a step back
+    bound = bool(slots.get("agent_id"))  # a bound agent's name is known, never asked
     for state, keys in reversed(ASKED[:states.index(ApplyState(current))]):
+        if bound and state is ApplyState.AGENT_NAME:
+            continue
         if slots.get(keys[0]) is not None:
-            return state, dict.fromkeys(keys)
+            return state, dict.fromkeys(k for k in keys if not (bound and k == "agent_name"))
     return None
 
 
 def has_answers(slots: Slots) -> bool:
     """Whether the villager has told anything that leaving would throw away."""
-    return any(slots.get(key) for key in ("name", "id_number", "phone", "village", "agent_name"))
+    told = ("name", "id_number", "phone", "village") if slots.get("agent_id") else \
+        ("name", "id_number", "phone", "village", "agent_name")  # a bound agent's is known
+    return any(slots.get(key) for key in told)
 
 
 def remaining(slots: Slots) -> str:

@@ -121,6 +121,7 @@ AGENT_BOUND = "绑定好了，{name}！您负责：{villages}。\n发“代办�
 NOT_AN_AGENT = "您还不是登记的代办员。代办员请找中心登记，拿到绑定码后发：绑定 加8位码。"
 AGENT_MENU = "{name}，要办什么？回复数字："
 AGENT_WHICH_MATTER = "替村民申请哪件事？"
+AGENT_MENU_AGAIN = "（回复菜单里的其他数字接着看）"
 AGENT_OPEN = "本村在办的件："
 AGENT_WAITING = "等补正的件（您替他们办的，发“补交”就能拍照补交）："
 AGENT_MORE = "……共{count}件，全部请到中心查看。"

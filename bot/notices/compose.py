@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.cases.status import Status
 from bot.catalogue.center import Center
 from bot.catalogue.model import Catalogue
 from bot.notices.rules import NoticeRules, fill
@@ -24,7 +25,10 @@ SAID_IN_THE_ANSWER = frozenset({"case.accepted", "booking.created", "booking.cha
                                 "booking.cancelled"})
 
 
-AGENT_COPY = "【代办：{person}】{text}"
+AGENT_COPY = "agent.case"  # an agent's copy of a case notice: the text, and whose case
+HANDED_TO_AGENT = {"case.needs_materials": "case.needs_materials.via_agent",
+                   "case.waiting_reminder": "case.needs_materials.via_agent"}
+STATUSES = frozenset(Status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,7 @@ class Composer:
 
     def compose(self, kind: str, payload: dict[str, Any]) -> Draft | None:
         """The notice for an event, or None when the event needs none (审核中, marks…)."""
-        template = self.rules.templates.get(notice_kind(kind, payload))
+        template = self.rules.templates.get(self._kind(kind, payload))
         user_id = str(payload.get("user_id") or "")
         phone = str(payload.get("phone") or "") or None
         openid = user_id if payload.get("channel") == WECHAT and user_id else None
@@ -85,7 +89,18 @@ class Composer:
         }
         values["outcome"] = (f"请带身份证到{values['place']}领取"
                              if payload.get("result") == "可领取" else "结果已送达")
+        status = str(payload.get("to") or "")
+        values["status"] = Status(status).label if status in STATUSES else ""
         text = fill(template.sms, values)
-        if payload.get("for_agent"):  # the agent's copy says whose case it is
-            text = AGENT_COPY.format(person=values["person"], text=text)
+        copy = self.rules.templates.get(AGENT_COPY) if payload.get("for_agent") else None
+        if copy is not None:  # the agent's copy: its own template, saying whose case it is
+            template, values["text"] = copy, text
+            text = fill(template.sms, values)
         return Draft(template.kind, user_id, openid, phone, values, text, template.urgent)
+
+    @staticmethod
+    def _kind(kind: str, payload: dict[str, Any]) -> str:
+        """The template's kind; the applicant of a case an agent filed hands missing papers
+        to the agent (the case's chat is the agent's: her 「补交」 would find nothing)."""
+        shown = notice_kind(kind, payload)
+        return HANDED_TO_AGENT.get(shown, shown) if payload.get("via_agent") else shown

@@ -18,7 +18,7 @@ NAME = re.compile(r"\{(\w+)\}")
 # What a notice can say (bot/notices/compose.py fills these in).
 KNOWN = frozenset({"matter", "receipt", "due", "reason", "missing", "place", "phone",
                    "booking", "when", "visit", "person", "agent", "address", "outcome",
-                   "text", "code"})
+                   "text", "code", "status"})
 
 
 def fill(text: str, values: dict[str, str]) -> str:

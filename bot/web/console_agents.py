@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot import chinatime
-from bot.agents.service import CODE_VALID, AgentError, Undelivered
+from bot.agents.service import CARRY_WITHIN, CODE_VALID, AgentError, Undelivered
 from bot.appointments.home_visits import visit_half
 from bot.cases.identity import mask_phone
 from bot.cases.status import Status
@@ -39,9 +38,6 @@ from bot.web.windows import visit_window
 MANAGERS = ("supervisor", "director", "admin")  # register and change agents; clerks read
 BIND_WORDS = "请代办员关注公众号后发送：绑定 {code}（{days}天内有效）"
 SENT_TWICE = "这张表已经提交过了，代办员已登记。绑定码只显示一次，需要时请点「重新生成绑定码」。"
-# Failed notices older than this are left off: by then the news has reached the villager
-# some other way (the case moved on, they came to the window) or is past carrying.
-CARRY_WITHIN = timedelta(days=30)
 FORM_KEPT = 24 * 3600  # seconds a sent form's nonce is remembered (a reload, a double click)
 
 
@@ -163,10 +159,9 @@ class VillageWork:
 
 
 async def _work(services: ConsoleServices, who: Who, villages: list[str]) -> list[VillageWork]:
-    """Each village's failed notices (recent ones: CARRY_WITHIN), open cases and home
-    visits, each kept only where `who` sees its window."""
-    since = services.bookings.now() - CARRY_WITHIN
-    failed = [u for u in await services.agents.undelivered(villages, since)
+    """Each village's failed notices (recent ones: bot/agents CARRY_WITHIN), open cases and
+    home visits, each kept only where `who` sees its window."""
+    failed = [u for u in await services.agents.undelivered(villages)
               if who.sees(services.window_of(u.matter_id))]
     work = []
     for village in villages:  # a few villages: a query each keeps every list's own limit

@@ -10,9 +10,9 @@ from bot.agents.consent import ConsentCheck
 from bot.agents.service import AgentCard
 from bot.cases.application import KeptPaper, MaterialItem, NewCase, Receipt
 from bot.cases.photo_check import Defect, defects_of, retake_hints
-from bot.flows import END
+from bot.flows import END, FlowContext
 from bot.flows import apply as apply_flow
-from tests.flows.conversation import photo, play
+from tests.flows.conversation import CATALOGUE, photo, play, said
 
 ID_NUMBER = "11010519491231002X"
 
@@ -182,3 +182,55 @@ async def test_an_agent_applying_for_themselves_is_no_agent_of_the_case():
     ], intake)
     case = intake.submitted[0]
     assert (case.agent_id, case.agent_name, case.consent) == (None, None, None)
+
+
+async def test_the_code_goes_to_the_applicant_not_to_the_agent_and_follows_her_phone():
+    """Found by review: an agent could type their own number and read the code themselves,
+    or change the applicant's phone after she agreed."""
+    intake = InMemoryIntake(AGENT)
+    state, _ = await play(apply_flow, f"王秀英，身份证{ID_NUMBER}，电话{AGENT.phone}，柏树村", {
+        "matter": "senior_allowance", "for_villager": True}, [
+        ("1", ("申请人同意由您代办吗", "是您自己的号码")),
+        ("13812345678", ("是您自己的号码", "申请人同意由您代办吗", "138****5678")),
+        ("1", ("138****5678", "验证码已发到 138****5678")),
+        ("000001", ("验证码已发到", "申请人已同意", "第1/3项")),
+        ("1", ("第1/3项", "第2/3项")), ("1", ("第2/3项", "第3/3项")),
+        ("1", ("第3/3项", "请核对")),
+        ("电话错了，是13912345678", ("请核对", "申请人同意由您代办吗", "139****5678")),
+        ("1", ("申请人同意", "验证码已发到 139****5678")),
+        ("000002", ("验证码已发到", "申请人已同意", "请核对", "139****5678")),
+    ], intake)
+    assert state == apply_flow.ApplyState.CONFIRM and not intake.submitted
+    assert [phone for phone, _ in intake.codes_sent] == ["13812345678", "13912345678"]
+
+
+async def test_an_agent_stopped_meanwhile_cannot_submit():
+    intake = InMemoryIntake(AGENT)
+    state, slots = await play(apply_flow, f"王秀英，身份证{ID_NUMBER}，电话13812345678，柏树村", {
+        "matter": "senior_allowance", "for_villager": True}, [
+        ("1", ("申请人同意由您代办吗", "验证码已发到")),
+        ("000001", ("验证码已发到", "第1/3项")),
+        ("1", ("第1/3项", "第2/3项")), ("1", ("第2/3项", "第3/3项")),
+        ("1", ("第3/3项", "请核对")),
+    ], intake)
+    intake.agent = None  # a clerk stopped the agent before the confirmation
+    step = await apply_flow.STEPS[state](FlowContext(said("1"), slots, CATALOGUE, intake))
+    assert "代办员身份已停用" in step.replies[0] and step.next_state == END
+    assert not intake.submitted
+
+
+@pytest.mark.parametrize("consent", ["code", "letter"])
+async def test_a_situation_that_asks_for_no_paper_goes_straight_to_the_confirmation(consent):
+    """Found by review: with the letter as the only paper, or no paper at all, the first
+    material was asked for although there was none."""
+    intake = InMemoryIntake(AGENT)
+    by_letter = [("2", ("申请人同意", "授权委托书")),
+                 (photo("fine-1"), ("授权委托书", "请核对", "授权委托书：已拍照"))]
+    turns = [("1", ("申请人同意", "验证码已发到")), ("000001", ("验证码已发到", "请核对"))] \
+        if consent == "code" else by_letter
+    state, _ = await play(apply_flow, f"王秀英，身份证{ID_NUMBER}，电话13812345678，柏树村", {
+        "matter": "birth_registration", "variant": "no_birth_certificate",
+        "for_villager": True}, [
+        *turns, ("1", ("请核对", "申请已受理")),
+    ], intake)
+    assert state == END
