@@ -23,6 +23,9 @@ from tests.test_sms_channel import MONDAY, VILLAGER, SmsPhone, app_settings
 from tests.test_wechat import event_xml, post, reply_text
 
 CONTACT = "13912345678"  # typed where a phone is asked; the SMS villager writes from it
+LONG_REPLY = ("您好，低保要带户口簿、身份证、家庭收入情况说明和银行卡，"
+              "家里有残疾人的再带残疾证。材料齐了周一到周五上午9点到12点、下午1点到5点"
+              "都可以来民政窗口办理，赶集那天中午也有人。")
 
 
 class WeChatPhone(Phone):
@@ -111,8 +114,8 @@ async def test_handoff_and_rating(phone):
     desk = phone.client.server.app[console_base.CONSOLE].handoffs
     [waiting] = await desk.queue(None)
     await desk.claim(waiting.id, "li")
-    await desk.reply(waiting.id, "li", "李四", "请带户口簿来。")
-    assert "请带户口簿来" in await phone.notices()
+    await desk.reply(waiting.id, "li", "李四", LONG_REPLY)  # by SMS: parts of ≤ 70
+    assert LONG_REPLY.replace("\n", "") in (await phone.notices()).replace("\n", "")
     await desk.close(waiting.id, "li")
     assert "回复数字为我们打分：1 非常满意" in await phone.notices()
     assert "谢谢您的评价" in await phone.says("1")

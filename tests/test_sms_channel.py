@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.cases.application import MaterialItem, NewCase
-from bot.channels.sms_text import for_sms, room, split_for_sms
 from bot.chinatime import CHINA
 from bot.config import ROOT, Secret
 from bot.flows import apply, home_visit, supplement
 from bot.intents import texts
 from bot.notices.rules import load_notice_rules
+from bot.notices.sms_text import for_sms, room, split_for_sms
 from bot.storage.tables import DomainEvent, Handoff
 from bot.web import clerk_api, console_base
 from integrations.fakes.sms import KEY_ID, SECRET, TENCENT_APP, start_fake_sms
@@ -32,6 +32,7 @@ SIGN = f"【{RULES.sign_name}】"
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA)
 VILLAGER = "13912345678"
 LABEL = re.compile(r"^\((\d+)/(\d+)\)")
+PREFIX = re.compile(r"^(?:工作人员\w{1,10})?回复：")
 
 
 def app_settings(remote_settings, sms, provider, tmp_path, **changes):
@@ -103,8 +104,9 @@ class SmsPhone:
 
     @staticmethod
     def joined(texts):
-        """The texts as the villager reads them: prefix off, numbered parts in order."""
-        bodies = [text.removeprefix(SIGN).removeprefix("回复：") for text in texts]
+        """The texts as the villager reads them: prefix off (the bot's 「回复：」, a clerk's
+        「工作人员李四回复：」), numbered parts in order."""
+        bodies = [PREFIX.sub("", text.removeprefix(SIGN)) for text in texts]
         labelled = [(LABEL.match(b), b) for b in bodies]
         if not any(label for label, _ in labelled):
             return "\n".join(bodies)

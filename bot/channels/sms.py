@@ -44,10 +44,10 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.sms_receipts import ACKS, CallbackGate, IpNetwork
-from bot.channels.sms_text import room, split_for_sms
 from bot.dialogue.manager import Dialogue
 from bot.messages import Channel, Incoming, Kind
 from bot.notices.replies import SmsReplies
+from bot.notices.sms_text import room, split_for_sms
 from bot.storage import keys
 from integrations.errors import ServiceUnavailable
 

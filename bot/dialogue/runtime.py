@@ -40,6 +40,8 @@ from bot.dialogue.state import StateStore
 from bot.flows.booking import Appointments
 from bot.handoff.service import HandoffService
 from bot.nlu.understand import Understanding
+from bot.notices.rules import fill, load_notice_rules
+from bot.notices.sms_text import room, split_for_sms
 from bot.security.lockout import AGENT_CODE, RECEIPT, Audit, Lockout
 from bot.storage import keys
 from bot.storage.files import FileStore, LocalFileStore, ObjectFileStore
@@ -199,8 +201,12 @@ def build_handoffs(settings: Settings, sessions: async_sessionmaker[AsyncSession
     calendar = load_work_calendar(settings.catalogue_dir)
     names = {w.id: w.name for w in rules.windows}
     minutes = settings.handoff_answer_minutes
-    if clock is not None:
-        return HandoffService(sessions, calendar, office, window_for, names, alert, clock,
-                              minutes)
+    notices = load_notice_rules(settings.catalogue_dir)
+    reply = notices.templates.get("handoff.reply")
+
+    def sms_parts(text: str, clerk_name: str) -> list[str]:
+        fixed = fill(reply.sms, {"agent": clerk_name}) if reply else ""
+        return split_for_sms([text], room(notices.sign_name, fixed))
+
     return HandoffService(sessions, calendar, office, window_for, names, alert,
-                          answer_minutes=minutes)
+                          clock or chinatime.now, minutes, sms_parts)

@@ -137,12 +137,17 @@ class Opened:
     already: bool = False
 
 
+# A clerk's reply and the clerk's name → the SMS texts it is sent as (bot/notices/sms_text.py)
+SmsParts = Callable[[str, str], list[str]]
+
+
 class HandoffService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], calendar: WorkCalendar,
                  office: Sequence[tuple[time, time]], window_for: Callable[[str | None], str],
                  window_names: Mapping[str, str], alert: Alert | None = None,
                  clock: chinatime.Clock = chinatime.now,
-                 answer_minutes: int = ANSWER_MINUTES) -> None:
+                 answer_minutes: int = ANSWER_MINUTES,
+                 sms_parts: SmsParts | None = None) -> None:
         self._sessions = sessions
         self._calendar = calendar
         self._office = sorted(office)
@@ -151,6 +156,7 @@ class HandoffService:
         self._alert = alert
         self._clock = clock
         self._answer_within = timedelta(minutes=answer_minutes)
+        self._sms_parts = sms_parts  # a reply to an SMS villager, as the SMS texts it takes
 
     # --- office hours ---------------------------------------------------------------
 
@@ -299,8 +305,11 @@ class HandoffService:
             session.add(HandoffMessage(handoff_id=handoff_id, at=now, author=clerk,
                                        text=text[:1500]))
             handoff.first_reply_at = handoff.first_reply_at or now
-            session.add(await self._event(session, "handoff.reply", handoff, now,
-                                          text=text[:1500], agent=clerk_name))
+            parts = self._sms_parts(text[:1500], clerk_name) \
+                if self._sms_parts and handoff.channel == Channel.SMS.value else [text[:1500]]
+            for part in parts:  # by SMS, each ≤ 70 characters, numbered (1/3)…
+                session.add(await self._event(session, "handoff.reply", handoff, now,
+                                              text=part, agent=clerk_name))
 
     async def transfer(self, handoff_id: int, clerk: str, window: str, to_clerk: str | None,
                        note: str, overrule: bool = False) -> None:

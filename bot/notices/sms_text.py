@@ -1,4 +1,5 @@
-"""Channel stage: the dialogue's answers shaped for SMS — what fits a 70-character message.
+"""Outbound delivery: texts shaped for SMS — what fits a 70-character message (the bot's
+answers, a clerk's reply).
 
 A Chinese SMS holds 70 characters, the 【sign】 and the template's fixed words included;
 longer texts are billed as several messages and some phones show the parts apart, so
