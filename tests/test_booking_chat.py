@@ -107,6 +107,14 @@ async def test_a_saturday_for_the_disability_card_and_a_home_visit_for_mother(ap
     assert "已取消上门服务申请 SM" in await son.says("1")
 
 
+async def test_a_booking_read_unsure_but_naming_its_day_offers_times(app_client):
+    """Found when new training data came: with a name and a phone number along, the
+    classifier was unsure of the booking, and the matter's menu came instead of times."""
+    villager = Phone(app_client, "o_day_name_phone")
+    offered = await villager.says("我想今天下午去办低保，我叫王秀英，电话13800001234")
+    assert "回复数字选一个" in offered
+
+
 async def test_a_home_visit_asked_for_with_everything_in_the_first_message(app_client):
     son = Phone(app_client, "o_all_at_once")
     times = await son.says(f"我要给我娘王秀英申请上门办高龄补贴，她88了，身份证{MOTHER}，"

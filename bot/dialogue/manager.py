@@ -24,6 +24,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
+from bot import chinatime
+from bot.appointments.when import understand_when
 from bot.cases.identity import normalize
 from bot.catalogue.outside import outside_topic
 from bot.dialogue.agents import AgentHandling
@@ -59,6 +61,7 @@ from bot.nlu.understand import NluResult
 from bot.review.service import ReviewReason
 
 REVIEW_REASONS = frozenset(ReviewReason)
+BOOKING_HORIZON_DAYS = 60  # a day named this far ahead still tells a booking (its flow checks)
 
 Replies = list[str] | None  # None: not this part's message
 
@@ -294,7 +297,7 @@ class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
         if result.matter is None and result.candidates:  # shared word, or a guess: ask
             return self._ask_matter_choice(result, intent, state)
         matter_id = result.matter
-        weak = result.confidence < FOLLOWUP_CONFIDENCE
+        weak = result.confidence < FOLLOWUP_CONFIDENCE and not self._books_a_day(intent, message)
         if matter_id and (weak or FOLLOWUP.match(message.text.strip())):
             followup = self._followup_intent(state)
             if followup is not None:
@@ -319,6 +322,15 @@ class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
         # 「办到哪了」 is about every case of theirs unless this message names the matter
         about = matter_id if intent is Intent.CHECK_PROGRESS else matter_id or state.matter
         return await self._other_intent(intent, message, about, state)
+
+    @staticmethod
+    def _books_a_day(intent: Intent | None, message: Incoming) -> bool:
+        """A booking read unsure but naming its day is a booking: 「我想今天下午去办低保，我叫
+        王秀英，电话138…」 (the name and number make the classifier unsure, the day does not)."""
+        if intent is not Intent.BOOK_APPOINTMENT:
+            return False
+        today = chinatime.day_of(message.received_at)
+        return understand_when(message.text, today, BOOKING_HORIZON_DAYS) is not None
 
     async def _other_intent(self, intent: Intent, message: Incoming, matter_id: str | None,
                             state: ConversationState) -> list[str]:
