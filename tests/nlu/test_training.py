@@ -1,6 +1,8 @@
 """Rasa's training input is built from nlu_data/ and the catalogue, never edited twice."""
 
+import re
 import shutil
+import unicodedata
 
 import pytest
 import yaml
@@ -9,6 +11,7 @@ from bot.catalogue.loader import load_catalogue
 from bot.cli import ensure_model
 from bot.config import ROOT, Settings
 from bot.intents import Intent
+from bot.nlu.evaluate import QUESTION_SETS, load_heldout
 from bot.nlu.training import TrainingDataError, build_training_input, training_examples
 
 
@@ -114,3 +117,18 @@ def test_training_is_skipped_when_nothing_changed(capsys):
     capsys.readouterr()
     assert ensure_model(Settings()) == first
     assert "跳过训练" in capsys.readouterr().err
+
+
+def _plain(text):
+    """A question as compared for sameness: annotations, punctuation and spaces aside."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", unicodedata.normalize("NFKC", text))
+    return re.sub(r"[\W_]+", "", text)
+
+
+def test_no_question_of_the_frozen_test_set_is_trained_on():
+    """The test set measures questions the bot never saw: a training example written the
+    same (by chance, by another helper) would make it measure memory."""
+    trained = {_plain(example.text) for example in
+               training_examples(load_catalogue(ROOT / "catalogue"), ROOT / "nlu_data")}
+    tested = [case.text for path in QUESTION_SETS["test"] for case in load_heldout(path)]
+    assert [text for text in tested if _plain(text) in trained] == []
