@@ -57,6 +57,16 @@ class NlsToken:
     def forget(self) -> None:
         self._token = None
 
+    def refused(self, status: int, message: str, again: bool) -> None:
+        """The gateway's refusal of a call: a refused token is forgotten, for the call to be
+        made `again` once with a new one; anything else is raised (busy or down as
+        ServiceUnavailable)."""
+        if status in TOKEN_REFUSED and again:
+            self.forget()
+            return
+        failure = ServiceUnavailable if status >= 50_000_000 else IntegrationError
+        raise failure(self._provider, status, message)
+
     async def json(self, method: str, url: str, **request: Any) -> dict[str, Any]:
         """One JSON call to the NLS (token or recognition), failures as IntegrationError."""
         try:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import aiohttp
 
 from integrations.asr import SAMPLE_RATE
-from integrations.errors import IntegrationError, ServiceUnavailable
-from integrations.nls import DEFAULT_TOKEN_ENDPOINT, TOKEN_REFUSED, NlsToken
+from integrations.nls import DEFAULT_TOKEN_ENDPOINT, NlsToken
 
 PROVIDER = "aliyun-asr"
 DEFAULT_ENDPOINT = "https://nls-gateway-cn-shanghai.aliyuncs.com/stream/v1/asr"
@@ -27,7 +26,8 @@ class AliyunAsr:
         self._endpoint = endpoint
 
     async def recognize(self, wav: bytes) -> str:
-        for attempt in range(2):
+        again = True  # a refused token is asked for once more
+        while True:
             body = await self._token.json("POST", self._endpoint, data=wav, params={
                 "appkey": self._app_key, "format": "wav", "sample_rate": str(SAMPLE_RATE),
                 "enable_punctuation_prediction": "true",
@@ -37,9 +37,5 @@ class AliyunAsr:
             status = int(body.get("status", 0) or 0)
             if status == SUCCESS:
                 return str(body.get("result") or "").strip()
-            if status in TOKEN_REFUSED and attempt == 0:
-                self._token.forget()
-                continue
-            failure = ServiceUnavailable if status >= 50_000_000 else IntegrationError
-            raise failure(PROVIDER, status, str(body.get("message", "")))
-        raise IntegrationError(PROVIDER, "token", "token refused twice")
+            self._token.refused(status, str(body.get("message", "")), again)
+            again = False

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from integrations.errors import IntegrationError, ServiceUnavailable
-from integrations.nls import DEFAULT_TOKEN_ENDPOINT, TOKEN_REFUSED, NlsToken
+from integrations.errors import ServiceUnavailable
+from integrations.nls import DEFAULT_TOKEN_ENDPOINT, NlsToken
 from integrations.tts import CODEC, SAMPLE_RATE
 
 PROVIDER = "aliyun-tts"
@@ -36,20 +36,17 @@ class AliyunTts:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def synthesize(self, text: str) -> bytes:
-        for attempt in range(2):
+        again = True  # a refused token is asked for once more
+        while True:
             audio, refused = await self._request({
                 "appkey": self._app_key, "token": await self._token.get(), "text": text,
                 "format": CODEC, "sample_rate": SAMPLE_RATE, "voice": self._voice,
                 "volume": 50, "speech_rate": -100, "pitch_rate": 0})  # a little slower
             if audio:
                 return audio
-            status = int(refused.get("status", 0) or 0)
-            if status in TOKEN_REFUSED and attempt == 0:
-                self._token.forget()
-                continue
-            failure = ServiceUnavailable if status >= 50_000_000 else IntegrationError
-            raise failure(PROVIDER, status, str(refused.get("message", "")))
-        raise IntegrationError(PROVIDER, "token", "token refused twice")
+            self._token.refused(int(refused.get("status", 0) or 0),
+                                str(refused.get("message", "")), again)
+            again = False
 
     async def _request(self, body: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
         """The audio, or b"" and the gateway's JSON refusal."""
