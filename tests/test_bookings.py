@@ -174,6 +174,17 @@ async def test_cancelling_frees_the_place_and_only_the_owner_can(bookings, sessi
     assert (await bookings.book(request(slot, "o_b", key="b-2"))).status == "booked"
 
 
+async def test_a_booking_made_on_wechat_is_cancelled_by_sms_from_its_phone(bookings, sessions):
+    """Found by review: the reminder SMS says 「来不了请回复“取消预约”」; the reply, from the
+    phone the booking names, listed it but was told 「没有找到您的这个预约」."""
+    await bookings.ensure_slots("one", ONE_PLACE, date(2026, 11, 23), 1)
+    [slot] = await bookings.open_slots("one", date(2026, 11, 23), date(2026, 11, 23))
+    booking = await bookings.book(request(slot, "o_son"))  # naming 13800001234
+    with pytest.raises(BookingError, match="没有找到"):
+        await bookings.cancel(booking.booking_no, "13900000000")  # another phone
+    assert (await bookings.cancel(booking.booking_no, "13800001234")).status == "cancelled"
+
+
 async def test_no_shows_and_late_cancels_pause_phone_booking(bookings, sessions, clock):
     await bookings.ensure_calendar()
     free = await bookings.open_slots("civil", date(2026, 11, 23), date(2026, 11, 23))

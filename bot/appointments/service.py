@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,6 +64,12 @@ class BookingRequest:
     person_name: str | None = None  # whom the matter is for, where not the one who books
     relation: str | None = None
     by_clerk: bool = False  # booked by a clerk for someone at the window or on the phone
+
+
+def owned_by(user_id: str) -> ColumnElement[bool]:
+    """A villager's bookings: made by this account or, for an SMS villager (whose account is
+    the phone number), naming that phone — one booked on WeChat is cancelled by SMS too."""
+    return or_(Booking.user_id == user_id, Booking.phone == user_id)
 
 
 class BookingService:
@@ -276,7 +282,7 @@ class BookingService:
                        status: str, now: datetime, moved_to: str | None = None) -> Booking:
         query = select(Booking).where(Booking.booking_no == booking_no)
         if user_id is not None:
-            query = query.where(Booking.user_id == user_id)
+            query = query.where(owned_by(user_id))
         booking = await session.scalar(query.with_for_update(of=Booking))
         if booking is None:
             raise NotFound("没有找到您的这个预约")
@@ -293,7 +299,7 @@ class BookingService:
         now = self._clock()
         async with self._sessions.begin() as session:
             booking = await session.scalar(select(Booking).where(
-                Booking.booking_no == booking_no, Booking.user_id == user_id))
+                Booking.booking_no == booking_no, owned_by(user_id)))
             late = booking is not None and local(booking.slot.starts_at) - local(now) < \
                 timedelta(hours=self.rules.late_cancel_hours)
             status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
@@ -336,12 +342,11 @@ class BookingService:
             return found
 
     async def bookings_of(self, user_id: str) -> list[Booking]:
-        """The villager's bookings still to come, earliest first: made by this account or,
-        for an SMS villager (whose account is the phone number), naming that phone."""
+        """The villager's bookings still to come, earliest first (`owned_by`)."""
         async with self._sessions() as session:
             return list(await session.scalars(
                 select(Booking).join(ServiceSlot).where(
-                    or_(Booking.user_id == user_id, Booking.phone == user_id),
+                    owned_by(user_id),
                     Booking.status == ACTIVE,
                     ServiceSlot.starts_at > self._clock())
                 .order_by(ServiceSlot.starts_at)))
