@@ -60,10 +60,14 @@ class ConsentCodes:
 
     async def check(self, draft: str, code: str) -> ConsentCheck:
         key = keys.agent_consent(draft)
-        digest = await self._redis.hget(key, "digest")
-        if digest is None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(key, "tries", 1)
+            pipe.hget(key, "digest")
+            tries, digest = await pipe.execute()
+        if digest is None:  # gone (or expired just now): the count just made goes too
+            await self._redis.delete(key)
             return ConsentCheck.GONE
-        if await self._redis.hincrby(key, "tries", 1) > MAX_TRIES:
+        if tries > MAX_TRIES:
             await self._redis.delete(key)
             return ConsentCheck.GONE
         if not hmac.compare_digest(str(digest), _digest(draft, code.strip())):
