@@ -110,6 +110,7 @@ ASK_CONSENT = (
 CODE_SENT = "验证码已发到 {phone}。请申请人看短信，把6位验证码告诉您，您发过来。"
 CODE_ASK = "请发申请人收到的6位验证码；没收到回复 1 再发一次，回复 2 改拍授权委托书。"
 CODE_WRONG = "验证码不对，请再核对一下。" + CODE_ASK
+CODE_LENGTH = "验证码是6位数字，请再核对一下。" + CODE_ASK
 CODE_GONE = "验证码已过期或错的次数太多，请回复 1 再发一次，或回复 2 改拍授权委托书。"
 CONSENTED = "申请人已同意由您代办。"
 CODE_OWN_PHONE = (
@@ -117,7 +118,9 @@ CODE_OWN_PHONE = (
     "申请人没有手机请回复 2 拍授权委托书。"
 )
 AGENT_STOPPED = "您的代办员身份已停用，这份代办申请不能提交了。有疑问请联系中心。"
-ASK_LETTER = "请拍申请人签字（或按手印）的授权委托书发过来。"
+ASK_LETTER = (
+    "请拍申请人签字（或按手印）的授权委托书发过来。\n没有委托书？回复 1 改发验证码到申请人手机。"
+)
 LETTER_KEPT = "收到授权委托书。"
 CONSENT_WORDS = {"sms_code": "短信验证码", "letter": "授权委托书"}
 STATE_WORDS = {"received": "已拍照", "at_window": "到窗口再交", "none": "没有"}
@@ -339,8 +342,9 @@ async def _send_code(ctx: Context) -> Step:
 async def consent_code(ctx: Context) -> Step:
     """The code the applicant read to the agent; 1 sends another, 2 takes the letter."""
     text = unicodedata.normalize("NFKC", ctx.message.text).strip()
-    if re.fullmatch(r"\d{6}", text):
-        checked = await ctx.services.check_consent(ctx.slots["draft"], text)
+    code = _code_in(text)
+    if code:
+        checked = await ctx.services.check_consent(ctx.slots["draft"], code)
         if checked is ConsentCheck.RIGHT:
             slots = {**ctx.slots, "consent": "sms_code"}
             return _advance(ctx.matter(), {**slots, "consented": _consented(slots)}, [CONSENTED])
@@ -351,12 +355,21 @@ async def consent_code(ctx: Context) -> Step:
         return await _send_code(ctx)
     if choice == 2:
         return Step((ASK_LETTER,), ApplyState.CONSENT_LETTER)
-    return Step((CODE_ASK,), ApplyState.CONSENT_CODE)
+    digits = re.sub(r"\D", "", text)
+    return Step((CODE_LENGTH if len(digits) > 2 else CODE_ASK,), ApplyState.CONSENT_CODE)
+
+
+def _code_in(text: str) -> str | None:
+    """The 6 digits of a consent code however sent: 「验证码是123456」, 「123 456」."""
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", re.sub(r"(?<=\d)[\s-]+(?=\d)", "", text))
+    return found.group() if found else None
 
 
 async def consent_letter(ctx: Context) -> Step:
     """The photo of the signed 授权委托书: checked like any paper, then the first material."""
     sent = await papers.take(ctx)
+    if sent is None and choice_number(ctx.message.text) == 1:  # no letter to hand: the code
+        return await consent(ctx)
     if sent is None:
         return Step((ASK_LETTER,), ApplyState.CONSENT_LETTER)
     if sent.file_id is None:
@@ -537,12 +550,14 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
     if kind in (Kind.IMAGE, Kind.FILE):
         return state in (ApplyState.MATERIALS, ApplyState.CONSENT_LETTER)
     plain_text = unicodedata.normalize("NFKC", text).strip()
-    if state is ApplyState.CONSENT_CODE and re.fullmatch(r"\d{6}", plain_text):
-        return True
+    if state is ApplyState.CONSENT_CODE and any(char.isdigit() for char in plain_text):
+        return True  # a code, or digits that are not one: said so, not asked of the NLU
     found = facts_in(plain_text)
     numbers = bool(found.id_number or found.phone)
     if plain_text.endswith(("吗", "?", "？", "呢")) and not numbers:
         return False
+    if state is ApplyState.CONSENT and numbers:  # the applicant's phone, corrected
+        return True
     if state in ASKED_STATES and (
             numbers or found.relation or found.name or found.speaker or village_in(plain_text)):
         return True

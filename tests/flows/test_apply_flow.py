@@ -12,6 +12,7 @@ from bot.cases.application import KeptPaper, MaterialItem, NewCase, Receipt
 from bot.cases.photo_check import Defect, defects_of, retake_hints
 from bot.flows import END, FlowContext
 from bot.flows import apply as apply_flow
+from bot.messages import Kind
 from tests.flows.conversation import CATALOGUE, photo, play, said
 
 ID_NUMBER = "11010519491231002X"
@@ -234,3 +235,19 @@ async def test_a_situation_that_asks_for_no_paper_goes_straight_to_the_confirmat
         *turns, ("1", ("请核对", "申请已受理")),
     ], intake)
     assert state == END
+
+
+async def test_a_code_however_typed_and_a_way_back_from_the_letter():
+    """Found by review: 「验证码是 000 001」 went to the NLU as a side question; a letter chosen
+    by mistake could only be left with 算了; a phone sent at the consent question was lost."""
+    intake = InMemoryIntake(AGENT)
+    state, _ = await play(apply_flow, f"王秀英，身份证{ID_NUMBER}，电话13812345678，柏树村", {
+        "matter": "senior_allowance", "for_villager": True}, [
+        ("2", ("申请人同意由您代办吗", "没有委托书？回复 1 改发验证码")),
+        ("1", ("改发验证码", "验证码已发到 138****5678")),
+        ("12345", ("验证码已发到", "验证码是6位数字")),
+        ("验证码是 000 001", ("验证码是6位数字", "申请人已同意", "第1/3项")),
+    ], intake)
+    assert state == apply_flow.ApplyState.MATERIALS
+    assert apply_flow.looks_like_answer("consent", Kind.TEXT, "13912345678")
+    assert apply_flow.looks_like_answer("consent_code", Kind.TEXT, "验证码是123456")
