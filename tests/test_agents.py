@@ -64,7 +64,8 @@ async def test_an_agent_files_for_an_old_villager_and_carries_what_did_not_reach
     code = CODE.search(registered).group(1)
     agent = Phone(client, "o_agent_zhao")
 
-    assert "您还不是登记的代办员" in await agent.says("代办")
+    assert "您还不是登记的代办员" in await agent.says("代办菜单")
+    assert "您还不是登记的代办员" not in await agent.says("代办")  # a villager's word
     assert "绑定码不对" in await agent.says("绑定 00000000")
     assert "绑定好了，赵建国！您负责：柏树村" in await agent.says(f"绑定 {code}")
     assert "绑定码不对" in await Phone(client, "o_someone_else").says(f"绑定 {code}")  # once

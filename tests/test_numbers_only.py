@@ -65,7 +65,7 @@ async def test_asking_what_to_bring_by_numbers(app_client):
 async def test_a_bare_number_brings_the_menu_by_number(app_client):
     villager = Villager(app_client, "o_digits_menu")
     shown = await villager.says("1")
-    assert shown.startswith("现在没有要选的。\n回复数字也行：\n1. 要带什么材料")
+    assert shown.startswith("这个数字现在没有对应的事。\n回复数字也行：\n1. 要带什么材料")
     assert "中心上班时间" in shown
     assert "上班时间" in await villager.says("3")  # the third item, as if tapped
 

@@ -415,8 +415,8 @@ def spoken_dialogue(real_redis):
                     load_center(directory), voice=listeners), listeners
 
 
-async def turn_of(dialogue, text, user="o_dialogue"):
-    turn = await dialogue.handle(Incoming(Channel.WECHAT, user, Kind.TEXT, datetime.now(UTC),
+async def turn_of(dialogue, text, user="o_dialogue", channel=Channel.WECHAT):
+    turn = await dialogue.handle(Incoming(channel, user, Kind.TEXT, datetime.now(UTC),
                                           text=text))
     return ([r.text for r in turn.replies if not r.read_aloud],
             [r.text for r in turn.replies if r.read_aloud])
@@ -436,3 +436,16 @@ async def test_the_dialogue_decides_what_is_read_aloud(spoken_dialogue):
     assert await turn_of(dialogue, "不要语音") == ([texts.VOICE_OFF], [])
     assert not listeners.on
     assert (await turn_of(dialogue, "几点上班"))[1] == []
+
+
+async def test_an_sms_villager_is_told_no_voice_and_gets_each_answer_once(spoken_dialogue):
+    """Found by review: by SMS, 「以后都用语音」 was taken, and every later answer then went
+    twice as text (the read-aloud copy too) — twice the SMS, twice the cost."""
+    dialogue, listeners = spoken_dialogue
+    phone = "13912345678"
+    written, aloud = await turn_of(dialogue, "以后都用语音", phone, Channel.SMS)
+    assert "还不能发语音" in written[0] and aloud == [] and not listeners.on
+    listeners.on.add(phone)  # said on WeChat once, by the same number: still text only
+    assert (await turn_of(dialogue, "几点上班", phone, Channel.SMS))[1] == []
+    written, aloud = await turn_of(dialogue, "念给我听", phone, Channel.SMS)
+    assert "还不能发语音" in written[0] and aloud == []

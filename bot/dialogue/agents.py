@@ -9,13 +9,13 @@ code a clerk handed over, and the agent menu.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from bot.appointments.home_visits import visit_half
 from bot.cases.identity import mask_phone
 from bot.cases.status import Status
 from bot.dialogue.base import DialogueBase
 from bot.dialogue.state import ConversationState
+from bot.dialogue.words import command_of
 from bot.flows import booking_changes as booking_changes_flow
 from bot.intents import Intent, texts
 from bot.messages import Channel, Incoming
@@ -24,6 +24,10 @@ from bot.storage.tables import Case, HomeVisit
 
 BIND = re.compile(r"(?:代办员?)?绑定(?:代办员?)?\s*(\d*)")
 MENU_WORDS = frozenset({"代办", "代办菜单", "代办员", "我是代办员"})
+# Said only by one who believes they are an agent; 「代办」 from a villager is a question
+# (「能代办吗」) for the NLU, not a binding lesson.
+AGENT_ONLY_WORDS = frozenset({"代办菜单", "我是代办员"})
+BULLET = "· "  # list lines: the digits answer the agent menu, not the list
 MENU = (("apply", "替村民申请"), ("cases", "本村在办的件"), ("waiting", "等补正的件"),
         ("visits", "预约和上门服务"), ("undelivered", "没送到的通知"))
 SHOWN = 10  # items of a list in one message (a phone screen)
@@ -35,12 +39,12 @@ class AgentHandling(DialogueBase):
         """「绑定 …」 and 「代办」; None for any other message."""
         if self._agents is None:
             return None
-        command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
+        command = command_of(message)
         bind = BIND.fullmatch(command)
         if bind:
             return await self._bind_agent(message, bind.group(1))
         if command in MENU_WORDS:
-            return await self._agent_menu(message, state)
+            return await self._agent_menu(message, command, state)
         return None
 
     async def _bind_agent(self, message: Incoming, code: str) -> list[str]:
@@ -63,11 +67,12 @@ class AgentHandling(DialogueBase):
         await attempt.right(forget=("user",))
         return [texts.AGENT_BOUND.format(name=agent.name, villages="、".join(agent.villages))]
 
-    async def _agent_menu(self, message: Incoming, state: ConversationState) -> list[str]:
+    async def _agent_menu(self, message: Incoming, command: str,
+                          state: ConversationState) -> list[str] | None:
         assert self._agents is not None
         agent = await self._agents.agent_of(message.user_id)
         if agent is None:
-            return [texts.NOT_AN_AGENT]
+            return [texts.NOT_AN_AGENT] if command in AGENT_ONLY_WORDS else None
         self._clear_pending(state)
         state.awaiting, state.choices = "agent", [key for key, _ in MENU]
         options = "\n".join(f"{n}. {name}" for n, (_, name) in enumerate(MENU, 1))
@@ -95,8 +100,8 @@ class AgentHandling(DialogueBase):
             return await self._bookings_and_visits(user_id, villages)
         if item == "undelivered":
             found = await self._agents.undelivered(villages)
-            lines = [f"{n}. {u.person}（{mask_phone(u.phone)}）{u.reference}：{u.notice.text}"
-                     for n, u in enumerate(found[:SHOWN], 1)]
+            lines = [f"{BULLET}{u.person}（{mask_phone(u.phone)}）{u.reference}：{u.notice.text}"
+                     for u in found[:SHOWN]]
             return "\n".join([texts.AGENT_UNDELIVERED, *lines]) if lines \
                 else texts.AGENT_NONE_UNDELIVERED
         waiting = item == "waiting"
@@ -109,11 +114,11 @@ class AgentHandling(DialogueBase):
         if not cases:
             return texts.AGENT_NONE_WAITING if waiting else texts.AGENT_NONE_OPEN
         lines = []
-        for n, case in enumerate(cases[:SHOWN], 1):
+        for case in cases[:SHOWN]:
             matter = self._catalogue.get(case.matter_id)
             name = matter.short_name if matter else case.matter_id
             due = f"，{case.due_date.month}月{case.due_date.day}日前" if case.due_date else ""
-            line = f"{n}. {case.applicant_name} {name} {case.receipt_no} " \
+            line = f"{BULLET}{case.applicant_name} {name} {case.receipt_no} " \
                    f"{Status(case.status).label}{due}"
             if waiting and case.changes:
                 line += f"\n   还差：{'、'.join(case.changes[-1].missing)}"
@@ -131,8 +136,8 @@ class AgentHandling(DialogueBase):
             booked = await booking_changes_flow.listing(self._appointments, user_id,
                                                         self._catalogue)
             if booked:
-                parts.insert(0, f"{texts.AGENT_BOOKINGS}\n"
-                                f"{booking_changes_flow.numbered(booked)}")
+                lines = (f"{BULLET}{line}（{number}）" for number, line in booked)
+                parts.insert(0, "\n".join([texts.AGENT_BOOKINGS, *lines]))
         return "\n\n".join(parts)
 
     @staticmethod
@@ -140,8 +145,8 @@ class AgentHandling(DialogueBase):
         if not visits:
             return texts.AGENT_NONE_VISITS
         lines = []
-        for n, visit in enumerate(visits[:SHOWN], 1):
+        for visit in visits[:SHOWN]:
             half = visit_half(visit)
             when = f"已安排{half.label}" if half else "待安排"
-            lines.append(f"{n}. {visit.person_name}（{visit.village}）{visit.purpose}：{when}")
+            lines.append(f"{BULLET}{visit.person_name}（{visit.village}）{visit.purpose}：{when}")
         return "\n".join([texts.AGENT_VISITS, *lines])

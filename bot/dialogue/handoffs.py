@@ -4,8 +4,6 @@ clerks have it (the bot says only that they do), then the rating and comment.
 
 from __future__ import annotations
 
-import unicodedata
-
 from bot.dialogue.base import DialogueBase
 from bot.dialogue.state import ConversationState
 from bot.dialogue.words import (
@@ -14,6 +12,7 @@ from bot.dialogue.words import (
     MEDIA_WORDS,
     NO_COMMENT_WORDS,
     QUESTION,
+    command_of,
     parse_choice,
 )
 from bot.handoff.service import OPEN as OPEN_HANDOFF
@@ -61,7 +60,7 @@ class HandoffHandling(DialogueBase):
         message) except for 「取消人工」; after they close it, a 1–5 is the rating and the
         next text the comment. None: the bot answers as usual."""
         assert self._handoffs is not None
-        command = unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
+        command = command_of(message)
         if state.comment_for is not None:
             handoff_id, state.comment_for = state.comment_for, None
             # a question here is asked of the bot, not a comment on the clerk: answer it

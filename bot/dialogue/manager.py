@@ -21,10 +21,8 @@ not understood offers a human.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 
-from bot import chinatime
 from bot.appointments.when import understand_when
 from bot.cases.identity import normalize
 from bot.catalogue.outside import outside_topic
@@ -50,6 +48,7 @@ from bot.dialogue.words import (
     QUESTION_INTENTS,
     RECEIPT,
     SUPPLEMENT_WORDS,
+    command_of,
     only_asks_for_a_person,
     pending_choice,
 )
@@ -61,14 +60,8 @@ from bot.nlu.understand import NluResult
 from bot.review.service import ReviewReason
 
 REVIEW_REASONS = frozenset(ReviewReason)
-BOOKING_HORIZON_DAYS = 60  # a day named this far ahead still tells a booking (its flow checks)
 
 Replies = list[str] | None  # None: not this part's message
-
-
-def command_of(message: Incoming) -> str:
-    """The text as a command: full-width folded, trimmed, a final 。 or ！ dropped."""
-    return unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
 
 
 class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
@@ -86,14 +79,14 @@ class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
                                  **({"file_id": str(kept)} if kept else {}))
         async with self._store.conversation(channel, user) as state:
             state.outcome = None
-            said = await self._aloud(command_of(message), user, state)
+            said = await self._aloud(command_of(message), message, state)
             replies, aloud = said if said is not None else (await self._respond(message, state),
                                                             [])
-            if said is None and replies:
+            if said is None and replies and self._speaks_to(message):  # for 「念给我听」
                 state.last_said = "\n".join(replies)
             outcome = state.outcome
         if said is None:
-            aloud = await self._also_aloud(user, replies)
+            aloud = await self._also_aloud(message, replies)
         for reply in replies or aloud:  # what is only read aloud is in the transcript too
             await self._store.record(channel, user, "out", reply, self._clock())
         await self._after_turn(message, outcome)
@@ -323,14 +316,15 @@ class Dialogue(QuestionHandling, ReadingAloud, AgentHandling):
         about = matter_id if intent is Intent.CHECK_PROGRESS else matter_id or state.matter
         return await self._other_intent(intent, message, about, state)
 
-    @staticmethod
-    def _books_a_day(intent: Intent | None, message: Incoming) -> bool:
+    def _books_a_day(self, intent: Intent | None, message: Incoming) -> bool:
         """A booking read unsure but naming its day is a booking: 「我想今天下午去办低保，我叫
-        王秀英，电话138…」 (the name and number make the classifier unsure, the day does not)."""
-        if intent is not Intent.BOOK_APPOINTMENT:
+        王秀英，电话138…」 (the name and number make the classifier unsure, the day does not;
+        a day past or too far ahead is named too — the booking flow says so)."""
+        if intent is not Intent.BOOK_APPOINTMENT or self._appointments is None:
             return False
-        today = chinatime.day_of(message.received_at)
-        return understand_when(message.text, today, BOOKING_HORIZON_DAYS) is not None
+        bookings = self._appointments.bookings
+        return understand_when(message.text, bookings.today(),
+                               bookings.rules.horizon_days) is not None
 
     async def _other_intent(self, intent: Intent, message: Incoming, matter_id: str | None,
                             state: ConversationState) -> list[str]:

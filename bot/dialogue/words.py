@@ -5,12 +5,13 @@ how a numbered choice and a long reply are read and cut.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from bot.dialogue.state import ConversationState
 from bot.flows.choice import choice_number
 from bot.intents import Intent, guide
-from bot.messages import Kind
+from bot.messages import Incoming, Kind
 from bot.nlu.matters import EXACT
 
 QUESTION_INTENTS = frozenset(guide.ANSWERS)
@@ -96,6 +97,11 @@ def paginate(text: str, limit: int = MAX_REPLY_BYTES) -> list[str]:
     if current:
         pages.append(current)
     return pages
+
+
+def command_of(message: Incoming) -> str:
+    """The text as a command: full-width folded, trimmed, a final 。 or ！ dropped."""
+    return unicodedata.normalize("NFKC", message.text).strip().rstrip("。!！")
 
 
 def pending_choice(command: str, state: ConversationState) -> int | None:

@@ -24,13 +24,13 @@ import aiohttp
 from aiohttp import web
 
 from bot.catalogue.menu import Menu
+from bot.spoken import CHARS_PER_SECOND
 from bot.web.assets import asset
 from integrations.audio import sample_voice
 from integrations.fakes.asr import FakeAsrState
 
 FAKE_WECHAT_URL = web.AppKey("fake_wechat_url", str)
 FAKE_ASR = web.AppKey("fake_asr", FakeAsrState)
-SPOKEN_CHARACTERS_PER_SECOND = 4
 PHOTO_LIMIT = 10 * 1024 * 1024  # WeChat takes images up to 10 MB
 TOKEN = web.AppKey("simulator_token", str)
 MENU = web.AppKey("simulator_menu", Menu)
@@ -93,7 +93,7 @@ async def voice(request: web.Request) -> web.Response:
     if not isinstance(words, str) or not words.strip() or heard is None:
         return web.json_response({"error": "no words, or no local speech recognition"},
                                  status=400 if heard else 404)
-    seconds = min(60, max(1, round(len(words) / SPOKEN_CHARACTERS_PER_SECOND)))
+    seconds = min(60, max(1, round(len(words) / CHARS_PER_SECOND)))
     answer = await _uploaded(request, await sample_voice(seconds), "audio/amr")
     if answer.status == 200:
         heard.will_hear(words.strip())
