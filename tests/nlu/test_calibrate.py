@@ -6,7 +6,15 @@ import pytest
 
 from bot.catalogue.loader import load_catalogue
 from bot.config import ROOT
-from bot.nlu.calibrate import Output, calibrate, format_table, load_outputs, replay, save_outputs
+from bot.nlu.calibrate import (
+    Output,
+    calibrate,
+    format_table,
+    load_outputs,
+    merit,
+    replay,
+    save_outputs,
+)
 from bot.nlu.evaluate import HeldoutCase
 from bot.nlu.matters import MatterResolver
 from bot.nlu.understand import Weighing
@@ -41,6 +49,16 @@ def test_a_guess_is_answered_or_offered_by_how_sure_it_must_be(resolver):
     assert (answered.right, answered.choice, answered.wrong) == (1, 0, 0)
     asked = replay(guess, resolver, Weighing(choose=0.7))
     assert (asked.right, asked.choice, asked.wrong) == (0, 1, 0)
+
+
+def test_an_answer_is_worth_more_than_a_numbered_choice_and_a_wrong_one_costs_most(resolver):
+    guess = OUTPUTS[:1]
+    answered = merit(replay(guess, resolver, Weighing(choose=0.55)))
+    asked = merit(replay(guess, resolver, Weighing(choose=0.7)))
+    assert answered > asked > 0
+    wrong = [Output(HeldoutCase("ask_procedure", "disabled_elderly_care", guess[0].case.text),
+                    guess[0].parsed)]
+    assert merit(replay(wrong, resolver, Weighing(choose=0.55))) < 0
 
 
 def test_a_faint_guess_is_offered_for_nothing_handled_here_only_above_the_least(resolver):

@@ -41,10 +41,21 @@ async def test_a_sure_guess_from_the_words_around_names_the_matter(resolver):
 
 
 async def test_an_unsure_guess_is_only_offered_as_a_choice(resolver):
-    rasa = RasaAnswers([("senior_allowance", 0.7), ("disabled_elderly_care", 0.1), ("-", 0.1)])
+    rasa = RasaAnswers([("senior_allowance", 0.6), ("disabled_elderly_care", 0.1), ("-", 0.1)])
     result = await Understanding(rasa, resolver).understand("我爸八十多了国家发的那个钱咋领")
     assert result.matter is None
     assert [c.matter for c in result.candidates] == ["senior_allowance"]  # the faint one not
+
+
+async def test_the_words_around_a_shared_name_pick_its_owner_or_both_are_offered(resolver):
+    # 上户口: a newborn's birth registration, or moving a hukou in
+    owners = RasaAnswers([("birth_registration", 0.6), ("hukou_move_in", 0.3)])
+    chosen = await Understanding(owners, resolver).understand("上户口要带啥")
+    assert chosen.matter == "birth_registration"
+    torn = RasaAnswers([("birth_registration", 0.45), ("hukou_move_in", 0.4)])
+    asked = await Understanding(torn, resolver).understand("上户口要带啥")
+    assert asked.matter is None
+    assert {c.matter for c in asked.candidates[:2]} == {"birth_registration", "hukou_move_in"}
 
 
 async def test_a_name_in_the_text_outweighs_a_guess_unless_the_words_around_it_disagree(
@@ -74,7 +85,7 @@ async def test_sighs_and_laughter_are_not_read_and_long_stories_put_the_question
 
 async def test_a_single_unsure_guess_is_asked_and_a_yes_answers_it(remote_settings, real_redis,
                                                                    resolver):
-    rasa = RasaAnswers([("senior_allowance", 0.7), ("-", 0.2)])
+    rasa = RasaAnswers([("senior_allowance", 0.6), ("-", 0.2)])
     dialogue = build_dialogue(remote_settings, Understanding(rasa, resolver), real_redis)
 
     async def says(text):
