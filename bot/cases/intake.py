@@ -51,8 +51,8 @@ class MediaSource(Protocol):
 class CaseIntake:
     def __init__(self, cases: CaseService, files: FileStore, media: MediaSource | None,
                  recognizer: Recognizer | None = None, villages: tuple[str, ...] = (),
-                 agents: AgentService | None = None, consent: ConsentCodes | None = None
-                 ) -> None:
+                 agents: AgentService | None = None, consent: ConsentCodes | None = None,
+                 *, center_phone: str) -> None:
         self._cases = cases
         self._agents = agents  # registered village agents; None: every sender is a villager
         self._consent = consent
@@ -60,6 +60,10 @@ class CaseIntake:
         self._media = media
         self._recognizer = recognizer  # speech to text (ASR_PROVIDER); None: WeChat's only
         self._villages = villages  # the township's, offered by number where one is asked
+        self._center_phone = center_phone  # center.yml's, for whom to ask
+
+    def center_phone(self) -> str:
+        return self._center_phone
 
     def villages(self) -> tuple[str, ...]:
         return self._villages

@@ -142,12 +142,13 @@ def build_dialogue(settings: Settings, understanding: Understanding, redis: Redi
     catalogue = catalogue or load_catalogue(settings.catalogue_dir)
     villages = tuple(appointments.bookings.rules.home_visit.villages()) if appointments else ()
     consent = ConsentCodes(redis, agents.sessions) if agents else None
-    intake = CaseIntake(cases, store, media, recognizer, villages, agents, consent) \
-        if cases else None
+    center = load_center(settings.catalogue_dir)
+    intake = CaseIntake(cases, store, media, recognizer, villages, agents, consent,
+                        center_phone=center.phone) if cases else None
     guesses = Lockout(redis, RECEIPT, audit) if audit else None
     agent_codes = Lockout(redis, AGENT_CODE, audit) if audit and agents else None
     return Dialogue(understanding, StateStore(redis, settings.transcript_days),
-                    catalogue, load_center(settings.catalogue_dir), intake=intake, cases=cases,
+                    catalogue, center, intake=intake, cases=cases,
                     appointments=appointments, preferences=preferences, handoffs=handoffs,
                     receipt_guesses=guesses, outside=load_outside(settings.catalogue_dir),
                     review=review, menu=load_menu(settings.catalogue_dir), voice=voice,

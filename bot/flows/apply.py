@@ -65,6 +65,8 @@ class ApplyServices(PaperServices, Protocol):
 
     def villages(self) -> tuple[str, ...]: ...  # offered by number for 「住哪个村」
 
+    def center_phone(self) -> str: ...  # where a refusal says whom to ask
+
     async def agent_of(self, user_id: str) -> AgentCard | None: ...  # a bound 代办员
 
     async def ask_consent(self, draft: str, *, phone: str, person: str, agent: str,
@@ -117,7 +119,7 @@ CODE_OWN_PHONE = (
     "{phone} 是您自己的号码，验证码要发到申请人本人的手机。请发申请人的手机号；"
     "申请人没有手机请回复 2 拍授权委托书。"
 )
-AGENT_STOPPED = "您的代办员身份已停用，这份代办申请不能提交了。有疑问请联系中心。"
+AGENT_STOPPED = "您的代办员身份已停用，这份代办申请不能提交了。有疑问请打中心电话 {phone}。"
 ASK_LETTER = (
     "请拍申请人签字（或按手印）的授权委托书发过来。\n没有委托书？回复 1 改发验证码到申请人手机。"
 )
@@ -447,7 +449,7 @@ async def confirm(ctx: Context) -> Step:
     if slots.get("agent") and slots.get("agent_id"):  # stopped since the draft began?
         agent = await ctx.services.agent_of(ctx.message.user_id)
         if agent is None or agent.id != slots["agent_id"]:
-            return Step((AGENT_STOPPED,), END)
+            return Step((AGENT_STOPPED.format(phone=ctx.services.center_phone()),), END)
     receipt = await ctx.services.submit(NewCase(
         matter_id=matter.id, channel=ctx.message.channel.value, user_id=ctx.message.user_id,
         applicant_name=slots["name"], applicant_id_number=slots["id_number"],

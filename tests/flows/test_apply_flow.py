@@ -43,6 +43,9 @@ class InMemoryIntake:
     def villages(self) -> tuple[str, ...]:
         return ("石桥村", "河坝村")
 
+    def center_phone(self) -> str:
+        return "0000-1234567"
+
     async def keep_paper(self, media_id: str) -> KeptPaper:
         self.files.append(media_id)
         defects = defects_of(media_id.split("-")[0].replace("turned", "rotated"))
@@ -217,6 +220,7 @@ async def test_an_agent_stopped_meanwhile_cannot_submit():
     intake.agent = None  # a clerk stopped the agent before the confirmation
     step = await apply_flow.STEPS[state](FlowContext(said("1"), slots, CATALOGUE, intake))
     assert "代办员身份已停用" in step.replies[0] and step.next_state == END
+    assert "有疑问请打中心电话 0000-1234567" in step.replies[0]  # whom to ask, by phone
     assert not intake.submitted
 
 
