@@ -305,6 +305,27 @@ async def test_bad_photos_are_refused_and_the_item_asked_again(app_client):
     assert "只能收照片" in not_image and "第1/3项" in not_image
 
 
+async def test_a_refused_photo_keeps_the_one_waiting_for_1_or_2(app_client, sessions):
+    client, _ = app_client
+    phone = Phone(client, "o_photo_waiting")
+    await fill_in_applicant(phone)
+    assert "1 重拍 2 就用这张" in await phone.sends_photo(paper_photo("blurred").content)
+    big = await phone.sends_photo(b"\xff\xd8\xff" + b"\x00" * (11 * 1024 * 1024))
+    assert "太大" in big and "上一张还留着" in big and "1 重拍 2 就用这张" in big
+    not_image = await phone.sends_photo(b"MZ this is a program", "application/octet-stream")
+    assert "只能收照片" in not_image and "1 重拍 2 就用这张" in not_image
+    kept = await phone.says("2")
+    assert "就用这张" in kept and "第2/3项" in kept
+    assert "第3/3项" in await phone.says("1")
+    assert "1. 老人户口簿或居民身份证：已拍照" in await phone.says("2")
+    assert "申请已受理" in await phone.says("1")
+    async with sessions() as session:
+        blurred = await session.scalar(select(StoredFile))
+        case = await session.scalar(select(Case).options(selectinload(Case.materials)))
+    assert blurred.photo_defects == "blurred"
+    assert case.materials[0].file_id == blurred.id  # the blurred one, kept with 2
+
+
 async def test_a_blurred_photo_gets_its_hint_and_a_turned_one_is_stored_upright(
         app_client, sessions):
     client, settings = app_client

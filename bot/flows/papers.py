@@ -5,7 +5,8 @@ another one or keeps it.
     photo ─┬─ fine (or straightened) ──────────────────────────→ kept: the flow moves on
            └─ a hint ─→ PENDING ─┬─ 2 就用这张 ─────────────────→ kept (the clerk sees the note)
                                  ├─ 1 重拍 ─→ the item asked again
-                                 └─ another photo ─→ checked as the first (replaces it)
+                                 ├─ another photo ─→ checked as the first (replaces it)
+                                 └─ another photo refused ─→ PENDING (the first still waits)
 
 The pending photo is the flow's slot `pending`; the flow stays in its own state meanwhile.
 """
@@ -25,6 +26,7 @@ RETAKE = "好的，请重拍一张发过来。"
 KEPT_ANYWAY = "好的，就用这张。"
 TURNED = "照片是歪着或倒着的，已帮您转正。"
 MEDIA_FAILED = "照片没收到：{reason}"
+STILL_WAITING = "上一张还留着。"
 
 
 class PaperServices(Protocol):
@@ -59,8 +61,11 @@ async def take(ctx: FlowContext[PaperServices]) -> Sent | None:
     if message.kind in (Kind.IMAGE, Kind.FILE) and message.media_id:
         try:
             kept = await ctx.services.keep_paper(message.media_id)
-        except MediaRefused as refused:
-            return Sent((MEDIA_FAILED.format(reason=refused),))
+        except MediaRefused as refused:  # a photo waiting for 1 or 2 still waits
+            failed = MEDIA_FAILED.format(reason=refused)
+            if pending:
+                return Sent((failed, STILL_WAITING + ask(pending)), pending=pending)
+            return Sent((failed,))
         turned = (TURNED,) if kept.turned else ()
         if kept.hints:
             waiting = {"file_id": kept.file_id, "hints": list(kept.hints)}
