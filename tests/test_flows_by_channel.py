@@ -190,11 +190,12 @@ async def test_home_visit_by_numbers(phone):
     assert "1. 高龄补贴" in await sends(phone, f"王秀英 {MOTHER}")
     reply = await sends(phone, "1")
     assert "1. 石桥村" in reply
-    reply = await sends(phone, "1")
+    assert "石桥村几组" in await sends(phone, "1")
+    reply = await sends(phone, "3")
     if "联系电话" in reply:
         reply = await sends(phone, CONTACT)
     summary = await sends(phone, "1")
-    assert "地址：石桥村" in summary
+    assert "地址：石桥村3组" in summary
     assert "编号：SM" in await sends(phone, "1")
 
 

@@ -109,10 +109,11 @@ async def test_a_home_visit_by_numbers(app_client):
     assert "姓名和身份证号" in await villager.says("1")
     assert "1. 高龄补贴" in await villager.says(f"王秀英 {id_number(date(1938, 5, 12))}")
     assert "1. 石桥村" in await villager.says("1")  # the village by number
-    assert "联系电话" in await villager.says("1")
+    assert "石桥村几组" in await villager.says("1")  # then its 组, by number too
+    assert "联系电话" in await villager.says("3")
     assert "可以选几个" in await villager.says("13800001234")
     summary = await villager.says("1 2")
-    assert "办什么：高龄补贴" in summary and "地址：石桥村" in summary
+    assert "办什么：高龄补贴" in summary and "地址：石桥村3组" in summary
     assert "上门服务申请已提交" in await villager.says("1")
 
 

@@ -7,8 +7,9 @@ what is still missing is asked:
     WHO (myself / a family member: the relation) ─→ REASON (age ≥ the threshold, disability,
     illness) ─→ PERSON (name and ID number; the age is checked from it) ─→ PURPOSE (unless
     the matter is known; numbered from booking.yml, or said) ─→ ADDRESS (a village by number,
-    text, or a WeChat location checked against the service area) ─→ VILLAGE (numbered, when
-    no village is named) ─→ PHONE ─→ TIMES (the agent's free
+    text, or a WeChat location checked against the service area) ─→ GROUP (a village picked
+    by number: which 组; 「不知道」 leaves the village, as a typed 「石桥村」 does) ─→ VILLAGE
+    (numbered, when no village is named) ─→ PHONE ─→ TIMES (the agent's free
     half-days, several may be chosen) ─→ CONFIRM ─→ 1 request ─→ END: who covers the village
     and that they will confirm the time
 
@@ -53,6 +54,7 @@ class VisitState(StrEnum):
     PERSON = "person"
     PURPOSE = "purpose"
     ADDRESS = "address"
+    GROUP = "group"
     VILLAGE = "village"
     PHONE = "phone"
     TIMES = "times"
@@ -68,6 +70,9 @@ ASK_PERSON = "请发{who}的姓名和身份证号，比如：张秀英 110101193
 ASK_PURPOSE = "上门帮办什么事？回复数字，或直接说：\n{options}"
 ASK_ADDRESS = ("住在哪个村？回复数字，或写村名和组（比如：石桥村3组），也可以点“+”发送位置：\n"
                "{options}")
+ASK_GROUP = "{village}几组？回复数字；不知道就回复“不知道”。"
+BAD_GROUP = "请回复几组的数字，比如 3；不知道就回复“不知道”。"
+DONT_KNOW = ("不知道", "不清楚", "不记得", "忘了")
 ASK_VILLAGE = "是哪个村（社区）？回复数字：\n{options}"
 ASK_PHONE = "联系电话？上门前会先打这个电话。"
 ASK_TIMES = ("哪些时间家里有人？可以选几个，比如“1 3”：\n{options}")
@@ -125,6 +130,7 @@ MISSING: tuple[tuple[VisitState, Callable[[Slots], bool]], ...] = (
     (VisitState.PERSON, lambda s: not (s.get("name") and s.get("id_number"))),
     (VisitState.PURPOSE, lambda s: not s.get("purpose")),
     (VisitState.ADDRESS, lambda s: not s.get("address")),
+    (VisitState.GROUP, lambda s: bool(s.get("ask_group"))),
     (VisitState.VILLAGE, lambda s: not s.get("village")),
     (VisitState.PHONE, lambda s: not s.get("phone")),
     (VisitState.TIMES, lambda s: s.get("preferred") is None),
@@ -162,6 +168,8 @@ def _prompt(state: VisitState, ctx: Context, slots: Slots) -> str:
         return _village_prompt(ctx)
     if state is VisitState.ADDRESS:
         return _village_prompt(ctx, ASK_ADDRESS)
+    if state is VisitState.GROUP:
+        return ASK_GROUP.format(village=slots["village"])
     if state is VisitState.PURPOSE:
         return ASK_PURPOSE.format(options=_numbered([m.short_name for m in _purposes(ctx)]))
     if state is VisitState.TIMES:
@@ -196,7 +204,7 @@ def _absorb(ctx: Context, slots: dict[str, Any], current: VisitState | None) -> 
         slots["phone"] = normalize(found.phone)
     if found.village:
         slots["village"] = found.village
-        if not slots.get("address") or current is VisitState.CONFIRM:
+        if not slots.get("address") or current in (VisitState.GROUP, VisitState.CONFIRM):
             slots["address"] = found.village + (found.group or "")
     if current is not None:
         notes += _answer(ctx, slots, current, found)
@@ -253,6 +261,8 @@ def _answer(ctx: Context, slots: dict[str, Any], current: VisitState,
         slots["purpose"] = text
     elif current is VisitState.ADDRESS:
         return _address(ctx, slots, text)
+    elif current is VisitState.GROUP:
+        return _group(slots, text, found)
     elif current is VisitState.PHONE and not found.phone:
         return [phone_problem(text) or "电话号码不对。"]
     elif current is VisitState.TIMES:
@@ -275,8 +285,20 @@ def _picked(ctx: Context, slots: dict[str, Any], current: VisitState, choice: in
     if not 1 <= choice <= len(villages):
         return ["没有这个村。"]
     slots["village"] = villages[choice - 1]
-    if current is VisitState.ADDRESS:
+    if current is VisitState.ADDRESS:  # a number names the village only, 「石桥村3组」 its 组 too
         slots["address"] = slots["village"]
+        slots["ask_group"] = slots["village"].endswith("村")  # a 社区 has none
+    return []
+
+
+def _group(slots: dict[str, Any], text: str, found: Facts) -> list[str]:
+    """Which 组 of the village picked by number: 「3」, 「3组」, or 「不知道」."""
+    choice = choice_number(text)
+    group = found.group or (f"{choice}组" if choice else None)
+    if group is None and not any(word in text for word in DONT_KNOW):
+        return [BAD_GROUP]
+    slots["ask_group"] = False
+    slots["address"] = slots["village"] + (group or "")
     return []
 
 
@@ -380,6 +402,8 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return True
     if state is VisitState.PERSON:
         return looks_like_name(plain_text)
+    if state is VisitState.GROUP and (found.group or any(w in plain_text for w in DONT_KNOW)):
+        return True
     return choice_number(plain_text) is not None or any(c.isdigit() for c in plain_text)
 
 
@@ -393,7 +417,8 @@ ANSWERED_BY = {
     VisitState.WHO: ("for_self", "relation"), VisitState.REASON: ("reason",),
     VisitState.PERSON: ("name", "id_number", "age", "stated_age"),
     VisitState.PURPOSE: ("purpose", "matter"),
-    VisitState.ADDRESS: ("address", "village", "latitude", "longitude"),
+    VisitState.ADDRESS: ("address", "village", "latitude", "longitude", "ask_group"),
+    VisitState.GROUP: ("ask_group",),
     VisitState.VILLAGE: ("village",), VisitState.PHONE: ("phone",),
     VisitState.TIMES: ("preferred",),
 }
