@@ -287,7 +287,8 @@ def _picked(ctx: Context, slots: dict[str, Any], current: VisitState, choice: in
     slots["village"] = villages[choice - 1]
     if current is VisitState.ADDRESS:  # a number names the village only, 「石桥村3组」 its 组 too
         slots["address"] = slots["village"]
-        slots["ask_group"] = slots["village"].endswith("村")  # a 社区 has none
+        if slots["village"].endswith("村"):  # a 社区 has none
+            slots["ask_group"] = True
     return []
 
 
@@ -431,6 +432,13 @@ def step_back(current: str, slots: Slots) -> tuple[str, dict[str, Any]] | None:
         keys = ANSWERED_BY[state]
         if state is VisitState.TIMES and not slots.get("offered"):
             continue  # none were free: nothing was chosen
+        if state is VisitState.VILLAGE and slots.get("village") \
+                and slots["village"] in (slots.get("address") or ""):
+            continue  # the address named it: the village was never asked on its own
+        if state is VisitState.GROUP:
+            if slots.get("ask_group") is False:  # asked and answered: ask it again
+                return state, {"ask_group": True, "address": slots["village"]}
+            continue
         if slots.get(keys[0]) is not None:
             return state, dict.fromkeys(keys)
     return None

@@ -10,10 +10,10 @@ import pytest
 from bot.appointments.home_visits import HalfDay, NewHomeVisit
 from bot.appointments.rules import load_booking_rules
 from bot.config import ROOT
-from bot.flows import END
+from bot.flows import END, FlowContext
 from bot.flows import home_visit as home_visit_flow
 from bot.flows.booking import Appointments
-from tests.flows.conversation import play
+from tests.flows.conversation import CATALOGUE, play, said
 
 RULES = load_booking_rules(ROOT / "catalogue").home_visit
 TODAY = date(2026, 11, 23)  # a Monday
@@ -108,3 +108,22 @@ async def test_home_visit_conversations(name):
         assert (visit.person_name, visit.relation, visit.for_self) == ("王秀英", "母亲", False)
     else:
         assert slots.get("name") in ("王秀英", "刘桂兰") and not services.visits.requested
+
+
+@pytest.mark.parametrize(("first", "answers", "asked_again"), [
+    ("1", ("3",), "石桥村几组"),  # picked by number, then its 组
+    ("石桥村3组", (), "住在哪个村"),  # typed with its 组
+    ("3", (), "住在哪个村"),  # a 社区 picked by number: no 组 was asked
+])
+async def test_a_step_back_from_the_phone_asks_what_was_told_last(first, answers, asked_again):
+    services = desk()
+    turns = [(f"王秀英 {MOTHER}", ("姓名和身份证号",)), (first, ("住在哪个村",))]
+    turns += [(answer, ("几组",)) for answer in answers]
+    state, slots = await play(home_visit_flow, "俺娘88了走不动，能上门办高龄补贴不",
+                              {"matter": "senior_allowance"}, turns, services)
+    assert state == home_visit_flow.VisitState.PHONE
+    back, cleared = home_visit_flow.step_back(state, slots)
+    slots.update(cleared)
+    again = home_visit_flow.prompt_again(back, FlowContext(said("上一步"), slots, CATALOGUE,
+                                                           services))
+    assert asked_again in again
