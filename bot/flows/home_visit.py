@@ -72,7 +72,7 @@ ASK_ADDRESS = ("住在哪个村？回复数字，或写村名和组（比如：�
                "{options}")
 ASK_GROUP = "{village}几组？回复数字；不知道就回复“不知道”。"
 BAD_GROUP = "请回复几组的数字，比如 3；不知道就回复“不知道”。"
-DONT_KNOW = ("不知道", "不清楚", "不记得", "忘了")
+DONT_KNOW = ("不知道", "不清楚", "不太清楚", "不记得", "记不清", "忘了", "没有组", "没组")
 ASK_VILLAGE = "是哪个村（社区）？回复数字：\n{options}"
 ASK_PHONE = "联系电话？上门前会先打这个电话。"
 ASK_TIMES = ("哪些时间家里有人？可以选几个，比如“1 3”：\n{options}")
@@ -203,9 +203,17 @@ def _absorb(ctx: Context, slots: dict[str, Any], current: VisitState | None) -> 
     if found.phone:
         slots["phone"] = normalize(found.phone)
     if found.village:
-        slots["village"] = found.village
-        if not slots.get("address") or current in (VisitState.GROUP, VisitState.CONFIRM):
+        address, named_before = slots.get("address") or "", slots.get("village")
+        # The address follows a village named anew where it was only a village and 组: the
+        # visit goes to the new village's agent, the summary must say the same place.
+        anew = found.village != named_before or found.group is not None
+        if not address or current in (VisitState.GROUP, VisitState.CONFIRM) \
+                or (named_before and address.startswith(named_before) and anew):
             slots["address"] = found.village + (found.group or "")
+            slots["ask_group"] = None  # typed: its 组 is what was typed, none is asked
+        slots["village"] = found.village
+    elif found.group and slots.get("village") and current is VisitState.CONFIRM:
+        slots["address"] = slots["village"] + found.group  # 「组错了，是5组」
     if current is not None:
         notes += _answer(ctx, slots, current, found)
     return notes
@@ -294,6 +302,8 @@ def _picked(ctx: Context, slots: dict[str, Any], current: VisitState, choice: in
 
 def _group(slots: dict[str, Any], text: str, found: Facts) -> list[str]:
     """Which 组 of the village picked by number: 「3」, 「3组」, or 「不知道」."""
+    if found.village:  # another village typed instead: the address was taken with it
+        return []
     choice = choice_number(text)
     group = found.group or (f"{choice}组" if choice else None)
     if group is None and not any(word in text for word in DONT_KNOW):
@@ -403,7 +413,8 @@ def looks_like_answer(current: str, kind: Kind, text: str) -> bool:
         return True
     if state is VisitState.PERSON:
         return looks_like_name(plain_text)
-    if state is VisitState.GROUP and (found.group or any(w in plain_text for w in DONT_KNOW)):
+    if state is VisitState.GROUP and (found.group or found.village
+                                      or any(w in plain_text for w in DONT_KNOW)):
         return True
     return choice_number(plain_text) is not None or any(c.isdigit() for c in plain_text)
 

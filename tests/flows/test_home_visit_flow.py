@@ -13,6 +13,7 @@ from bot.config import ROOT
 from bot.flows import END, FlowContext
 from bot.flows import home_visit as home_visit_flow
 from bot.flows.booking import Appointments
+from bot.messages import Kind
 from tests.flows.conversation import CATALOGUE, play, said
 
 RULES = load_booking_rules(ROOT / "catalogue").home_visit
@@ -44,6 +45,14 @@ def desk():
     return Appointments(bookings=Today(), visits=InMemoryVisits(), phone="0000-1234567")
 
 
+MOTHER_ASKS = f"俺娘王秀英88了走不动，身份证{MOTHER}，能上门办高龄补贴不"
+
+
+def phone_and_time_to(address):
+    """The phone, then the first free time: the summary shows the address."""
+    return [("13812345678", ("联系电话", "哪些时间")), ("1", ("哪些时间", f"地址：{address}"))]
+
+
 CONVERSATIONS = {
     "everything at once: the times are the first question": (
         "senior_allowance",
@@ -73,21 +82,34 @@ CONVERSATIONS = {
         "senior_allowance", "俺娘88了走不动，能上门办高龄补贴不", [
             (f"王秀英 {MOTHER}", ("姓名和身份证号", "住在哪个村")),
             ("1", ("1. 石桥村", "石桥村几组？回复数字")),
-            ("你好", ("几组", "请回复几组的数字")),  # still asked
+            ("3楼", ("几组", "请回复几组的数字")),  # still asked
             ("3", ("几组", "联系电话")),
-            ("13812345678", ("联系电话", "哪些时间")),
+            ("石桥村的，电话13812345678", ("联系电话", "哪些时间")),  # the same village: 3组 stays
             ("1", ("哪些时间", "地址：石桥村3组")),
+            ("组错了，是5组", ("请核对", "地址：石桥村5组")),  # the 组 alone corrected
             ("1", ("请核对", "编号：SM261123TEST1")),
         ]),
+    "a village named anew moves the address with it": (
+        "senior_allowance", MOTHER_ASKS, [
+            ("1", ("住在哪个村", "石桥村几组")),
+            ("3", ("几组", "联系电话")),
+            ("河坝村2组 13812345678", ("联系电话", "哪些时间")),
+            ("1", ("哪些时间", "地址：河坝村2组")),
+        ]),
+    "a 社区 typed at the 组 question is asked no 组": (
+        "senior_allowance", MOTHER_ASKS, [
+            ("1", ("住在哪个村", "石桥村几组")),
+            ("不对，是新街社区", ("几组", "联系电话")),
+            *phone_and_time_to("新街社区\n"),
+        ]),
     "a 组 not known leaves the village": (
-        "senior_allowance", f"俺娘王秀英88了走不动，身份证{MOTHER}，能上门办高龄补贴不", [
+        "senior_allowance", MOTHER_ASKS, [
             ("2", ("住在哪个村", "河坝村几组")),
             ("不知道", ("几组", "联系电话")),
-            ("13812345678", ("联系电话", "哪些时间")),
-            ("1", ("哪些时间", "地址：河坝村\n电话")),
+            *phone_and_time_to("河坝村\n"),
         ]),
     "a 社区 has no 组 to ask": (
-        "senior_allowance", f"俺娘王秀英88了走不动，身份证{MOTHER}，能上门办高龄补贴不", [
+        "senior_allowance", MOTHER_ASKS, [
             ("3", ("3. 新街社区", "联系电话")),
         ]),
     "a wrong ID number keeps the name beside it": (
@@ -110,15 +132,22 @@ async def test_home_visit_conversations(name):
         assert slots.get("name") in ("王秀英", "刘桂兰") and not services.visits.requested
 
 
+def test_the_group_question_takes_a_village_or_not_knowing_as_its_answer():
+    for text in ("3", "5组", "新街社区", "不太清楚", "记不清了", "没有组"):
+        assert home_visit_flow.looks_like_answer("group", Kind.TEXT, text), text
+    assert not home_visit_flow.looks_like_answer("group", Kind.TEXT, "你好")
+
+
 @pytest.mark.parametrize(("first", "answers", "asked_again"), [
     ("1", ("3",), "石桥村几组"),  # picked by number, then its 组
     ("石桥村3组", (), "住在哪个村"),  # typed with its 组
     ("3", (), "住在哪个村"),  # a 社区 picked by number: no 组 was asked
+    ("1", ("河坝村",), "住在哪个村"),  # another village typed at the 组 question
 ])
 async def test_a_step_back_from_the_phone_asks_what_was_told_last(first, answers, asked_again):
     services = desk()
     turns = [(f"王秀英 {MOTHER}", ("姓名和身份证号",)), (first, ("住在哪个村",))]
-    turns += [(answer, ("几组",)) for answer in answers]
+    turns += [(answer, ("几组", "联系电话")) for answer in answers]
     state, slots = await play(home_visit_flow, "俺娘88了走不动，能上门办高龄补贴不",
                               {"matter": "senior_allowance"}, turns, services)
     assert state == home_visit_flow.VisitState.PHONE
