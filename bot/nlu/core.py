@@ -5,6 +5,8 @@
 greeting and thanks say neither. The text the NLU sees starts with the question sentences and
 then has the whole story without the politeness formulas: a classifier reading all of it
 weighs the question more than the story, and a cut at the limit loses story, not question.
+A message that asks several things (「在哪办？要带啥？」) is labelled by its first ask
+(nlu_data/INTENTS.md), so that ask is read once more, first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ _QUESTION_WORDS = (
     "多少", "好多", "能不能", "能否", "可不可以", "可以不", "是不是", "是否", "有没有", "有没得",
     "要不要", "行不行", "如何", "需要", "请问", "想问", "问一下", "问下", "?", "？",
 )
+# A clause ending in 不/没 asks too: 「能领不」「批了没」「还有别的救助不」.
+_ASKING_END = re.compile(r"(不|没|没有)$")
+# 几 in a story asks nothing: 「好几年了」「十几万」「前几天」.
+_SOME = re.compile(r"好几|十几|几十|几百|几千|几万|这几|那几|前几|几[年天个]前")
 # Words that announce a question without asking one: 「我想问一下」 is no question of its own.
 _ANNOUNCING = re.compile(r"请问|想问|问一下|问下|需要")
 # Clauses that are only greeting, thanks or sign-off.
@@ -41,11 +47,16 @@ class QuestionCore:
     def asks(self) -> tuple[str, ...]:
         """The question clauses that ask something themselves: 「在哪办？要带啥？」 is two
         asks, 「我想问一下，低保要带啥」 one."""
-        return tuple(c for c in self.questions if _is_question(_ANNOUNCING.sub("", c)))
+        return _asks(self.questions)
 
 
 def _is_question(clause: str) -> bool:
-    return any(word in clause for word in _QUESTION_WORDS)
+    clause = _SOME.sub("", clause)
+    return any(word in clause for word in _QUESTION_WORDS) or bool(_ASKING_END.search(clause))
+
+
+def _asks(questions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in questions if _is_question(_ANNOUNCING.sub("", c)))
 
 
 def question_core(text: str) -> QuestionCore:
@@ -56,4 +67,7 @@ def question_core(text: str) -> QuestionCore:
         core = " ".join(kept) if kept != clauses else text
     else:  # questions first: what is cut at the limit is the end of the story
         core = "，".join(questions) + "，" + "，".join(kept)
+    asks = _asks(questions)
+    if len(asks) > 1:  # several asks: the first one decides the intent, so it leads
+        core = f"{asks[0]}，{core}"
     return QuestionCore(core[:CORE_CHARS], questions, truncated=len(core) > CORE_CHARS)

@@ -25,7 +25,7 @@ from bot.nlu.understand import NO_MATTER, Understanding
 _SETS = ROOT / "tests" / "nlu"
 QUESTION_SETS = {
     "test": (_SETS / "heldout_fresh.tsv", _SETS / "test_voices.tsv"),
-    "dev": (_SETS / "heldout.tsv", _SETS / "heldout_new_matters.tsv"),
+    "dev": (_SETS / "heldout.tsv", _SETS / "heldout_new_matters.tsv", _SETS / "dev_voices.tsv"),
 }
 
 

@@ -5,6 +5,8 @@ directory: the `matter` synonyms (alias → matter id; an alias two matters shar
 none and is left to the resolver), the `matter` lookup table, jieba's user dictionary (so
 entity spans align with tokens), and the intent examples plus copies whose matter mention is
 swapped for other matters' aliases — so no intent learns that 低保 means "materials".
+Each example whose question core (bot/nlu/core.py) differs from it is written twice: as
+sent, and as the NLU reads a message at parse time.
 Examples clerks taught from the console and admins approved (PostgreSQL, bot/review) are
 passed in by 「发布更新」 and written beside nlu_data/'s into the build directory's nlu.yml,
 labelled like nlu_data/voices/: nlu_data/ itself is never written. Training is skipped
@@ -30,6 +32,8 @@ import yaml
 
 from bot.catalogue.model import Catalogue
 from bot.intents import Intent
+from bot.nlu.core import question_core
+from bot.nlu.guard import guard
 from bot.nlu.understand import NO_MATTER
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\(matter\)")
@@ -149,6 +153,22 @@ def _augment(examples: list[Example], forms: list[str],
     return list(unique.values())
 
 
+def _with_cores(examples: list[Example]) -> list[Example]:
+    """The examples, and each one's question core where it differs. A model taught only
+    the messages as sent misread the cores it is shown of long and many-question messages
+    (dev questions in new voices: intent 93.5 %); taught only the cores, the matter model
+    lost what the story says (matter 92.0 → 90.5 %); taught both, 95.5 % and 92.3 %."""
+    unique: dict[tuple[str, str], Example] = {}
+    for example in examples:
+        unique.setdefault((example.intent, example.text), example)
+        guarded = guard(example.text)
+        if not guarded.skip:
+            core = question_core(guarded.text).text
+            unique.setdefault((example.intent, core),
+                              Example(example.intent, core, example.matter))
+    return list(unique.values())
+
+
 def _nlu_document(examples: list[Example], catalogue: Catalogue,
                   index: dict[str, set[str]]) -> dict[str, Any]:
     by_intent: dict[str, list[dict[str, Any]]] = {}
@@ -222,7 +242,7 @@ def build_training_input(catalogue: Catalogue, nlu_dir: Path, build_dir: Path,
     examples = [e for e in training_examples(catalogue, nlu_dir) if e not in leave_out]
     examples += taught_examples(taught, catalogue)
     forms = sorted(s for s in index if len(s) >= 2)
-    document = _nlu_document(_augment(examples, forms, index), catalogue, index)
+    document = _nlu_document(_with_cores(_augment(examples, forms, index)), catalogue, index)
 
     if build_dir.exists():
         shutil.rmtree(build_dir)

@@ -36,7 +36,7 @@ class Weighing:
     the words around it. Below `least` it is no candidate; below `choose` it is never chosen
     alone, only offered among numbered choices (a wrong answer costs a villager more than a
     question back). Where the resolver found the matter too, p adds up to `agree` to its
-    score: two kinds of evidence agree, and where an alias is shared (公租房), they pick its
+    score: two kinds of evidence agree, and where an alias is shared (上户口), they pick its
     owner. Where the classifier gives another matter at least
     `doubt`, and more than the named one, a matter named in the text is not answered alone
     either: 「港澳居民居住证」 names 居住证 and means another, so both are offered. Where it
@@ -50,7 +50,9 @@ class Weighing:
     # 7.4 % of messages about none of ours (with the values before, 85.9 %, 8.5 %, 1.8 %,
     # 7.4 %: chosen when a choice counted as much as an answer). none_keeps keeps pinyin in
     # Latin letters (dibao), which the classifier cannot read (0.92 offers a matter to 1 point
-    # fewer messages about none of ours and answers 1 point fewer right).
+    # fewer messages about none of ours and answers 1 point fewer right). Measured again
+    # once training taught question cores too (6,805 examples): right 88.4 %, choice 6.1 %,
+    # wrong 2.2 %, outside 7.2 %; the grid found nothing clearly better.
     base: float = 0.60
     span: float = 0.30
     least: float = 0.50

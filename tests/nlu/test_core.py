@@ -7,7 +7,9 @@ def test_a_story_with_questions_puts_the_questions_first_and_drops_the_formulas(
     core = question_core("领导您好，我是某某村的，我家老房子去年雨水大漏了，今年想翻建，"
                          "想问一下需要办什么手续，去哪里办，谢谢")
     assert core.questions == ("想问一下需要办什么手续", "去哪里办")
-    assert core.text.startswith("想问一下需要办什么手续，去哪里办，我是某某村的")
+    # The first ask leads (it decides the intent), then the questions, then the story.
+    assert core.text.startswith("想问一下需要办什么手续，想问一下需要办什么手续，"
+                                "去哪里办，我是某某村的")
     assert "领导您好" not in core.text and "谢谢" not in core.text
     assert "翻建" in core.text  # the story still says which matter
 
@@ -36,3 +38,14 @@ def test_each_clause_that_asks_something_is_an_ask_and_an_announcement_is_not():
         "低保在哪办", "要带啥", "多久能下来")
     assert question_core("我想问一下，低保要带啥").asks == ("低保要带啥",)
     assert question_core("请问，需要带户口本吗").asks == ("需要带户口本吗",)
+
+
+def test_a_message_asking_several_things_is_read_by_its_first_ask_first():
+    # The rule book labels such a message by its first ask: the classifier reads it twice.
+    core = question_core("低保在哪办？要带啥？多久能下来？")
+    assert core.text.startswith("低保在哪办，低保在哪办")
+    # 「好几年」 tells, it does not ask; 「…不」 at a clause's end asks.
+    story = question_core("我妈瘫在床上好几年了，护理补贴咋申请，一个月能发多少")
+    assert story.text.startswith("护理补贴咋申请，护理补贴咋申请，一个月能发多少，我妈瘫在床上")
+    assert question_core("我家十几亩地，种粮补贴能领不").asks == ("种粮补贴能领不",)
+    assert question_core("我爸八十了，高龄补贴咋领").text.startswith("高龄补贴咋领，我爸")

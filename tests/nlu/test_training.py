@@ -74,6 +74,19 @@ def test_the_matter_classifier_learns_from_labels_annotations_and_swaps(workspac
     assert swapped and all(labelled[t] != "dibao" for t in swapped)
 
 
+def test_a_story_is_taught_as_written_and_as_the_nlu_reads_it(workspace):
+    (workspace / "nlu_data" / "voices" / "extra.tsv").write_text(
+        "# a voice\n"
+        "ask_procedure\tsenior_allowance\t领导您好，我爸今年八十了，高龄补贴咋领，谢谢\n",
+        encoding="utf-8")
+    labelled = matters_of(build(workspace))
+    assert labelled["领导您好，我爸今年八十了，高龄补贴咋领，谢谢"] == "senior_allowance"
+    assert labelled["高龄补贴咋领，我爸今年八十了，高龄补贴咋领"] == "senior_allowance"
+    read = blocks(build(workspace), "intent")["ask_procedure"]
+    assert {"text": "高龄补贴咋领，我爸今年八十了，高龄补贴咋领",
+            "metadata": {"matter": "senior_allowance"}} in read
+
+
 @pytest.mark.parametrize("line", [
     "ask_fee\tno_such_matter\t要钱吗",
     "ask_money\tdibao\t要钱吗",
