@@ -21,8 +21,9 @@ _QUESTION_WORDS = (
     "多少", "好多", "能不能", "能否", "可不可以", "可以不", "是不是", "是否", "有没有", "有没得",
     "要不要", "行不行", "如何", "需要", "请问", "想问", "问一下", "问下", "?", "？",
 )
-# A clause ending in 不/没 asks too: 「能领不」「批了没」「还有别的救助不」.
-_ASKING_END = re.compile(r"(不|没|没有)$")
+# A clause ending in 不/没 asks too: 「能领不」「批了没」「还有别的救助不」; not after 都,
+# 也, 还 or a person: 「一点消息都没有」「身份证也没」「还没有」「我不」 tell.
+_ASKING_END = re.compile(r"(?<![都也还又就并从我你他她])(不|没|没有)$")
 # 几 in a story asks nothing: 「好几年了」「十几万」「前几天」.
 _SOME = re.compile(r"好几|十几|几十|几百|几千|几万|这几|那几|前几|几[年天个]前")
 # Words that announce a question without asking one: 「我想问一下」 is no question of its own.

@@ -49,3 +49,13 @@ def test_a_message_asking_several_things_is_read_by_its_first_ask_first():
     assert story.text.startswith("护理补贴咋申请，护理补贴咋申请，一个月能发多少，我妈瘫在床上")
     assert question_core("我家十几亩地，种粮补贴能领不").asks == ("种粮补贴能领不",)
     assert question_core("我爸八十了，高龄补贴咋领").text.startswith("高龄补贴咋领，我爸")
+
+
+def test_a_clause_telling_what_is_missing_is_no_ask():
+    core = question_core("钱也没有，房也没有，低保在哪办，要带啥")
+    assert core.asks == ("低保在哪办", "要带啥")
+    assert core.text.startswith("低保在哪办，低保在哪办，要带啥，钱也没有")
+    assert question_core("建房申请交上去两个多月了，一点消息都没有，帮我查下到哪一步了").asks == (
+        "帮我查下到哪一步了",)
+    assert question_core("我不，我要找人工").asks == ()
+    assert question_core("低保批了没有").asks == ("低保批了没有",)

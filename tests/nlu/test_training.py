@@ -87,6 +87,17 @@ def test_a_story_is_taught_as_written_and_as_the_nlu_reads_it(workspace):
             "metadata": {"matter": "senior_allowance"}} in read
 
 
+def test_a_core_is_not_taught_where_it_differs_only_in_punctuation_or_is_another_intent(
+        workspace):
+    (workspace / "nlu_data" / "voices" / "extra.tsv").write_text(
+        "# a voice\nask_materials\tdibao\t低保要带啥？\nthanks\t-\t好的，多谢\n", encoding="utf-8")
+    taught = blocks(build(workspace), "intent")
+    texts = {e["text"] for examples in taught.values() for e in examples}
+    assert "低保要带啥？" in texts and "低保要带啥?" not in texts
+    assert "好的，多谢" in {e["text"] for e in taught["thanks"]}
+    assert "好的" not in {e["text"] for e in taught["thanks"]}  # an affirm, as written
+
+
 @pytest.mark.parametrize("line", [
     "ask_fee\tno_such_matter\t要钱吗",
     "ask_money\tdibao\t要钱吗",
